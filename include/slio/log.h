@@ -34,6 +34,12 @@ void slio_log_enable_debug(const char *components);
 bool slio_log_debug_enabled(const char *component);
 /* Where lines go (default stderr); fd is borrowed. */
 void slio_log_set_fd(int fd);
+/*
+ * (Re)read $SLIO_LOG_LEVEL and $SLIO_LOG_DEBUG. Runs once automatically at
+ * program start; call it again after changing the environment (tests).
+ * Unknown level names are ignored (the level stays as it was).
+ */
+void slio_log_init_from_env(void);
 
 void slio_log_write(enum slio_log_level level, const char *component, const char *file, int line,
                     const char *fmt, ...) _printf_(5, 6);
@@ -41,6 +47,9 @@ void slio_log_write(enum slio_log_level level, const char *component, const char
 /*
  * Rate limiting for per-peer errors: allows `burst` messages per `interval_us`,
  * then counts the suppressed ones and reports them with the next allowed line.
+ * When slio_ratelimit_ok() opens a new window after suppressing messages, the
+ * next slio_log_write() on the same thread carries ` suppressed=N`.
+ * interval_us == 0 or burst == 0 disables the limiter (always true).
  */
 struct slio_ratelimit {
     uint64_t interval_us;
@@ -49,7 +58,10 @@ struct slio_ratelimit {
     uint64_t begin_us;
     uint64_t suppressed;
 };
-#define SLIO_RATELIMIT_INIT(interval, b) {.interval_us = (interval), .burst = (b)}
+#define SLIO_RATELIMIT_INIT(interval, b)                                                           \
+    {                                                                                              \
+        .interval_us = (interval), .burst = (b)                                                    \
+    }
 /* Returns true when a message may be printed now. Not thread-safe: one limiter per owner. */
 bool slio_ratelimit_ok(struct slio_ratelimit *rl);
 
@@ -65,8 +77,8 @@ bool slio_ratelimit_ok(struct slio_ratelimit *rl);
     } while (0)
 
 #define log_error(...) slio_log(SLIO_LOG_ERR, __VA_ARGS__)
-#define log_warn(...) slio_log(SLIO_LOG_WARN, __VA_ARGS__)
-#define log_info(...) slio_log(SLIO_LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  slio_log(SLIO_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  slio_log(SLIO_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) slio_log(SLIO_LOG_DEBUG, __VA_ARGS__)
 
 /* Log at most `burst` lines per second from this call site's limiter. */

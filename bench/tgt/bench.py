@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""bench/tgt: native fio vs slio-perf local vs slio-perf -> slio-tgt over loopback.
+
+For each backing (a file on tmpfs, a file on disk) and each case (4K randread
+QD1/QD32, 4K randwrite QD32, 128K seq read/write QD32) prints IOPS, MiB/s,
+median latency, CPU seconds per million I/Os of the host (and of the target
+for the remote runs) and the ratios remote/native and local/native.
+
+  bench/tgt/bench.py [--build DIR] [--seconds 10] [--size 1G] [--disk-dir /var/tmp]
+                     [--tmpfs-dir /dev/shm] [--only tmpfs|disk] [--no-remote] [--json]
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CASES = [  # name, slio-perf workload, fio rw, block size, queue depth
+    ("4k-randread-qd1", "randread", "randread", "4k", 1),
+    ("4k-randread-qd32", "randread", "randread", "4k", 32),
+    ("4k-randwrite-qd32", "randwrite", "randwrite", "4k", 32),
+    ("128k-read-qd32", "read", "read", "128k", 32),
+    ("128k-write-qd32", "write", "write", "128k", 32),
+]
+NQN = "nqn.2024-01.io.slite:bench"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid):
+    """utime+stime of a process in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def fio(path, rw, bs, qd, seconds, size):
+    argv = ["fio", "--name=native", f"--filename={path}", "--ioengine=io_uring", "--direct=1",
+            f"--rw={rw}", f"--bs={bs}", f"--iodepth={qd}", f"--size={size}", "--time_based",
+            f"--runtime={seconds}", "--output-format=json", "--group_reporting"]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    job = json.loads(out)["jobs"][0]
+    side = job["read"] if "read" in rw else job["write"]
+    ios = side["total_ios"]
+    cpu = (job["usr_cpu"] + job["sys_cpu"]) / 100.0 * seconds
+    return {"iops": side["iops"], "mib_s": side["bw_bytes"] / 2**20,
+            "p50_us": side["clat_ns"]["percentile"].get("50.000000", 0) / 1000,
+            "host_cpu_per_mio": cpu / ios * 1e6 if ios else 0}
+
+
+def perf(exe, mode, target_args, wl, bs, qd, seconds, size, tgt_pid=None, spin=0):
+    argv = [exe, mode, *target_args, "-w", wl, "-o", bs, "-q", str(qd), "-t", str(seconds),
+            "--size", str(size), "--json"]
+    if spin:
+        argv += ["--spin", str(spin)]
+    t0 = proc_cpu(tgt_pid) if tgt_pid else 0
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: {r.stderr.strip()}")
+    tgt_cpu = proc_cpu(tgt_pid) - t0 if tgt_pid else None
+    res = json.loads(r.stdout)
+    ios = res["ios"] or 1
+    out = {"iops": res["iops"], "mib_s": res["mib_s"], "p50_us": res["lat_us"]["p50"],
+           "host_cpu_per_mio": res["cpu"]["total_s"] / ios * 1e6}
+    if tgt_cpu is not None:
+        out["tgt_cpu_per_mio"] = tgt_cpu / ios * 1e6
+    return out
+
+
+class Tgt:
+    def __init__(self, build, workdir, backing):
+        self.sock = os.path.join(workdir, "bench.sock")
+        self.port = self._free_port()
+        self.proc = subprocess.Popen([str(build / "tgt/slio-tgt"), "-r", self.sock],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rpc = [str(build / "tgt/slio-tgt-rpc"), "-s", self.sock]
+        for _ in range(200):
+            if os.path.exists(self.sock):
+                break
+            time.sleep(0.05)
+        calls = [
+            ("bdev_aio_create", {"filename": str(backing), "name": "bench0", "block_size": 512}),
+            ("nvmf_create_transport", {"trtype": "TCP"}),
+            ("nvmf_create_subsystem", {"nqn": NQN, "serial_number": "BENCH", "allow_any_host": True}),
+            ("nvmf_subsystem_add_ns", {"nqn": NQN, "namespace": {"bdev_name": "bench0"}}),
+            ("nvmf_subsystem_add_listener", {"nqn": NQN, "listen_address": {
+                "trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1",
+                "trsvcid": str(self.port)}}),
+        ]
+        for m, p in calls:
+            subprocess.run(rpc + [m, json.dumps(p)], check=True, capture_output=True)
+
+    @staticmethod
+    def _free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def args(self):
+        return ["-a", "127.0.0.1", "-s", str(self.port), "-n", NQN]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(20)
+
+
+def make_backing(directory, size):
+    fd, path = tempfile.mkstemp(prefix="slio-bench-", suffix=".img", dir=directory)
+    chunk = os.urandom(1 << 20)  # real data, so reads do not hit holes
+    with os.fdopen(fd, "wb") as f:
+        for _ in range(size >> 20):
+            f.write(chunk)
+    return path
+
+
+def fmt(r):
+    s = f"{r['iops']:>10.0f} {r['mib_s']:>9.1f} {r['p50_us']:>8.1f} {r['host_cpu_per_mio']:>9.2f}"
+    return s + (f" {r['tgt_cpu_per_mio']:>9.2f}" if "tgt_cpu_per_mio" in r else " " * 10)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.environ.get("SLIO_BUILD", REPO / "build"), type=Path)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--size", default="1G")
+    ap.add_argument("--tmpfs-dir", default="/dev/shm")
+    ap.add_argument("--disk-dir", default="/var/tmp")
+    ap.add_argument("--only", choices=["tmpfs", "disk"])
+    ap.add_argument("--no-remote", action="store_true")
+    ap.add_argument("--spin", type=int, default=50, help="slio-perf --spin (µs) for remote runs")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    size = int(a.size[:-1]) << {"K": 10, "M": 20, "G": 30}[a.size[-1]] if a.size[-1] in "KMG" \
+        else int(a.size)
+    exe = str(a.build / "perf/slio-perf")
+    for need in [exe] + ([] if a.no_remote else [str(a.build / "tgt/slio-tgt"),
+                                                  str(a.build / "tgt/slio-tgt-rpc")]):
+        if not os.access(need, os.X_OK):
+            sys.exit(f"bench: {need} not built (ninja -C {a.build})")
+    if not shutil.which("fio"):
+        sys.exit("bench: fio not installed")
+    backings = [("tmpfs", a.tmpfs_dir), ("disk", a.disk_dir)]
+    results = []
+    hdr = f"{'case':<20} {'runner':<8} {'IOPS':>10} {'MiB/s':>9} {'p50 us':>8} " \
+          f"{'hostCPU/M':>9} {'tgtCPU/M':>9}  ratio"
+    for kind, directory in backings:
+        if a.only and a.only != kind:
+            continue
+        backing = make_backing(directory, size)
+        tgt = None
+        try:
+            if not a.no_remote:
+                tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing)
+            if not a.json:
+                print(f"\n== backing: {kind} ({backing}, {size >> 20} MiB), {a.seconds} s per run")
+                print(hdr)
+            for name, wl, rw, bs, qd in CASES:
+                row = {"backing": kind, "case": name}
+                row["native"] = fio(backing, rw, bs, qd, a.seconds, size)
+                row["local"] = perf(exe, "local", ["-f", backing], wl, bs, qd, a.seconds, size)
+                if tgt:
+                    row["remote"] = perf(exe, "load", tgt.args(), wl, bs, qd, a.seconds, size,
+                                         tgt_pid=tgt.proc.pid, spin=a.spin)
+                results.append(row)
+                if a.json:
+                    continue
+                base = row["native"]["iops"] or 1
+                for runner in ("native", "local", "remote"):
+                    if runner in row:
+                        ratio = row[runner]["iops"] / base
+                        print(f"{name:<20} {runner:<8} {fmt(row[runner])}  {ratio:5.2f}x")
+        finally:
+            if tgt:
+                tgt.stop()
+            os.unlink(backing)
+    if a.json:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

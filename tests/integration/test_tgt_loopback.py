@@ -1,0 +1,243 @@
+# SPDX-License-Identifier: Apache-2.0
+"""slio-tgt end to end on loopback, with slio-perf as the host."""
+import json
+import os
+import signal
+import socket
+import struct
+import time
+
+import pytest
+
+NQN1 = "nqn.2024-01.io.slite:it1"
+NQN2 = "nqn.2024-01.io.slite:it2"
+HOST_A = "nqn.2024-01.io.slite:host-a"
+HOST_B = "nqn.2024-01.io.slite:host-b"
+
+
+def verify_args(bs, qd, queues, size, *extra):
+    return ["-w", "verify", "-o", bs, "-q", qd, "--queues", queues, "--size", size, "--json",
+            *extra]
+
+
+def test_data_integrity_many_queues_two_hosts(target, perf, tmp_path):
+    target.export(NQN1, tmp_path / "a.img", hosts=[HOST_A])
+    target.export(NQN2, tmp_path / "b.img", hosts=[HOST_B])
+    # two hosts at once: small I/O in-capsule on one, 128 KiB (R2T/H2CData) on the other
+    p1 = perf.start("load", NQN1, "--hostnqn", HOST_A, *verify_args("4k", 32, 4, "32M"))
+    p2 = perf.start("load", NQN2, "--hostnqn", HOST_B, *verify_args("128k", 8, 3, "30M"))
+    for p, blocks in ((p1, (32 << 20) // 512), (p2, (30 << 20) // 512)):
+        out, err = p.communicate(timeout=180)
+        assert p.returncode == 0, err
+        res = json.loads(out)
+        assert res["mismatches"] == 0 and res["errors"] == 0
+        assert res["verified_blocks"] == blocks
+        assert res["writes"] > 0 and res["reads"] == res["writes"]
+
+
+def test_acl_refusal_is_prompt_and_named(target, perf, tmp_path):
+    target.export(NQN1, tmp_path / "a.img", hosts=[HOST_A])
+    t0 = time.monotonic()
+    r = perf.run("identify", NQN1, "--hostnqn", HOST_B, timeout=30)
+    assert time.monotonic() - t0 < 5, "a refused Connect must be answered, not left to time out"
+    assert r.returncode != 0
+    assert "refused" in r.stderr and HOST_B in r.stderr, r.stderr
+    ok, _ = perf.json("identify", NQN1, "--hostnqn", HOST_A)
+    assert ok["namespace"]["nsze"] == (32 << 20) // 512
+    # the discovery log shows a host only what it may use
+    seen_a, _ = perf.json("discover", None, "--hostnqn", HOST_A, "--json")
+    seen_b, _ = perf.json("discover", None, "--hostnqn", HOST_B, "--json")
+    assert NQN1 in [e["subnqn"] for e in seen_a["entries"]]
+    assert NQN1 not in [e["subnqn"] for e in seen_b["entries"]]
+
+
+def controllers(target, nqn):
+    return target.rpc("nvmf_subsystem_get_controllers", {"nqn": nqn})
+
+
+def test_keep_alive_expiry(target, perf, tmp_path):
+    target.export(NQN1, tmp_path / "a.img")
+    p = perf.start("connect", NQN1, "--kato", 1000, "--hold", 60)
+    try:
+        line = p.stdout.readline()
+        assert line.startswith("connected"), p.stderr.read() if p.poll() is not None else line
+        time.sleep(2.5)  # keep-alives flowing: the controller must survive beyond KATO
+        assert len(controllers(target, NQN1)) == 1
+        p.send_signal(signal.SIGSTOP)
+        t0 = time.monotonic()
+        while controllers(target, NQN1) and time.monotonic() - t0 < 6:
+            time.sleep(0.1)
+        gone = time.monotonic() - t0
+        assert not controllers(target, NQN1), "silent host's controller not torn down"
+        assert gone < 3.5, f"controller torn down only after {gone:.1f} s with KATO 1 s"
+        p.send_signal(signal.SIGCONT)
+        _, err = p.communicate(timeout=15)
+        assert p.returncode != 0 and "association lost" in err, err
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGCONT)
+            p.kill()
+            p.wait()
+
+
+@pytest.mark.parametrize("hdgst,ddgst", [(False, False), (True, False), (False, True),
+                                         (True, True)])
+def test_digests(target, perf, tmp_path, hdgst, ddgst):
+    target.export(NQN1, tmp_path / "a.img")
+    flags = (["--hdgst"] if hdgst else []) + (["--ddgst"] if ddgst else [])
+    ident, _ = perf.json("identify", NQN1, *flags)
+    assert ident["hdgst"] == hdgst and ident["ddgst"] == ddgst
+    for bs in ("4k", "128k"):
+        res, _ = perf.json("load", NQN1, *verify_args(bs, 8, 2, "16M"), *flags)
+        assert res["mismatches"] == 0 and res["verified_blocks"] == (16 << 20) // 512
+
+
+def test_resize_seen_by_host(target, perf, tmp_path):
+    img = tmp_path / "a.img"
+    bdev = target.export(NQN1, img, size=16 << 20)
+    before, _ = perf.json("identify", NQN1)
+    assert before["namespace"]["nsze"] == (16 << 20) // 512
+    os.truncate(img, 48 << 20)
+    target.rpc("bdev_aio_rescan", {"name": bdev})
+    after, _ = perf.json("identify", NQN1)
+    assert after["namespace"]["nsze"] == (48 << 20) // 512
+    # the new space is usable
+    res, _ = perf.json("load", NQN1, "-w", "verify", "-o", "4k", "-q", 8, "--offset", "32M",
+                       "--size", "16M", "--json")
+    assert res["mismatches"] == 0
+
+
+def test_qos_iops_limit(target, perf, tmp_path):
+    bdev = target.export(NQN1, tmp_path / "a.img")
+    target.rpc("bdev_set_qos_limit", {"name": bdev, "rw_ios_per_sec": 2000})
+    res, _ = perf.json("load", NQN1, "-w", "randread", "-o", "4k", "-q", 32, "-t", 3, "--json")
+    assert 1800 <= res["iops"] <= 2200, f"QoS 2000 IOPS, measured {res['iops']:.0f}"
+    target.rpc("bdev_set_qos_limit", {"name": bdev, "rw_ios_per_sec": 0})
+    res, _ = perf.json("load", NQN1, "-w", "randread", "-o", "4k", "-q", 32, "-t", 1, "--json")
+    assert res["iops"] > 2200 * 2, "removing the limit must lift it"
+
+
+def save_config(target, path):
+    cfg = target.rpc("save_config")
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+def test_save_load_config(target, perf, tmp_path):
+    target.export(NQN1, tmp_path / "a.img", hosts=[HOST_A])
+    journal = tmp_path / "j.bin"
+    r = perf.run("load", NQN1, "--hostnqn", HOST_A, "-w", "write", "--fua", "--journal",
+                 journal, "-o", "4k", "-q", 16, "--size", "8M", "-t", 1)
+    assert r.returncode == 0, r.stderr
+    cfg = save_config(target, tmp_path / "saved.json")
+    target.stop()
+    target.start(config=cfg)
+    ident, _ = perf.json("identify", NQN1, "--hostnqn", HOST_A)
+    assert ident["namespace"]["nsze"] == (32 << 20) // 512
+    r = perf.run("identify", NQN1, "--hostnqn", HOST_B)
+    assert r.returncode != 0, "the host ACL must survive save/load"
+    res, _ = perf.json("load", NQN1, "--hostnqn", HOST_A, "-w", "verify", "--journal", journal,
+                       "-o", "4k", "-q", 16, "--size", "8M", "--json")
+    assert res["mismatches"] == 0 and res["verified_blocks"] > 0
+
+
+def test_kill9_acknowledged_writes_survive(target, perf, tmp_path):
+    target.export(NQN1, tmp_path / "a.img")
+    cfg = save_config(target, tmp_path / "saved.json")
+    journal = tmp_path / "j.bin"
+    p = perf.start("load", NQN1, "-w", "write", "--fua", "--journal", journal, "-o", "4k", "-q",
+                   16, "--queues", 2, "--size", "16M", "-t", 30, "--timeout", 3000)
+    time.sleep(2)
+    assert p.poll() is None, p.stderr.read()
+    target.kill9()
+    _, err = p.communicate(timeout=30)
+    assert p.returncode != 0, "the host must notice the target died"
+    records = journal.stat().st_size // 32
+    assert records > 100, f"only {records} acknowledged writes before the kill"
+    target.start(config=cfg)
+    res, r = perf.json("load", NQN1, "-w", "verify", "--journal", journal, "-o", "4k", "-q", 16,
+                       "--queues", 2, "--size", "16M", "--json", ok=False)
+    assert r.returncode == 0 and res["mismatches"] == 0, r.stderr[-3000:]
+
+
+# --- malformed input -------------------------------------------------------------------------
+
+def icreq(hlen=128, plen=128, digest=0):
+    return struct.pack("<BBBBIHBBI", 0, 0, hlen, 0, plen, 0, 0, digest, 0) + bytes(112)
+
+
+def connect_raw(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.settimeout(5)
+    return s
+
+
+def handshake(s, digest=0):
+    s.sendall(icreq(digest=digest))
+    resp = b""
+    while len(resp) < 128:
+        chunk = s.recv(128 - len(resp))
+        assert chunk, "target closed instead of answering a valid ICReq"
+        resp += chunk
+    assert resp[0] == 0x01 and resp[2] == 128
+
+
+def expect_term_or_close(s):
+    """The target must answer with a C2HTermReq and/or close — promptly, never hang."""
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pytest.fail(f"target neither closed nor sent a TermReq within 5 s (got {data[:32]!r})")
+    except ConnectionResetError:
+        pass
+    assert data == b"" or data[0] == 0x03, f"expected C2HTermReq (0x03), got {data[:24]!r}"
+    s.close()
+
+
+def capsule(plen=72, hlen=72, flags=0, pdo=0, sqe=None):
+    sqe = sqe or bytes(64)
+    return struct.pack("<BBBBI", 0x04, flags, hlen, pdo, plen) + sqe
+
+
+BAD_INPUTS = {
+    "garbage": lambda s: s.sendall(os.urandom(200)),
+    "icreq_wrong_hlen": lambda s: s.sendall(icreq(hlen=64)),
+    "icreq_huge_plen": lambda s: s.sendall(icreq(plen=0xFFFFFFF0)),
+    "capsule_before_icreq": lambda s: s.sendall(capsule()),
+    "huge_plen_capsule": lambda s: (handshake(s), s.sendall(capsule(plen=0xFFFFFFF0, pdo=72))),
+    "wrong_hlen_capsule": lambda s: (handshake(s), s.sendall(capsule(hlen=40))),
+    "unknown_pdu_type": lambda s: (handshake(s), s.sendall(struct.pack("<BBBBI", 0x7E, 0, 8, 0, 8))),
+    "bad_header_digest": lambda s: (handshake(s, digest=1),
+                                    s.sendall(capsule(plen=76, flags=1) + b"\xde\xad\xbe\xef")),
+    "h2cdata_unknown_tag": lambda s: (handshake(s), s.sendall(
+        struct.pack("<BBBBIHHIII", 0x06, 4, 24, 24, 24 + 512, 5, 999, 0, 512, 0) + bytes(512))),
+}
+
+
+def test_bad_input_isolated(target, perf, tmp_path):
+    target.export(NQN1, tmp_path / "a.img")
+    load = perf.start("load", NQN1, "-w", "randrw", "-o", "4k", "-q", 16, "-t", 8, "--json")
+    time.sleep(1)
+    for name, send in BAD_INPUTS.items():
+        s = connect_raw(target.port)
+        try:
+            send(s)
+        except (BrokenPipeError, ConnectionResetError):
+            s.close()
+            continue
+        expect_term_or_close(s)
+        assert target.alive(), f"slio-tgt died on {name}:\n{target.logtail()}"
+    # a peer that connects and goes silent must not disturb others either
+    idle = connect_raw(target.port)
+    out, err = load.communicate(timeout=60)
+    idle.close()
+    assert load.returncode == 0, err
+    res = json.loads(out)
+    assert res["errors"] == 0 and res["ios"] > 0
+    ident, _ = perf.json("identify", NQN1)
+    assert ident["namespace"]["nsze"] > 0

@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: Apache-2.0
+# slio-tgt (SLiteIO's user-space NVMe/TCP target) exporting an LV to the Linux kernel's NVMe/TCP
+# host over 127.0.0.1, configured with slio-tgt-rpc (SPDK method names). Checks: discovery,
+# connect without and with header/data digests, ext4/xfs + fio crc32c verify at several block
+# sizes and queue depths, online resize (lvextend + bdev_aio_rescan), host ACL refusal without a
+# hang, disconnect, clean SIGTERM stop. Every wait is bounded.
+# Not covered yet: keep-alive expiry (needs slio-perf connect --kato; see tests/vm/README.md).
+. /usr/lib/slio-vm/lib.sh
+. /usr/lib/slio-vm/nvme-host.sh
+
+TGT=/usr/local/bin/slio-tgt
+RPC=/usr/local/bin/slio-tgt-rpc
+SOCK=/run/slio-tgt.sock
+VG=vgtgt
+LV=/dev/$VG/vol1
+NQN=nqn.2024-01.io.slite:vol1
+HOSTNQN=$(cat /etc/nvme/hostnqn)
+TGT_LOG=$VM_TMP/slio-tgt.log
+TGT_PID=
+
+step binaries
+for b in "$TGT" "$RPC"; do
+    [ -x "$b" ] || fail "$(basename "$b") is not in the guest: $SLIO_BUILD_HOST/tgt/$(basename "$b")" \
+        "does not exist on the host (build it: make, or ninja -C \$SLIO_BUILD tgt/$(basename "$b"))"
+done
+
+tgt_log_tail() {
+    echo "---- last 40 lines of the slio-tgt log ($TGT_LOG)"
+    tail -n 40 "$TGT_LOG" 2>/dev/null
+}
+cleanup() {
+    rc=$?
+    trap - EXIT
+    if [ $rc -ne 0 ]; then
+        echo "---- cleanup after failure"
+        tgt_log_tail
+        umount /mnt/fio 2>/dev/null
+        timeout 20 $NVME disconnect-all 2>/dev/null
+        if [ -n "$TGT_PID" ] && kill -0 "$TGT_PID" 2>/dev/null; then
+            kill -TERM "$TGT_PID"
+            sleep 2
+            kill -KILL "$TGT_PID" 2>/dev/null
+        fi
+        vgchange -q -an "$VG" >/dev/null 2>&1
+    fi
+    exit $rc
+}
+trap cleanup EXIT
+
+# rpc METHOD [JSON]: one JSON-RPC call; the result JSON is in RPC_OUT.
+rpc() {
+    echo "+ slio-tgt-rpc $*"
+    kill -0 "$TGT_PID" 2>/dev/null || fail "slio-tgt (pid $TGT_PID) is not running (before rpc $1)"
+    _rc=0
+    timeout -k 2 10 "$RPC" -s "$SOCK" "$@" > "$VM_TMP/rpc.out" 2> "$VM_TMP/rpc.err" || _rc=$?
+    RPC_OUT=$(cat "$VM_TMP/rpc.out")
+    [ -z "$RPC_OUT" ] || echo "$RPC_OUT"
+    [ $_rc -ne 124 ] && [ $_rc -ne 137 ] || fail "rpc $1 got no answer within 10 s"
+    [ $_rc -eq 0 ] || fail "rpc $1 failed (rc=$_rc): $(cat "$VM_TMP/rpc.err")"
+}
+# rpc_must_fail METHOD JSON: the call must be refused with exit status 1 and a message on stderr.
+rpc_must_fail() {
+    echo "+ slio-tgt-rpc $* (must fail)"
+    _rc=0
+    timeout -k 2 10 "$RPC" -s "$SOCK" "$@" > "$VM_TMP/rpc.out" 2> "$VM_TMP/rpc.err" || _rc=$?
+    [ $_rc -eq 1 ] || fail "rpc $1 $2: expected exit status 1, got $_rc: $(cat "$VM_TMP/rpc.out")"
+    [ -s "$VM_TMP/rpc.err" ] || fail "rpc $1 failed without an error message on stderr"
+    echo "refused as expected: $(cat "$VM_TMP/rpc.err")"
+}
+tgt_ready() {
+    kill -0 "$TGT_PID" 2>/dev/null || { tgt_log_tail; fail "slio-tgt exited during startup"; }
+    [ -S "$SOCK" ]
+}
+# host_ctrl_count: controllers of our host NQN that slio-tgt reports for $NQN.
+host_ctrl_count() {
+    timeout -k 2 10 "$RPC" -s "$SOCK" nvmf_subsystem_get_controllers "{\"nqn\": \"$NQN\"}" \
+        2>/dev/null | grep -c "$HOSTNQN"
+}
+no_tgt_ctrl() { [ "$(host_ctrl_count)" = 0 ]; }
+
+step lvm
+run pvcreate -q "$VM_DISK"
+run vgcreate -q "$VG" "$VM_DISK"
+run lvcreate -q -y -L 2G -T "$VG/pool"
+run lvcreate -q -y -V 1G -T "$VG/pool" -n vol1
+
+step start-target
+rm -f "$SOCK"
+echo "+ slio-tgt -r $SOCK 2> $TGT_LOG &"
+"$TGT" -r "$SOCK" > "$TGT_LOG" 2>&1 &
+TGT_PID=$!
+wait_for 10 "slio-tgt to listen on $SOCK" tgt_ready
+echo "slio-tgt running (pid $TGT_PID)"
+
+step configure
+rpc bdev_aio_create "{\"filename\": \"$LV\", \"name\": \"aio0\", \"block_size\": 512}"
+rpc_must_fail bdev_aio_create "{\"filename\": \"/dev/$VG/missing\", \"name\": \"bad0\", \"block_size\": 512}"
+rpc nvmf_create_transport '{"trtype": "TCP"}'
+rpc nvmf_create_subsystem \
+    "{\"nqn\": \"$NQN\", \"serial_number\": \"SLIO0001\", \"allow_any_host\": false}"
+rpc nvmf_subsystem_add_ns "{\"nqn\": \"$NQN\", \"namespace\": {\"bdev_name\": \"aio0\"}}"
+rpc nvmf_subsystem_add_host "{\"nqn\": \"$NQN\", \"host\": \"$HOSTNQN\"}"
+ADDR="{\"trtype\": \"TCP\", \"adrfam\": \"IPv4\", \"traddr\": \"$TRADDR\", \"trsvcid\": \"$TRSVCID\"}"
+rpc nvmf_subsystem_add_listener "{\"nqn\": \"$NQN\", \"listen_address\": $ADDR}"
+
+step discover
+nvme_discover_expect "$NQN"
+
+step connect-ext4
+nvme_connect "$NQN"
+[ "$(size_bytes "$NS_DEV")" = $((1 << 30)) ] || fail "$NS_DEV is $(size_bytes "$NS_DEV") bytes, LV is 1 GiB"
+rpc nvmf_subsystem_get_controllers "{\"nqn\": \"$NQN\"}"
+echo "$RPC_OUT" | grep -q "$HOSTNQN" || fail "nvmf_subsystem_get_controllers does not list $HOSTNQN"
+fs_fio_round "$NS_DEV" ext4
+nvme_disconnect "$NQN"
+wait_for 10 "slio-tgt to drop the controller after disconnect" no_tgt_ctrl
+
+step connect-digests-xfs
+nvme_connect "$NQN" --hdr-digest --data-digest
+fs_fio_round "$NS_DEV" xfs
+
+step resize
+run lvextend -q -L 1280M "$LV"
+rpc bdev_aio_rescan '{"name": "aio0"}'
+wait_ns_size "$NS_DEV" $((1280 << 20)) 10
+nvme_disconnect "$NQN"
+
+step acl
+U=$(cat /proc/sys/kernel/random/uuid)
+nvme_connect_must_fail "$NQN" 10 --hostnqn "nqn.2014-08.org.nvmexpress:uuid:$U" --hostid "$U"
+[ "$(nvme_ctrl_count "$NQN")" = 0 ] || fail "a kernel controller exists after the refused connect"
+
+step disconnected
+no_nvme_blockdev || fail "nvme block devices left: $(ls /sys/block | grep nvme)"
+subs=$($NVME list-subsys 2>&1)
+echo "$subs" | grep -q "$NQN" && fail "nvme list-subsys still lists $NQN: $subs"
+wait_for 10 "slio-tgt to drop all controllers" no_tgt_ctrl
+echo "no nvme block device, nvme list-subsys empty, no controller in slio-tgt"
+
+step stop-target
+rpc nvmf_delete_subsystem "{\"nqn\": \"$NQN\"}"
+echo "+ kill -TERM $TGT_PID"
+kill -TERM "$TGT_PID"
+i=0
+while kill -0 "$TGT_PID" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || { tgt_log_tail; fail "slio-tgt still running 10 s after SIGTERM"; }
+    sleep 0.1
+done
+trc=0
+wait "$TGT_PID" || trc=$?
+TGT_PID=
+[ $trc -eq 0 ] || { tgt_log_tail; fail "slio-tgt exited with status $trc after SIGTERM"; }
+echo "slio-tgt stopped cleanly after $((i / 10)).$((i % 10))s"
+
+step cleanup
+run lvremove -q -y "$VG"
+run vgremove -q -y "$VG"
+echo "tgt scenario: all steps passed"
