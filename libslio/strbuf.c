@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Capped growable buffer; see include/slio/strbuf.h. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,7 +43,7 @@ static int reserve(struct slio_strbuf *sb, size_t extra)
     n = sb->alloc ? sb->alloc : MIN_ALLOC;
     while (n < need)
         n = n > SIZE_MAX / 2 ? need : n * 2;
-    if (n > sb->max + 1)
+    if (sb->max < SIZE_MAX && n > sb->max + 1)
         n = sb->max + 1;
     p = realloc(sb->buf, n);
     if (!p)
