@@ -15,17 +15,17 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _must_check_ __attribute__((warn_unused_result))
-#define _unused_ __attribute__((unused))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _must_check_   __attribute__((warn_unused_result))
+#define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _likely_(x) __builtin_expect(!!(x), 1)
-#define _unlikely_(x) __builtin_expect(!!(x), 0)
+#define _likely_(x)    __builtin_expect(!!(x), 1)
+#define _unlikely_(x)  __builtin_expect(!!(x), 0)
 
-#define SLIO_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define SLIO_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define SLIO_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define SLIO_DIV_ROUND_UP(n, d) (((n) + (d)-1) / (d))
+#define SLIO_ARRAY_SIZE(a)                   (sizeof(a) / sizeof((a)[0]))
+#define SLIO_MIN(a, b)                       ((a) < (b) ? (a) : (b))
+#define SLIO_MAX(a, b)                       ((a) > (b) ? (a) : (b))
+#define SLIO_DIV_ROUND_UP(n, d)              (((n) + (d)-1) / (d))
 #define SLIO_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Hand ownership out of a _cleanup_ variable: returns the value and NULLs the variable. */

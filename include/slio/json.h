@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uuid/uuid.h>
 
 #include "slio/cleanup.h"
 #include "slio/error.h"

@@ -35,10 +35,10 @@ static enum scenario scenario;
 static pthread_t server;
 static json_t *last_request;
 
+/* No asserts in the server thread: the client may hang up early on purpose (oversized, garbage). */
 static void send_str(int fd, const char *s)
 {
-    size_t len = strlen(s);
-    assert_int_equal(send(fd, s, len, MSG_NOSIGNAL), (ssize_t)len);
+    (void)!send(fd, s, strlen(s), MSG_NOSIGNAL);
 }
 
 /* Read one request (it is not newline-terminated either). */
@@ -62,9 +62,13 @@ static void *serve_one(void *arg)
 {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
     char resp[512];
-    assert_true(fd >= 0);
+    if (fd < 0)
+        return NULL;
     json_t *req = read_request(fd);
-    assert_non_null(req);
+    if (!req) {
+        close(fd);
+        return NULL; /* the client's assertions will notice */
+    }
     json_int_t id = json_integer_value(json_object_get(req, "id"));
     last_request = req;
 

@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The NVMe/TCP connection state machine, driven over a socketpair: the test
+ * is the host, the real reactor loop runs on the test thread (one
+ * reactor_run_once() per pump) and a fake nvmf layer executes commands.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake_nvmf.h"
+#include "transport/transport_internal.h"
+
+#define IO_UNIT 16384u
+
+static struct tgt_reactor *g_r;
+static int g_host = -1;
+static struct tgt_conn *g_conn;
+static uint8_t g_buf[256 * 1024];
+
+static void pump(void)
+{
+    for (int i = 0; i < 4; i++)
+        reactor_run_once(g_r, 0);
+}
+
+static void host_send(const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+
+    while (len) {
+        ssize_t n = send(g_host, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EAGAIN) {
+            pump();
+            continue;
+        }
+        assert_true(n > 0);
+        p += n;
+        len -= (size_t)n;
+        pump();
+    }
+}
+
+/* Receive exactly len bytes; returns 0, or -1 on EOF / nothing within ~2 s. */
+static int host_recv(void *buf, size_t len)
+{
+    uint8_t *p = buf;
+
+    for (int spins = 0; len && spins < 2000;) {
+        ssize_t n = recv(g_host, p, len, MSG_DONTWAIT);
+        if (n == 0)
+            return -1;
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        reactor_run_once(g_r, 1);
+        spins++;
+    }
+    return len ? -1 : 0;
+}
+
+/* One PDU into g_buf; returns its length. */
+static uint32_t recv_pdu(void)
+{
+    struct nvme_tcp_hdr *h = (void *)g_buf;
+
+    assert_int_equal(host_recv(g_buf, 8), 0);
+    uint32_t plen = le32toh(h->plen);
+    assert_true(plen >= 8 && plen <= sizeof(g_buf));
+    assert_int_equal(host_recv(g_buf + 8, plen - 8), 0);
+    return plen;
+}
+
+static void expect_eof(void)
+{
+    uint8_t b;
+
+    for (int i = 0; i < 2000; i++) {
+        ssize_t n = recv(g_host, &b, 1, MSG_DONTWAIT);
+        if (n == 0)
+            return;
+        reactor_run_once(g_r, 1);
+    }
+    fail_msg("connection not closed");
+}
+
+static int setup(void **state)
+{
+    int sv[2];
+    struct tgt_listen_addr la = {.trtype = "TCP", .adrfam = "IPv4", .traddr = "127.0.0.1"};
+
+    fake_reset();
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    g_host = sv[1];
+    g_conn = conn_create(g_r, sv[0], &la);
+    assert_non_null(g_conn);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    close(g_host);
+    for (int i = 0; i < 100 && (g_r->nconns || !tlist_empty(&g_r->gone)); i++)
+        reactor_run_once(g_r, 1);
+    assert_int_equal(g_r->nconns, 0);
+    assert_true(tlist_empty(&g_r->gone));
+    assert_int_equal(fake.finis, 1);
+    return 0;
+}
+
+static void do_icreq(uint8_t digest)
+{
+    uint8_t ic[128];
+    struct nvme_tcp_icresp *rsp = (void *)g_buf;
+
+    host_send(ic, host_icreq(ic, 0, 0, digest));
+    assert_int_equal(recv_pdu(), 128);
+    assert_int_equal(rsp->hdr.type, NVME_TCP_ICRESP);
+    assert_int_equal(rsp->pfv, 0);
+    assert_int_equal(rsp->cpda, 0);
+    assert_int_equal(rsp->digest, digest);
+    assert_int_equal(le32toh(rsp->maxdata), IO_UNIT);
+}
+
+/* A CapsuleResp for cid; returns the status value (without phase). */
+static uint16_t expect_rsp(uint16_t cid, bool hdgst)
+{
+    struct nvme_tcp_rsp_pdu *r = (void *)g_buf;
+
+    assert_int_equal(recv_pdu(), 24 + (hdgst ? 4 : 0));
+    assert_int_equal(r->hdr.type, NVME_TCP_RSP);
+    if (hdgst) {
+        uint32_t d;
+        memcpy(&d, g_buf + 24, 4);
+        assert_int_equal(le32toh(d), nvme_tcp_digest(g_buf, 24));
+    }
+    assert_int_equal(r->cqe.cid, cid);
+    return nvme_cqe_status_value(le16toh(r->cqe.status));
+}
+
+static void do_connect(uint16_t qid, bool disable_sqflow, bool hd, bool dd)
+{
+    uint8_t data[1024] = {0}, pdu[2048];
+    struct nvme_sqe sqe;
+
+    host_sqe_connect(&sqe, 0x10, qid, 32, disable_sqflow);
+    host_send(pdu, host_cmd(pdu, &sqe, data, sizeof(data), hd, dd));
+    assert_int_equal(expect_rsp(0x10, hd), 0);
+    assert_int_equal(g_conn->qp.qid, qid);
+}
+
+static void fill(uint8_t *p, size_t n, uint8_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(seed + i * 7 + (i >> 9));
+}
+
+static void test_icreq_plain(void **state)
+{
+    do_icreq(0);
+    assert_false(g_conn->params.hdgst);
+}
+
+static void test_icreq_digests(void **state)
+{
+    do_icreq(NVME_TCP_HDGST_ENABLE | NVME_TCP_DDGST_ENABLE);
+    assert_true(g_conn->params.hdgst && g_conn->params.ddgst);
+    do_connect(0, false, true, true);
+}
+
+static void test_icreq_bad_pfv(void **state)
+{
+    uint8_t ic[128];
+    struct nvme_tcp_term *t = (void *)g_buf;
+
+    host_send(ic, host_icreq(ic, 1, 0, 0));
+    assert_int_equal(recv_pdu(), 24 + 128);
+    assert_int_equal(t->hdr.type, NVME_TCP_C2H_TERM);
+    assert_int_equal(le16toh(t->fes), NVME_TCP_FES_UNSUPPORTED_PARAM);
+    assert_int_equal(le32toh(t->fei), 8);
+    assert_memory_equal(g_buf + 24, ic, 128);
+    expect_eof();
+}
+
+static void test_cmd_before_icreq(void **state)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+    struct nvme_tcp_term *t = (void *)g_buf;
+
+    host_sqe_rw(&sqe, 0x02, 1, 0, 512, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    recv_pdu();
+    assert_int_equal(t->hdr.type, NVME_TCP_C2H_TERM);
+    assert_int_equal(le16toh(t->fes), NVME_TCP_FES_PDU_SEQ_ERR);
+    expect_eof();
+}
+
+static void test_incapsule_write_then_read(void **state)
+{
+    uint8_t data[4096], pdu[8192];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    fill(data, sizeof(data), 3);
+    host_sqe_rw(&sqe, 0x01, 7, 8, sizeof(data), true);
+    host_send(pdu, host_cmd(pdu, &sqe, data, sizeof(data), false, false));
+    assert_int_equal(expect_rsp(7, false), 0);
+    assert_memory_equal(fake.disk + 8 * 512, data, sizeof(data));
+    /* sqhd advanced by two commands */
+    assert_int_equal(le16toh(((struct nvme_tcp_rsp_pdu *)g_buf)->cqe.sqhd), 2);
+
+    host_sqe_rw(&sqe, 0x02, 8, 8, sizeof(data), false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    struct nvme_tcp_data_pdu *d = (void *)g_buf;
+    assert_int_equal(recv_pdu(), 24 + sizeof(data));
+    assert_int_equal(d->hdr.type, NVME_TCP_C2H_DATA);
+    assert_int_equal(d->hdr.flags, NVME_TCP_F_DATA_LAST);
+    assert_int_equal(d->hdr.pdo, 24);
+    assert_int_equal(d->cccid, 8);
+    assert_int_equal(le32toh(d->length), sizeof(data));
+    assert_memory_equal(g_buf + 24, data, sizeof(data));
+    assert_int_equal(expect_rsp(8, false), 0);
+}
+
+/* Write 64 KiB through R2T + 4 H2CData PDUs; read it back in 4 C2HData chunks. */
+static void r2t_write_chunked_read(bool hd, bool dd, bool sqflow_off)
+{
+    static uint8_t data[65536];
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+    struct nvme_tcp_data_pdu *r2t = (void *)g_buf;
+    uint32_t hdl = hd ? 4 : 0;
+
+    do_icreq((uint8_t)((hd ? NVME_TCP_HDGST_ENABLE : 0) | (dd ? NVME_TCP_DDGST_ENABLE : 0)));
+    do_connect(2, sqflow_off, hd, dd);
+    fill(data, sizeof(data), 11);
+    host_sqe_rw(&sqe, 0x01, 21, 16, sizeof(data), false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, hd, dd));
+    assert_int_equal(recv_pdu(), 24 + hdl);
+    assert_int_equal(r2t->hdr.type, NVME_TCP_R2T);
+    assert_int_equal(r2t->cccid, 21);
+    assert_int_equal(le32toh(r2t->offset), 0);
+    assert_int_equal(le32toh(r2t->length), sizeof(data));
+    uint16_t ttag = le16toh(r2t->ttag);
+    for (uint32_t off = 0; off < sizeof(data); off += IO_UNIT) {
+        static uint8_t h2c[IO_UNIT + 64];
+        bool last = off + IO_UNIT == sizeof(data);
+        host_send(h2c, host_h2c(h2c, 21, ttag, off, data + off, IO_UNIT, last, hd, dd));
+    }
+    assert_int_equal(expect_rsp(21, hd), 0);
+    assert_memory_equal(fake.disk + 16 * 512, data, sizeof(data));
+
+    host_sqe_rw(&sqe, 0x02, 22, 16, sizeof(data), false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, hd, dd));
+    for (uint32_t off = 0; off < sizeof(data); off += IO_UNIT) {
+        struct nvme_tcp_data_pdu *d = (void *)g_buf;
+        bool last = off + IO_UNIT == sizeof(data);
+        assert_int_equal(recv_pdu(), 24 + hdl + IO_UNIT + (dd ? 4 : 0));
+        assert_int_equal(d->hdr.type, NVME_TCP_C2H_DATA);
+        assert_int_equal(le32toh(d->offset), off);
+        assert_int_equal(!!(d->hdr.flags & NVME_TCP_F_DATA_LAST), last);
+        assert_int_equal(!!(d->hdr.flags & NVME_TCP_F_DATA_SUCCESS), last && sqflow_off);
+        assert_memory_equal(g_buf + 24 + hdl, data + off, IO_UNIT);
+        if (dd) {
+            uint32_t got;
+            memcpy(&got, g_buf + 24 + hdl + IO_UNIT, 4);
+            assert_int_equal(le32toh(got), nvme_tcp_digest(data + off, IO_UNIT));
+        }
+    }
+    if (!sqflow_off)
+        assert_int_equal(expect_rsp(22, hd), 0);
+}
+
+static void test_r2t_write_chunked_read(void **state)
+{
+    r2t_write_chunked_read(false, false, false);
+}
+
+static void test_r2t_digests_sqflow_off(void **state)
+{
+    r2t_write_chunked_read(true, true, true);
+}
+
+static void expect_term(uint16_t fes, uint32_t fei)
+{
+    struct nvme_tcp_term *t = (void *)g_buf;
+
+    recv_pdu();
+    assert_int_equal(t->hdr.type, NVME_TCP_C2H_TERM);
+    assert_int_equal(le16toh(t->fes), fes);
+    assert_int_equal(le32toh(t->fei), fei);
+    expect_eof();
+}
+
+static void test_bad_hlen(void **state)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    host_sqe_rw(&sqe, 0x02, 1, 0, 512, false);
+    uint32_t n = host_cmd(pdu, &sqe, NULL, 0, false, false);
+    pdu[2] = 70;
+    host_send(pdu, n);
+    expect_term(NVME_TCP_FES_INVALID_HEADER, 2);
+    assert_memory_equal(g_buf + 24, pdu, 8);
+}
+
+static void test_header_digest_error(void **state)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    do_icreq(NVME_TCP_HDGST_ENABLE);
+    host_sqe_rw(&sqe, 0x02, 1, 0, 512, false);
+    uint32_t n = host_cmd(pdu, &sqe, NULL, 0, true, false);
+    pdu[72] ^= 1;
+    host_send(pdu, n);
+    expect_term(NVME_TCP_FES_HDR_DIGEST_ERR, 0);
+}
+
+static void test_data_digest_error(void **state)
+{
+    uint8_t data[512] = {1, 2, 3}, pdu[1024];
+    struct nvme_sqe sqe;
+
+    do_icreq(NVME_TCP_DDGST_ENABLE);
+    do_connect(1, false, false, true);
+    host_sqe_rw(&sqe, 0x01, 5, 0, sizeof(data), true);
+    uint32_t n = host_cmd(pdu, &sqe, data, sizeof(data), false, true);
+    pdu[n - 1] ^= 0xff;
+    unsigned execs = fake.execs;
+    host_send(pdu, n);
+    assert_int_equal(expect_rsp(5, false), NVME_STATUS(0, 0x22));
+    assert_int_equal(fake.execs, execs); /* never executed */
+    /* the connection lives on */
+    host_send(pdu, host_cmd(pdu, &sqe, data, sizeof(data), false, true));
+    assert_int_equal(expect_rsp(5, false), 0);
+}
+
+static void h2c_error(uint16_t ttag_delta, uint32_t off, uint16_t fes, uint32_t fei)
+{
+    static uint8_t data[8192], h2c[8192 + 64];
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    host_sqe_rw(&sqe, 0x01, 9, 0, sizeof(data), false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    recv_pdu();
+    uint16_t ttag = le16toh(((struct nvme_tcp_data_pdu *)g_buf)->ttag);
+    host_send(
+        h2c, host_h2c(h2c, 9, (uint16_t)(ttag + ttag_delta), off, data, 4096, false, false, false));
+    expect_term(fes, fei);
+}
+
+static void test_h2c_wrong_ttag(void **state)
+{
+    h2c_error(1, 0, NVME_TCP_FES_INVALID_HEADER, 10);
+}
+
+static void test_h2c_wrong_offset(void **state)
+{
+    h2c_error(0, 4096, NVME_TCP_FES_DATA_OUT_OF_RANGE, 12);
+}
+
+static void test_h2c_unsolicited(void **state)
+{
+    uint8_t h2c[4096 + 64], data[4096] = {0};
+
+    do_icreq(0);
+    host_send(h2c, host_h2c(h2c, 1, 0, 0, data, sizeof(data), true, false, false));
+    expect_term(NVME_TCP_FES_INVALID_HEADER, 10);
+}
+
+static void test_cid_conflict(void **state)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    host_sqe_rw(&sqe, FAKE_PENDING_OPC, 5, 0, 0, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(expect_rsp(5, false), NVME_STATUS(0, 0x03) | NVME_STATUS_DNR);
+    assert_int_equal(fake.npending, 1);
+    assert_true(fake_complete_one());
+    pump();
+    assert_int_equal(expect_rsp(5, false), 0);
+    assert_int_equal(le64toh(((struct nvme_tcp_rsp_pdu *)g_buf)->cqe.result), 0x1234);
+    /* CID free again */
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    pump();
+    assert_int_equal(fake.npending, 1);
+}
+
+static void test_byte_at_a_time(void **state)
+{
+    static uint8_t stream[16384], data[4096];
+    uint8_t pdu[8192];
+    struct nvme_sqe sqe;
+    uint32_t n = 0;
+
+    fill(data, sizeof(data), 99);
+    n += host_icreq(stream, 0, 0, NVME_TCP_HDGST_ENABLE | NVME_TCP_DDGST_ENABLE);
+    host_sqe_connect(&sqe, 0x10, 1, 32, false);
+    uint8_t cd[1024] = {0};
+    n += host_cmd(stream + n, &sqe, cd, sizeof(cd), true, true);
+    host_sqe_rw(&sqe, 0x01, 3, 4, sizeof(data), true);
+    n += host_cmd(stream + n, &sqe, data, sizeof(data), true, true);
+    for (uint32_t i = 0; i < n; i++)
+        host_send(stream + i, 1);
+    recv_pdu(); /* ICResp */
+    assert_int_equal(expect_rsp(0x10, true), 0);
+    assert_int_equal(expect_rsp(3, true), 0);
+    assert_memory_equal(fake.disk + 4 * 512, data, sizeof(data));
+    (void)pdu;
+}
+
+static void test_sgl_errors(void **state)
+{
+    uint8_t pdu[16384], data[8192 + 16] = {0};
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    /* in-capsule larger than the I/O queue accepts */
+    host_sqe_rw(&sqe, 0x01, 1, 0, sizeof(data), true);
+    host_send(pdu, host_cmd(pdu, &sqe, data, sizeof(data), false, false));
+    assert_int_equal(expect_rsp(1, false), NVME_STATUS(0, 0x0f) | NVME_STATUS_DNR);
+    /* transfer larger than max_io_size */
+    host_sqe_rw(&sqe, 0x02, 2, 0, 0, false);
+    sqe.sgl.length = htole32(131072 + 4096);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(expect_rsp(2, false), NVME_STATUS(0, 0x0f) | NVME_STATUS_DNR);
+    /* unknown descriptor type */
+    host_sqe_rw(&sqe, 0x02, 3, 0, 512, false);
+    sqe.sgl.type = 0x30;
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(expect_rsp(3, false), NVME_STATUS(0, 0x11) | NVME_STATUS_DNR);
+    /* in-capsule offset */
+    host_sqe_rw(&sqe, 0x01, 4, 0, 512, true);
+    sqe.sgl.addr = htole64(16);
+    host_send(pdu, host_cmd(pdu, &sqe, data, 512, false, false));
+    assert_int_equal(expect_rsp(4, false), NVME_STATUS(0, 0x16) | NVME_STATUS_DNR);
+    /* still in sync */
+    host_sqe_rw(&sqe, 0x00, 5, 0, 0, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(expect_rsp(5, false), 0);
+}
+
+/* Pool of 4 requests: a fifth command waits until one of four pending ones completes. */
+static void test_back_pressure(void **state)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    for (uint16_t cid = 1; cid <= 4; cid++) {
+        host_sqe_rw(&sqe, FAKE_PENDING_OPC, cid, 0, 0, false);
+        host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    }
+    host_sqe_rw(&sqe, 0x00, 5, 0, 0, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    for (int i = 0; i < 20; i++)
+        reactor_run_once(g_r, 1);
+    assert_int_equal(fake.npending, 4);
+    assert_true(g_conn->rx_blocked);
+    unsigned execs = fake.execs;
+    assert_true(fake_complete_one());
+    assert_int_equal(expect_rsp(1, false), 0);
+    assert_int_equal(expect_rsp(5, false), 0);
+    assert_int_equal(fake.execs, execs + 1);
+}
+
+static void test_h2c_term_closes(void **state)
+{
+    uint8_t t[24] = {NVME_TCP_H2C_TERM, 0, 24, 0, 24};
+
+    do_icreq(0);
+    host_send(t, sizeof(t));
+    expect_eof();
+}
+
+static void test_tick_closes(void **state)
+{
+    do_icreq(0);
+    fake.tick_ok = false;
+    expect_eof();
+    assert_true(fake.ticks >= 1);
+}
+
+static void test_close_with_pending(void **state)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    host_sqe_rw(&sqe, FAKE_PENDING_OPC, 1, 0, 0, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    pump();
+    assert_int_equal(fake.npending, 1);
+    /* teardown closes the host side: fini must drop the pending request */
+}
+
+static void test_hpda_alignment(void **state)
+{
+    uint8_t ic[128], pdu[128];
+    struct nvme_sqe sqe;
+    struct nvme_tcp_data_pdu *d = (void *)g_buf;
+
+    host_send(ic, host_icreq(ic, 0, 7, 0)); /* 32-byte alignment */
+    recv_pdu();
+    do_connect(1, false, false, false);
+    host_sqe_rw(&sqe, 0x02, 2, 0, 512, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(recv_pdu(), 32 + 512);
+    assert_int_equal(d->hdr.pdo, 32);
+    assert_int_equal(expect_rsp(2, false), 0);
+}
+
+int main(void)
+{
+    const struct tgt_transport_opts o = {
+        .max_queue_depth = 4,
+        .max_aq_depth = 4,
+        .max_io_qpairs_per_ctrlr = 4,
+        .in_capsule_data_size = 8192,
+        .max_io_size = 131072,
+        .io_unit_size = IO_UNIT,
+    };
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_icreq_plain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_icreq_digests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_icreq_bad_pfv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cmd_before_icreq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incapsule_write_then_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_r2t_write_chunked_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_r2t_digests_sqflow_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_hlen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_digest_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_digest_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_h2c_wrong_ttag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_h2c_wrong_offset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_h2c_unsolicited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cid_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_byte_at_a_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sgl_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_back_pressure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_h2c_term_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tick_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_with_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hpda_alignment, setup, teardown),
+    };
+
+    if (tgt_transport_create(&o) < 0 || reactor_create(0, false, 0, &g_r) < 0)
+        return 1;
+    reactor_enter(g_r);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    reactor_destroy(g_r);
+    return rc;
+}

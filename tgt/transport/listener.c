@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * TCP listeners. The management thread creates and binds the socket (so
+ * EADDRINUSE reaches the JSON-RPC caller), reactor 0 accepts, and each new
+ * connection goes to the next reactor round-robin as a message. Listeners
+ * are refcounted per address: several subsystems may listen on one address.
+ */
+#define SLIO_LOG_COMPONENT "tgt"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "slio/log.h"
+#include "transport/transport_internal.h"
+
+#define LISTEN_BACKLOG     1024
+#define ACCEPTS_PER_WAKEUP 32
+
+struct listener {
+    struct ev_source ev;
+    struct tgt_listen_addr addr;
+    int fd;
+    unsigned refs;
+    bool attached;      /* in reactor 0's epoll set */
+    struct tgt_msg msg; /* removal message to reactor 0: removing never fails */
+    struct listener *next;
+};
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct listener *g_list;
+static struct slio_ratelimit g_accept_rl = SLIO_RATELIMIT_INIT(1000000, 5);
+
+static bool same_addr(const struct tgt_listen_addr *a, const struct tgt_listen_addr *b)
+{
+    return strcasecmp(a->adrfam, b->adrfam) == 0 && strcmp(a->traddr, b->traddr) == 0 &&
+           strcmp(a->trsvcid, b->trsvcid) == 0;
+}
+
+static struct listener **find(const struct tgt_listen_addr *a)
+{
+    for (struct listener **p = &g_list; *p; p = &(*p)->next)
+        if (same_addr(&(*p)->addr, a))
+            return p;
+    return NULL;
+}
+
+static int addr_family(const struct tgt_listen_addr *a, int *ret_family)
+{
+    if (strcasecmp(a->trtype, "TCP") != 0 && a->trtype[0])
+        return -EPROTONOSUPPORT;
+    if (strcasecmp(a->adrfam, "IPv4") == 0 || a->adrfam[0] == 0)
+        *ret_family = AF_INET;
+    else if (strcasecmp(a->adrfam, "IPv6") == 0)
+        *ret_family = AF_INET6;
+    else
+        return -EAFNOSUPPORT;
+    return 0;
+}
+
+static int open_socket(const struct tgt_listen_addr *a, int *ret_fd)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    int one = 1, err;
+
+    err = addr_family(a, &hints.ai_family);
+    if (err < 0)
+        return err;
+    err = getaddrinfo(a->traddr, a->trsvcid, &hints, &ai);
+    if (err)
+        return err == EAI_SYSTEM ? -errno : -EINVAL;
+    _cleanup_close_ int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        err = -errno;
+        goto out;
+    }
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* so that an IPv4 and an IPv6 wildcard listener can share a port */
+    if (ai->ai_family == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+        err = -errno;
+        goto out;
+    }
+    *ret_fd = TAKE_FD(fd);
+out:
+    freeaddrinfo(ai);
+    return err;
+}
+
+static void attach_locked(struct listener *l, struct tgt_reactor *r0)
+{
+    int err = reactor_ev_add(r0, l->fd, &l->ev, EPOLLIN);
+
+    if (err < 0)
+        log_error("listener %s:%s: cannot watch socket: %s", l->addr.traddr, l->addr.trsvcid,
+                  strerror(-err));
+    else
+        l->attached = true;
+}
+
+int tgt_listener_add(const struct tgt_listen_addr *a)
+{
+    pthread_mutex_lock(&g_lock);
+    struct listener **p = find(a);
+    if (p) {
+        (*p)->refs++;
+        pthread_mutex_unlock(&g_lock);
+        return 0;
+    }
+    struct listener *l = calloc(1, sizeof(*l));
+    int err = l ? open_socket(a, &l->fd) : -ENOMEM;
+    if (err < 0) {
+        pthread_mutex_unlock(&g_lock);
+        log_error("listener %s %s:%s: %s", a->adrfam, a->traddr, a->trsvcid, strerror(-err));
+        free(l);
+        return err;
+    }
+    l->ev.kind = EV_LISTENER;
+    l->addr = *a;
+    l->refs = 1;
+    l->next = g_list;
+    g_list = l;
+    if (reactor_get(0))
+        attach_locked(l, reactor_get(0));
+    pthread_mutex_unlock(&g_lock);
+    log_info("listening on %s %s:%s", a->adrfam, a->traddr, a->trsvcid);
+    return 0;
+}
+
+static void listener_free(struct listener *l)
+{
+    close(l->fd);
+    free(l);
+}
+
+/* Runs on reactor 0: nothing else there can still hold the listener afterwards. */
+static void detach_on_reactor(void *arg)
+{
+    struct listener *l = arg;
+
+    reactor_ev_del(tgt_reactor_current(), l->fd);
+    listener_free(l);
+}
+
+int tgt_listener_remove(const struct tgt_listen_addr *a)
+{
+    pthread_mutex_lock(&g_lock);
+    struct listener **p = find(a);
+    if (!p) {
+        pthread_mutex_unlock(&g_lock);
+        return -ENOENT;
+    }
+    struct listener *l = *p;
+    if (--l->refs > 0) {
+        pthread_mutex_unlock(&g_lock);
+        return 0;
+    }
+    *p = l->next;
+    struct tgt_reactor *r0 = reactor_get(0);
+    if (l->attached && r0) {
+        l->msg = (struct tgt_msg){.fn = detach_on_reactor, .arg = l};
+        reactor_post_msg(r0, &l->msg);
+    } else {
+        listener_free(l);
+    }
+    pthread_mutex_unlock(&g_lock);
+    log_info("stopped listening on %s %s:%s", a->adrfam, a->traddr, a->trsvcid);
+    return 0;
+}
+
+void listeners_attach(struct tgt_reactor *r0)
+{
+    pthread_mutex_lock(&g_lock);
+    for (struct listener *l = g_list; l; l = l->next)
+        if (!l->attached)
+            attach_locked(l, r0);
+    pthread_mutex_unlock(&g_lock);
+}
+
+void listeners_detach_all(void)
+{
+    struct tgt_reactor *r0 = reactor_get(0);
+
+    pthread_mutex_lock(&g_lock);
+    while (g_list) {
+        struct listener *l = g_list;
+        g_list = l->next;
+        if (l->attached && r0)
+            reactor_ev_del(r0, l->fd);
+        listener_free(l);
+    }
+    pthread_mutex_unlock(&g_lock);
+}
+
+void listener_on_event(struct ev_source *src)
+{
+    struct listener *l = SLIO_CONTAINER_OF(src, struct listener, ev);
+    int one = 1;
+
+    for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                log_ratelimited(&g_accept_rl, SLIO_LOG_WARN, "listener %s:%s: accept: %s",
+                                l->addr.traddr, l->addr.trsvcid, strerror(errno));
+            return;
+        }
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        struct tgt_reactor *r = reactor_next_rr();
+        if (!r || transport_adopt_fd(r, fd, &l->addr) < 0)
+            close(fd);
+    }
+}
