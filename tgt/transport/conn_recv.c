@@ -236,13 +236,22 @@ bool conn_rx(struct tgt_conn *c)
             break;
         ssize_t r;
         c->rpos = c->rend = 0;
+        size_t want;
         if (c->rx_state == RX_DATA && c->rdst && c->rdata_left >= CONN_DIRECT_MIN) {
+            want = c->rdata_left;
             r = rx_direct(c, &pdus);
         } else {
+            want = CONN_RBUF_SIZE;
             r = recv(c->fd, c->rbuf, CONN_RBUF_SIZE, 0);
             if (r > 0)
                 c->rend = (uint32_t)r;
         }
+        /*
+         * A short read drained the socket: the next arrival raises a new edge,
+         * so skip the recv() that would only return EAGAIN.
+         */
+        if (r > 0 && (size_t)r < want)
+            c->rx_ready = false;
         if (r > 0)
             continue;
         if (r == 0) {

@@ -4,12 +4,14 @@
 # connect without and with header/data digests, ext4/xfs + fio crc32c verify at several block
 # sizes and queue depths, online resize (lvextend + bdev_aio_rescan), host ACL refusal without a
 # hang, disconnect, clean SIGTERM stop. Every wait is bounded.
-# Not covered yet: keep-alive expiry (needs slio-perf connect --kato; see tests/vm/README.md).
+# Keep-alive expiry uses slio-perf (a user-space host we can freeze with SIGSTOP; the kernel host
+# cannot be frozen from inside the guest).
 . /usr/lib/slio-vm/lib.sh
 . /usr/lib/slio-vm/nvme-host.sh
 
 TGT=/usr/local/bin/slio-tgt
 RPC=/usr/local/bin/slio-tgt-rpc
+PERF=/usr/local/bin/slio-perf
 SOCK=/run/slio-tgt.sock
 VG=vgtgt
 LV=/dev/$VG/vol1
@@ -19,9 +21,9 @@ TGT_LOG=$VM_TMP/slio-tgt.log
 TGT_PID=
 
 step binaries
-for b in "$TGT" "$RPC"; do
-    [ -x "$b" ] || fail "$(basename "$b") is not in the guest: $SLIO_BUILD_HOST/tgt/$(basename "$b")" \
-        "does not exist on the host (build it: make, or ninja -C \$SLIO_BUILD tgt/$(basename "$b"))"
+for b in "$TGT" "$RPC" "$PERF"; do
+    [ -x "$b" ] || fail "$(basename "$b") is not in the guest: it is not built in $SLIO_BUILD_HOST" \
+        "(build it: make)"
 done
 
 tgt_log_tail() {
@@ -129,6 +131,24 @@ step acl
 U=$(cat /proc/sys/kernel/random/uuid)
 nvme_connect_must_fail "$NQN" 10 --hostnqn "nqn.2014-08.org.nvmexpress:uuid:$U" --hostid "$U"
 [ "$(nvme_ctrl_count "$NQN")" = 0 ] || fail "a kernel controller exists after the refused connect"
+
+step keep-alive
+# A host that stops sending Keep Alive loses its controller after KATO: slio-perf holds an
+# association with a 2 s KATO, is frozen with SIGSTOP, and slio-tgt must drop it.
+"$PERF" connect -a "$TRADDR" -s "$TRSVCID" -n "$NQN" --hostnqn "$HOSTNQN" --kato 2000 --hold 60 > "$VM_TMP/perf.log" 2>&1 &
+PERF_PID=$!
+perf_ctrl() { [ "$(host_ctrl_count)" = 1 ]; }
+wait_for 10 "slio-perf's controller to appear in slio-tgt" perf_ctrl
+kill -STOP "$PERF_PID"
+t0=$(uptime_s)
+wait_for 10 "slio-tgt to drop the frozen host's controller (KATO 2 s)" no_tgt_ctrl
+echo "controller dropped $(awk "BEGIN{printf \"%.1f\", $(uptime_s)-$t0}")s after the host froze"
+kill -CONT "$PERF_PID"
+prc=0
+timeout -k 2 15 sh -c "while kill -0 $PERF_PID 2>/dev/null; do sleep 0.1; done" || prc=$?
+[ $prc -eq 0 ] || { kill -KILL "$PERF_PID"; fail "slio-perf did not notice the dropped association"; }
+wait "$PERF_PID" && fail "slio-perf connect exited 0 after losing its controller: $(cat "$VM_TMP/perf.log")"
+echo "slio-perf noticed: $(tail -n 1 "$VM_TMP/perf.log")"
 
 step disconnected
 no_nvme_blockdev || fail "nvme block devices left: $(ls /sys/block | grep nvme)"

@@ -40,6 +40,8 @@ static void fake_rw(struct tgt_req *req, bool write)
         req->status = NVME_STATUS(0, 0x80) | NVME_STATUS_DNR;
         return;
     }
+    if (!req->length || !req->data)
+        return;
     if (write)
         memcpy(fake.disk + off, req->data, req->length);
     else
