@@ -20,7 +20,7 @@
 #include "transport/reactor.h"
 
 static pthread_mutex_t g_ctrlrs_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tgt_ctrlr *g_ctrlrs;     /* live controllers, under g_ctrlrs_lock */
+static struct tgt_ctrlr *g_ctrlrs; /* live controllers, under g_ctrlrs_lock */
 static uint16_t g_next_cntlid = NVMF_CNTLID_MIN;
 
 static bool cntlid_in_use_locked(uint16_t id)
@@ -232,6 +232,8 @@ bool tgt_nvmf_qpair_tick(struct tgt_qpair *qp, uint64_t now_us)
 
 /* ---- management-side notifications ---- */
 
+/* fn runs under the controller-list lock: it must not call into tgt_nvmf_* or hold a lock
+ * that a caller of tgt_nvmf_ns_changed()/access_changed() may hold. */
 void tgt_ctrlr_for_each(const char *nqn, void (*fn)(const struct tgt_ctrlr_info *, void *ctx),
                         void *ctx)
 {
@@ -270,9 +272,9 @@ void tgt_nvmf_ns_changed(const char *nqn, uint32_t nsid)
             continue;
         pthread_mutex_lock(&c->lock);
         changed_ns_add_locked(c, nsid);
-        nvmf_aen_queue_locked(c, NVMF_AEN_NS_ATTR,
-                              nvmf_aen_dw0(NVME_AER_NOTICE, NVME_AER_NOTICE_NS_CHANGED,
-                                           NVME_LOG_LID_CHANGED_NS));
+        nvmf_aen_queue_locked(
+            c, NVMF_AEN_NS_ATTR,
+            nvmf_aen_dw0(NVME_AER_NOTICE, NVME_AER_NOTICE_NS_CHANGED, NVME_LOG_LID_CHANGED_NS));
         pthread_mutex_unlock(&c->lock);
     }
     pthread_mutex_unlock(&g_ctrlrs_lock);
@@ -298,9 +300,9 @@ void tgt_nvmf_discovery_changed(void)
         if (!c->discovery)
             continue;
         pthread_mutex_lock(&c->lock);
-        nvmf_aen_queue_locked(c, NVMF_AEN_DISC_CHNG,
-                              nvmf_aen_dw0(NVME_AER_NOTICE, NVME_AER_NOTICE_DISC_CHANGED,
-                                           NVME_LOG_LID_DISCOVER));
+        nvmf_aen_queue_locked(
+            c, NVMF_AEN_DISC_CHNG,
+            nvmf_aen_dw0(NVME_AER_NOTICE, NVME_AER_NOTICE_DISC_CHANGED, NVME_LOG_LID_DISCOVER));
         pthread_mutex_unlock(&c->lock);
     }
     pthread_mutex_unlock(&g_ctrlrs_lock);

@@ -151,8 +151,7 @@ static void connect_io(struct tgt_req *req, struct connect_args *a)
 
 static void connect(struct tgt_req *req)
 {
-    if (!req->data || req->length < sizeof(struct nvmf_connect_data) ||
-        req->xfer != TGT_XFER_H2C) {
+    if (!req->data || req->length < sizeof(struct nvmf_connect_data) || req->xfer != TGT_XFER_H2C) {
         req->status = NVMF_SGL_INVALID_DATA;
         return;
     }
@@ -185,8 +184,7 @@ static uint64_t prop_cap(void)
 {
     const struct tgt_transport_opts *o = tgt_transport_get_opts();
     uint64_t mqes = o->max_queue_depth - 1;
-    return (mqes & NVME_CAP_MQES_MASK) << NVME_CAP_MQES_SHIFT |
-           (uint64_t)1 << NVME_CAP_CQR_SHIFT |
+    return (mqes & NVME_CAP_MQES_MASK) << NVME_CAP_MQES_SHIFT | (uint64_t)1 << NVME_CAP_CQR_SHIFT |
            (uint64_t)15 << NVME_CAP_TO_SHIFT | /* 7.5 s; CSTS.RDY follows CC.EN at once */
            (uint64_t)NVME_CAP_CSS_NVM << NVME_CAP_CSS_SHIFT;
 }
@@ -206,7 +204,8 @@ static void update_cc(struct tgt_ctrlr *c, uint32_t cc)
     uint32_t old = c->cc;
     c->cc = cc;
     if (NVME_CC_EN(cc) && !NVME_CC_EN(old)) {
-        c->csts = cc_valid(c, cc) ? NVME_CSTS_RDY_MASK : (NVME_CSTS_CFS_MASK << NVME_CSTS_CFS_SHIFT);
+        c->csts =
+            cc_valid(c, cc) ? NVME_CSTS_RDY_MASK : (NVME_CSTS_CFS_MASK << NVME_CSTS_CFS_SHIFT);
         if (!cc_valid(c, cc))
             log_warn("ctrlr %u: host wrote unsupported CC 0x%08x", c->cntlid, cc);
     } else if (!NVME_CC_EN(cc) && NVME_CC_EN(old)) {

@@ -20,9 +20,14 @@
 #define SEL_SHIFT 8
 #define SEL_MASK  0x7u
 
-static uint32_t aen_supported(const struct tgt_ctrlr *c)
+/*
+ * AEN configuration bits a host may set. The SMART critical-warning bits
+ * (7:0) are accepted like nvmet does (SPDK's initiator always sets them);
+ * we simply never have such an event to report.
+ */
+static uint32_t aen_settable(const struct tgt_ctrlr *c)
 {
-    return c->discovery ? NVMF_AEN_DISC_CHNG : NVMF_AEN_NS_ATTR;
+    return c->discovery ? NVMF_AEN_DISC_CHNG : (NVMF_AEN_NS_ATTR | 0xffu);
 }
 
 static void set_num_queues(struct tgt_req *req, struct tgt_ctrlr *c, uint32_t v)
@@ -59,7 +64,7 @@ void nvmf_set_features(struct tgt_req *req)
         set_num_queues(req, c, v);
         break;
     case NVME_FEAT_FID_ASYNC_EVENT:
-        if (v & ~aen_supported(c)) {
+        if (v & ~aen_settable(c)) {
             req->status = NVMF_INVALID_FIELD;
             break;
         }

@@ -29,7 +29,7 @@ struct log_req {
 
 static void window_copy(const struct log_req *l, const void *page, uint64_t size)
 {
-    if (l->offset >= size)
+    if (l->len == 0 || l->offset >= size)
         return;
     uint64_t n = SLIO_MIN(size - l->offset, (uint64_t)l->len);
     memcpy(l->buf, (const uint8_t *)page + l->offset, n);

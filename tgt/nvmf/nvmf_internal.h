@@ -80,26 +80,26 @@ struct tgt_ctrlr {
     struct tgt_ctrlr *next; /* global list, under the list lock */
 
     pthread_mutex_t lock;
-    uint32_t max_io_qpairs;                /* size of io_qps minus one */
-    _Atomic(struct tgt_qpair *) *io_qps;   /* [qid], [L] for writes */
-    uint32_t num_io_qpairs;                /* [L] */
-    uint32_t granted_io_queues;            /* [L] Set Features Number of Queues */
-    bool io_queue_seen;                    /* [L] an I/O queue was connected since enable */
-    uint32_t cc, csts;                     /* [L] */
-    uint32_t aen_cfg;                      /* [L] Set Features 0Bh */
-    uint32_t aen_masked;                   /* [L] AEN bits sent and not yet cleared by a log read */
-    uint32_t events[NVMF_MAX_EVENTS];      /* [L] queued AER completion DW0s (ring) */
-    uint32_t ev_head, ev_count;            /* [L] */
+    uint32_t max_io_qpairs;              /* size of io_qps minus one */
+    _Atomic(struct tgt_qpair *) *io_qps; /* [qid], [L] for writes */
+    uint32_t num_io_qpairs;              /* [L] */
+    uint32_t granted_io_queues;          /* [L] Set Features Number of Queues */
+    bool io_queue_seen;                  /* [L] an I/O queue was connected since enable */
+    uint32_t cc, csts;                   /* [L] */
+    uint32_t aen_cfg;                    /* [L] Set Features 0Bh */
+    uint32_t aen_masked;                 /* [L] AEN bits sent and not yet cleared by a log read */
+    uint32_t events[NVMF_MAX_EVENTS];    /* [L] queued AER completion DW0s (ring) */
+    uint32_t ev_head, ev_count;          /* [L] */
     uint32_t changed_ns[NVMF_CHANGED_NS_MAX]; /* [L] */
-    uint32_t nr_changed_ns;                /* [L] > NVMF_CHANGED_NS_MAX: overflowed */
-    bool abort_aers;                       /* [L] controller reset: abort held AERs */
+    uint32_t nr_changed_ns;                   /* [L] > NVMF_CHANGED_NS_MAX: overflowed */
+    bool abort_aers;                          /* [L] controller reset: abort held AERs */
 
-    struct tgt_qpair *admin_qp;            /* [A] */
-    struct tgt_req *aers[NVMF_MAX_AERS];   /* [A] held Asynchronous Event Requests */
-    uint32_t nr_aers;                      /* [A] */
-    uint32_t kato_ms;                      /* [A] 0: no keep-alive */
-    uint64_t last_ka_us;                   /* [A] last admin command */
-    bool vwc_enabled;                      /* [A] */
+    struct tgt_qpair *admin_qp;          /* [A] */
+    struct tgt_req *aers[NVMF_MAX_AERS]; /* [A] held Asynchronous Event Requests */
+    uint32_t nr_aers;                    /* [A] */
+    uint32_t kato_ms;                    /* [A] 0: no keep-alive */
+    uint64_t last_ka_us;                 /* [A] last admin command */
+    bool vwc_enabled;                    /* [A] */
 };
 
 /* ---- little helpers over the SQE (wire values are LE) ---- */

@@ -10,10 +10,10 @@
 
 #include "nvmf_fakes.h"
 
-#define DNR               NVME_STATUS_DNR
-#define ST(sct, sc)       ((uint16_t)(NVME_STATUS(sct, sc) | DNR))
-#define CONNECT_INVALID   ST(NVME_SCT_CMD_SPECIFIC, NVME_SC_CONNECT_INVALID_PARAM)
-#define IPO_DATA(off)     ((1u << 16) | (off))
+#define DNR             NVME_STATUS_DNR
+#define ST(sct, sc)     ((uint16_t)(NVME_STATUS(sct, sc) | DNR))
+#define CONNECT_INVALID ST(NVME_SCT_CMD_SPECIFIC, NVME_SC_CONNECT_INVALID_PARAM)
+#define IPO_DATA(off)   ((1u << 16) | (off))
 
 static struct tgt_subsys *g_s;
 
@@ -86,9 +86,9 @@ static void test_connect_refusals(void **state)
     assert_int_equal(q.req.result, IPO_DATA(256)); /* subsysnqn */
     assert_null(q.qp.ctrlr);
 
-    assert_int_equal(t_connect(&q, 0, T_SUBNQN, "nqn.2014-08.org.nvmexpress:uuid:other", 0xffff,
-                               31, 0),
-                     ST(NVME_SCT_CMD_SPECIFIC, NVME_SC_CONNECT_INVALID_HOST));
+    assert_int_equal(
+        t_connect(&q, 0, T_SUBNQN, "nqn.2014-08.org.nvmexpress:uuid:other", 0xffff, 31, 0),
+        ST(NVME_SCT_CMD_SPECIFIC, NVME_SC_CONNECT_INVALID_HOST));
     assert_int_equal(q.req.result, IPO_DATA(512)); /* hostnqn */
 
     /* Static controller IDs are not supported on the admin queue. */
@@ -112,7 +112,8 @@ static void test_connect_refusals(void **state)
     t_exec(&q, &cmd, TGT_XFER_H2C, 512);
     assert_int_equal(q.req.status, ST(0, NVME_SC_SGL_INVALID_DATA));
     /* Non-zero RECFMT. */
-    assert_int_equal(raw_connect(&q, 1, 31, 0xffff), ST(NVME_SCT_CMD_SPECIFIC, NVME_SC_CONNECT_FORMAT));
+    assert_int_equal(raw_connect(&q, 1, 31, 0xffff),
+                     ST(NVME_SCT_CMD_SPECIFIC, NVME_SC_CONNECT_FORMAT));
     assert_null(q.qp.ctrlr);
 }
 
@@ -213,9 +214,9 @@ static void test_io_queue_connect(void **state)
     fake_listener_add(other, T_TRADDR, T_TRSVCID);
     assert_int_equal(t_connect(&io2, 2, "nqn.2024-01.io.slite:other", T_HOSTNQN, cntlid, 127, 0),
                      CONNECT_INVALID);
-    assert_int_equal(t_connect(&io2, 2, T_SUBNQN, "nqn.2014-08.org.nvmexpress:uuid:x", cntlid, 127,
-                               0),
-                     ST(NVME_SCT_CMD_SPECIFIC, NVME_SC_CONNECT_INVALID_HOST));
+    assert_int_equal(
+        t_connect(&io2, 2, T_SUBNQN, "nqn.2014-08.org.nvmexpress:uuid:x", cntlid, 127, 0),
+        ST(NVME_SCT_CMD_SPECIFIC, NVME_SC_CONNECT_INVALID_HOST));
     assert_null(io2.qp.ctrlr);
 
     /* Number of Queues after an I/O queue exists: Command Sequence Error. */

@@ -39,9 +39,9 @@ struct fake_state {
     uint64_t now_us;
     uint64_t genctr;
     struct tgt_transport_opts opts;
-    unsigned completed;             /* tgt_req_complete() calls */
+    unsigned completed; /* tgt_req_complete() calls */
     struct tgt_req *last_completed;
-    unsigned io_cmds;               /* tgt_io_cmd_exec() calls */
+    unsigned io_cmds; /* tgt_io_cmd_exec() calls */
     uint32_t last_io_nsid;
 };
 extern struct fake_state fake;
@@ -60,10 +60,10 @@ void fake_ns_remove(struct tgt_subsys *s, uint32_t nsid);
 bool fake_refs_balanced(void);
 
 /* ---- helpers to drive tgt_nvmf_exec ---- */
-#define T_HOSTNQN  "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
-#define T_SUBNQN   "nqn.2024-01.io.slite:vol1"
-#define T_TRADDR   "127.0.0.1"
-#define T_TRSVCID  "4420"
+#define T_HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
+#define T_SUBNQN  "nqn.2024-01.io.slite:vol1"
+#define T_TRADDR  "127.0.0.1"
+#define T_TRSVCID "4420"
 
 struct t_qpair {
     struct tgt_qpair qp;

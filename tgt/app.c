@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * slio-tgt's command line and life cycle, modelled on SPDK's nvmf_tgt:
+ * parse options, open the RPC socket (fails early if another target owns
+ * it), start the reactors, load -c/--json, serve JSON-RPC until SIGINT or
+ * SIGTERM, then take everything down in reverse order.
+ */
+#define SLIO_LOG_COMPONENT "tgt"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "registry/registry_mgmt.h"
+#include "rpc/rpc.h"
+#include "slio/log.h"
+#include "slio/parse.h"
+#include "transport/reactor.h"
+
+struct app_opts {
+    const char *rpc_socket;
+    const char *json_config;
+    const char *save_config;
+    struct tgt_reactor_opts reactor;
+};
+
+enum {
+    OPT_SAVE_CONFIG = 0x100,
+    OPT_REACTORS,
+    OPT_ENGINE,
+    OPT_POLL_US,
+    OPT_LOG_LEVEL,
+};
+
+static const struct option long_opts[] = {
+    {"rpc-socket", required_argument, NULL, 'r'},
+    {"json", required_argument, NULL, 'c'},
+    {"save-config", required_argument, NULL, OPT_SAVE_CONFIG},
+    {"cpumask", required_argument, NULL, 'm'},
+    {"reactors", required_argument, NULL, OPT_REACTORS},
+    {"engine", required_argument, NULL, OPT_ENGINE},
+    {"poll-us", required_argument, NULL, OPT_POLL_US},
+    {"logflag", required_argument, NULL, 'L'},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'v'},
+    {0},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: slio-tgt [OPTIONS]\n"
+            "User-space NVMe/TCP target with SPDK-compatible JSON-RPC.\n\n"
+            "  -r, --rpc-socket PATH   JSON-RPC unix socket (default %s)\n"
+            "  -c, --json FILE         load this configuration (save_config format) at start\n"
+            "      --save-config FILE  rewrite FILE atomically after every state change\n"
+            "  -m, --cpumask MASK      CPUs for the reactors, hex (e.g. 0x3)\n"
+            "      --reactors N        number of reactor threads (default: one per CPU)\n"
+            "      --engine E          I/O engine: auto, io_uring or epoll (default auto)\n"
+            "      --poll-us N         spin N us while I/O is in flight (default 50; 0 never,\n"
+            "                          -1 always: burns a core per reactor)\n"
+            "  -L, --logflag COMP      enable debug logs of a component (tgt, rpc, nvmf, all)\n"
+            "      --log-level LEVEL   err, warn, info or debug (default info)\n"
+            "  -h, --help              this text\n"
+            "  -v, --version           print the version\n",
+            TGT_RPC_DEFAULT_SOCKET);
+}
+
+static int parse_engine(const char *s, enum tgt_engine_kind *ret)
+{
+    if (strcmp(s, "auto") == 0)
+        *ret = TGT_ENGINE_AUTO;
+    else if (strcmp(s, "io_uring") == 0)
+        *ret = TGT_ENGINE_URING;
+    else if (strcmp(s, "epoll") == 0)
+        *ret = TGT_ENGINE_EPOLL;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+/* Returns 0 to run, 1 to exit successfully (help/version), -EINVAL on a bad option. */
+static int parse_args(int argc, char **argv, struct app_opts *o)
+{
+    enum slio_log_level level;
+    uint32_t u;
+    int64_t i;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "r:c:m:L:hv", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            o->rpc_socket = optarg;
+            break;
+        case 'c':
+            o->json_config = optarg;
+            break;
+        case OPT_SAVE_CONFIG:
+            o->save_config = optarg;
+            break;
+        case 'm':
+            o->reactor.cpumask = optarg;
+            break;
+        case OPT_REACTORS:
+            if (slio_parse_u32(optarg, 1, 1024, &u) < 0) {
+                fprintf(stderr, "slio-tgt: --reactors \"%s\": expected 1-1024\n", optarg);
+                return -EINVAL;
+            }
+            o->reactor.count = u;
+            break;
+        case OPT_ENGINE:
+            if (parse_engine(optarg, &o->reactor.engine) < 0) {
+                fprintf(stderr, "slio-tgt: --engine \"%s\": expected auto, io_uring or epoll\n",
+                        optarg);
+                return -EINVAL;
+            }
+            break;
+        case OPT_POLL_US:
+            if (slio_parse_i64(optarg, -1, 10000000, &i) < 0) {
+                fprintf(stderr, "slio-tgt: --poll-us \"%s\": expected -1 to 10000000\n", optarg);
+                return -EINVAL;
+            }
+            o->reactor.poll_us = i;
+            break;
+        case 'L':
+            slio_log_enable_debug(optarg);
+            break;
+        case OPT_LOG_LEVEL:
+            if (slio_log_level_from_string(optarg, &level) < 0) {
+                fprintf(stderr, "slio-tgt: --log-level \"%s\": expected err, warn, info or debug\n",
+                        optarg);
+                return -EINVAL;
+            }
+            slio_log_set_level(level);
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        case 'v':
+            printf("slio-tgt %s\n", SLIO_VERSION);
+            return 1;
+        default:
+            usage(stderr);
+            return -EINVAL;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "slio-tgt: unexpected argument \"%s\"\n", argv[optind]);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static void save_on_change(void *ctx)
+{
+    const char *path = ctx;
+    struct slio_err e = {{0}};
+
+    if (tgt_config_write_file(path, &e) < 0)
+        log_error("--save-config: %s", e.text);
+}
+
+/* SIGINT/SIGTERM arrive on a descriptor the RPC loop polls; threads inherit the mask. */
+static int signals_setup(int *ret_fd)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -EINVAL;
+    signal(SIGPIPE, SIG_IGN);
+    int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0)
+        return slio_neg_errno();
+    *ret_fd = fd;
+    return 0;
+}
+
+static int load_startup_config(const struct app_opts *o)
+{
+    struct tgt_rpc_err err = {0};
+
+    if (o->json_config) {
+        if (tgt_config_load_file(o->json_config, &err) < 0) {
+            log_error("configuration \"%s\": %s", o->json_config, err.message);
+            return -EINVAL;
+        }
+        log_info("configuration \"%s\" loaded", o->json_config);
+    }
+    if (o->save_config) {
+        struct slio_err e = {{0}};
+        /* write once now, so the file exists and matches the state from the start */
+        if (tgt_config_write_file(o->save_config, &e) < 0) {
+            log_error("--save-config: %s", e.text);
+            return -EIO;
+        }
+        tgt_rpc_set_change_hook(save_on_change, (void *)o->save_config);
+    }
+    return 0;
+}
+
+int tgt_app_main(int argc, char **argv)
+{
+    struct app_opts o = {.rpc_socket = TGT_RPC_DEFAULT_SOCKET, .reactor.poll_us = 50};
+    struct tgt_rpc_server *srv = NULL;
+    struct slio_err e = {{0}};
+    int sfd = -1, r;
+
+    r = parse_args(argc, argv, &o);
+    if (r != 0)
+        return r > 0 ? 0 : 2;
+    r = signals_setup(&sfd);
+    if (r < 0) {
+        log_error("cannot set up signal handling: %s", strerror(-r));
+        return 1;
+    }
+    r = tgt_rpc_server_open(o.rpc_socket, &e, &srv);
+    if (r < 0) {
+        log_error("%s", e.text);
+        close(sfd);
+        return 1;
+    }
+    r = tgt_reactors_start(&o.reactor);
+    if (r < 0) {
+        log_error("cannot start reactors: %s", strerror(-r));
+        goto out_server;
+    }
+    log_info("slio-tgt %s: %u reactor(s), %s engine", SLIO_VERSION, tgt_reactor_count(),
+             tgt_engine_name());
+    r = load_startup_config(&o);
+    if (r == 0) {
+        r = tgt_rpc_server_run(srv, sfd);
+        if (r < 0)
+            log_error("RPC server: %s", strerror(-r));
+        else
+            log_info("shutting down");
+    }
+    tgt_rpc_set_change_hook(NULL, NULL);
+    tgt_registry_clear();
+    tgt_reactors_stop();
+out_server:
+    tgt_rpc_server_close(srv);
+    close(sfd);
+    return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* bdev_* methods, with SPDK's parameter names and result shapes (bdev_aio). */
+#define SLIO_LOG_COMPONENT "rpc"
+
+#include <errno.h>
+#include <string.h>
+
+#include "registry/registry_mgmt.h"
+#include "rpc/rpc.h"
+#include "slio/uuid.h"
+#include "transport/reactor.h"
+
+#define TICK_RATE 1000000 /* statistics count microseconds */
+
+struct aio_create_req {
+    const char *name;
+    const char *filename;
+    uint32_t block_size;
+    uuid_t uuid; /* all zero: generate one */
+    bool readonly;
+    bool fallocate;
+};
+
+static const struct slio_json_field aio_create_fields[] = {
+    SLIO_JSON_FIELD(struct aio_create_req, name, "name", SLIO_JSON_STRING, .required = true,
+                    .min = 1, .max = TGT_NAME_MAX),
+    SLIO_JSON_FIELD(struct aio_create_req, filename, "filename", SLIO_JSON_STRING, .required = true,
+                    .min = 1, .max = 4095),
+    SLIO_JSON_FIELD(struct aio_create_req, block_size, "block_size", SLIO_JSON_U32, .max = 4096),
+    SLIO_JSON_FIELD(struct aio_create_req, uuid, "uuid", SLIO_JSON_UUID),
+    /* SPDK's save_config writes these two; only their defaults are supported */
+    SLIO_JSON_FIELD(struct aio_create_req, readonly, "readonly", SLIO_JSON_BOOL),
+    SLIO_JSON_FIELD(struct aio_create_req, fallocate, "fallocate", SLIO_JSON_BOOL),
+};
+
+static int bdev_aio_create(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    struct aio_create_req req = {0};
+    struct slio_err e = {{0}};
+
+    if (TGT_RPC_DECODE(params, aio_create_fields, &req, 0, err) < 0)
+        return -1;
+    if (req.readonly || req.fallocate)
+        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
+                             "invalid parameter '%s': only false is supported",
+                             req.readonly ? "readonly" : "fallocate");
+    if (req.block_size && (req.block_size < 512 || (req.block_size & (req.block_size - 1))))
+        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
+                             "invalid parameter 'block_size': %u is not a power of two in "
+                             "[512, 4096]",
+                             req.block_size);
+    struct tgt_bdev_opts o = {
+        .name = req.name,
+        .filename = req.filename,
+        .block_size = req.block_size,
+        .uuid = slio_uuid_is_null(req.uuid) ? NULL : req.uuid,
+    };
+    int r = tgt_bdev_create_ex(&o, &e, NULL);
+    if (r < 0)
+        return tgt_rpc_error_from(err, r, &e, true);
+    *ret = json_string(req.name);
+    return 0;
+}
+
+struct name_req {
+    const char *name;
+};
+static const struct slio_json_field name_fields[] = {
+    SLIO_JSON_FIELD(struct name_req, name, "name", SLIO_JSON_STRING, .required = true, .min = 1,
+                    .max = TGT_NAME_MAX),
+};
+static const struct slio_json_field opt_name_fields[] = {
+    SLIO_JSON_FIELD(struct name_req, name, "name", SLIO_JSON_STRING, .min = 1),
+};
+
+static int bdev_aio_delete(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    struct name_req req = {0};
+    struct slio_err e = {{0}};
+
+    if (TGT_RPC_DECODE(params, name_fields, &req, 0, err) < 0)
+        return -1;
+    int r = tgt_bdev_delete_ex(req.name, &e);
+    return r < 0 ? tgt_rpc_error_from(err, r, &e, true) : tgt_rpc_ok(ret);
+}
+
+static int bdev_aio_rescan(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    struct name_req req = {0};
+    struct slio_err e = {{0}};
+
+    if (TGT_RPC_DECODE(params, name_fields, &req, 0, err) < 0)
+        return -1;
+    int r = tgt_bdev_rescan_ex(req.name, &e);
+    return r < 0 ? tgt_rpc_error_from(err, r, &e, true) : tgt_rpc_ok(ret);
+}
+
+static json_t *limits_json(const struct tgt_bdev *b)
+{
+    struct tgt_qos_limits l;
+
+    tgt_bdev_get_qos(b, &l);
+    return json_pack("{s:I, s:I, s:I, s:I}", "rw_ios_per_sec", (json_int_t)l.rw_ios_per_sec,
+                     "rw_mbytes_per_sec", (json_int_t)l.rw_mbytes_per_sec, "r_mbytes_per_sec",
+                     (json_int_t)l.r_mbytes_per_sec, "w_mbytes_per_sec",
+                     (json_int_t)l.w_mbytes_per_sec);
+}
+
+struct list_ctx {
+    const char *name; /* NULL: all */
+    json_t *out;
+    bool found;
+};
+
+static void bdev_info(struct tgt_bdev *b, bool claimed, void *ctx)
+{
+    struct list_ctx *c = ctx;
+    char uuid[SLIO_UUID_STR_LEN];
+
+    if (c->name && strcmp(c->name, b->name) != 0)
+        return;
+    c->found = true;
+    json_array_append_new(
+        c->out,
+        json_pack("{s:s, s:[], s:s, s:i, s:I, s:s, s:o, s:b, s:b, s:{s:b, s:b, s:b, s:b, s:b}, "
+                  "s:{s:{s:s, s:b, s:b}}}",
+                  "name", b->name, "aliases", "product_name", "AIO disk", "block_size",
+                  (int)b->block_size, "num_blocks", (json_int_t)tgt_bdev_num_blocks(b), "uuid",
+                  slio_uuid_format(b->uuid, uuid), "assigned_rate_limits", limits_json(b),
+                  "claimed", claimed, "zoned", false, "supported_io_types", "read", true, "write",
+                  true, "flush", true, "unmap", true, "write_zeroes", true, "driver_specific",
+                  "aio", "filename", b->filename, "block_size_override", false, "readonly", false));
+}
+
+static int bdev_get_bdevs(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    struct name_req req = {0};
+
+    /* SPDK also takes "timeout" (wait for the bdev to appear); ours exist at once */
+    if (TGT_RPC_DECODE(params, opt_name_fields, &req, SLIO_JSON_ALLOW_UNKNOWN, err) < 0)
+        return -1;
+    struct list_ctx c = {.name = req.name, .out = json_array()};
+    tgt_bdev_for_each(bdev_info, &c);
+    if (req.name && !c.found) {
+        json_decref(c.out);
+        return tgt_rpc_error(err, -ENODEV, "bdev %s not found", req.name);
+    }
+    *ret = c.out;
+    return 0;
+}
+
+static void bdev_stat(struct tgt_bdev *b, bool claimed, void *ctx)
+{
+    struct list_ctx *c = ctx;
+
+    if (c->name && strcmp(c->name, b->name) != 0)
+        return;
+    c->found = true;
+#define LD(f) ((json_int_t)atomic_load_explicit(&b->f, memory_order_relaxed))
+    json_array_append_new(
+        c->out, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name",
+                          b->name, "bytes_read", LD(bytes_read), "num_read_ops", LD(num_read_ops),
+                          "bytes_written", LD(bytes_written), "num_write_ops", LD(num_write_ops),
+                          "bytes_unmapped", LD(bytes_unmapped), "num_unmap_ops", LD(num_unmap_ops),
+                          "num_flush_ops", LD(num_flush_ops), "read_latency_ticks",
+                          LD(read_latency_ticks), "write_latency_ticks", LD(write_latency_ticks),
+                          "unmap_latency_ticks", (json_int_t)0));
+#undef LD
+}
+
+static int bdev_get_iostat(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    struct name_req req = {0};
+
+    if (TGT_RPC_DECODE(params, opt_name_fields, &req, SLIO_JSON_ALLOW_UNKNOWN, err) < 0)
+        return -1;
+    struct list_ctx c = {.name = req.name, .out = json_array()};
+    tgt_bdev_for_each(bdev_stat, &c);
+    if (req.name && !c.found) {
+        json_decref(c.out);
+        return tgt_rpc_error(err, -ENODEV, "bdev %s not found", req.name);
+    }
+    *ret = json_pack("{s:i, s:I, s:o}", "tick_rate", TICK_RATE, "ticks", (json_int_t)tgt_now_us(),
+                     "bdevs", c.out);
+    return 0;
+}
+
+#define QOS_UNSET UINT64_MAX
+struct qos_req {
+    const char *name;
+    uint64_t v[4];
+};
+static const struct slio_json_field qos_fields[] = {
+    SLIO_JSON_FIELD(struct qos_req, name, "name", SLIO_JSON_STRING, .required = true, .min = 1,
+                    .max = TGT_NAME_MAX),
+    {.name = "rw_ios_per_sec",
+     .type = SLIO_JSON_U64,
+     .offset = offsetof(struct qos_req, v[0]),
+     .size = sizeof(uint64_t),
+     .max = UINT64_MAX - 1},
+    {.name = "rw_mbytes_per_sec",
+     .type = SLIO_JSON_U64,
+     .offset = offsetof(struct qos_req, v[1]),
+     .size = sizeof(uint64_t),
+     .max = 1u << 24},
+    {.name = "r_mbytes_per_sec",
+     .type = SLIO_JSON_U64,
+     .offset = offsetof(struct qos_req, v[2]),
+     .size = sizeof(uint64_t),
+     .max = 1u << 24},
+    {.name = "w_mbytes_per_sec",
+     .type = SLIO_JSON_U64,
+     .offset = offsetof(struct qos_req, v[3]),
+     .size = sizeof(uint64_t),
+     .max = 1u << 24},
+};
+
+static int bdev_set_qos_limit(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    struct qos_req req = {.v = {QOS_UNSET, QOS_UNSET, QOS_UNSET, QOS_UNSET}};
+    struct tgt_qos_limits cur;
+
+    if (TGT_RPC_DECODE(params, qos_fields, &req, 0, err) < 0)
+        return -1;
+    if (req.v[0] == QOS_UNSET && req.v[1] == QOS_UNSET && req.v[2] == QOS_UNSET &&
+        req.v[3] == QOS_UNSET)
+        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS, "No rate limits specified");
+    struct tgt_bdev *b = tgt_bdev_find_get(req.name);
+    if (!b)
+        return tgt_rpc_error(err, -ENODEV, "bdev %s not found", req.name);
+    /* like SPDK, a limit left out keeps its current value */
+    tgt_bdev_get_qos(b, &cur);
+    uint64_t old[4] = {cur.rw_ios_per_sec, cur.rw_mbytes_per_sec, cur.r_mbytes_per_sec,
+                       cur.w_mbytes_per_sec};
+    for (int i = 0; i < 4; i++)
+        if (req.v[i] == QOS_UNSET)
+            req.v[i] = old[i];
+    int r = tgt_bdev_set_qos(b, req.v[0], req.v[1], req.v[2], req.v[3]);
+    tgt_bdev_put(b);
+    if (r < 0)
+        return tgt_rpc_error(err, r, "bdev %s: cannot set QoS limits: %s", req.name, strerror(-r));
+    return tgt_rpc_ok(ret);
+}
+
+const struct tgt_rpc_method tgt_rpc_bdev_methods[] = {
+    {"bdev_aio_create", bdev_aio_create, true},  {"bdev_aio_delete", bdev_aio_delete, true},
+    {"bdev_aio_rescan", bdev_aio_rescan, false}, {"bdev_get_bdevs", bdev_get_bdevs, false},
+    {"bdev_get_iostat", bdev_get_iostat, false}, {"bdev_set_qos_limit", bdev_set_qos_limit, true},
+};
+const size_t tgt_rpc_bdev_methods_count = SLIO_ARRAY_SIZE(tgt_rpc_bdev_methods);
