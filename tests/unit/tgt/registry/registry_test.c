@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The registry: bdevs on temporary files, subsystems, ACLs, discovery, namespace lifetime. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -436,6 +437,55 @@ static void test_discovery(void **state)
     assert_int_equal(da.n, 1);
 }
 
+struct io_thread {
+    struct tgt_subsys *s;
+    _Atomic bool stop;
+    _Atomic unsigned long hits;
+};
+
+static void *io_loop(void *arg)
+{
+    struct io_thread *t = arg;
+
+    while (!atomic_load(&t->stop)) {
+        struct tgt_ns *ns = tgt_ns_get_io(t->s, 1);
+        if (ns) {
+            /* the namespace and its bdev stay valid until the put */
+            assert_int_equal(ns->nsid, 1);
+            assert_int_equal(ns->bdev->block_size, 512);
+            t->hits++;
+            tgt_ns_put(ns);
+        }
+    }
+    return NULL;
+}
+
+/* Reactors look namespaces up while the management thread adds and removes them. */
+static void test_ns_concurrent_removal(void **state)
+{
+    (void)state;
+    struct slio_err e = {{0}};
+    pthread_t th[2];
+
+    tgt_bdev_put(create_bdev("aio0", 0));
+    create_subsys(NQN1, true, 0);
+    struct io_thread t = {.s = tgt_subsys_find_get(NQN1)};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, io_loop, &t), 0);
+    for (int i = 0; i < 2000; i++) {
+        add_ns(NQN1, "aio0", 1);
+        assert_int_equal(tgt_subsys_remove_ns(NQN1, 1, &e), 0);
+    }
+    atomic_store(&t.stop, true);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(tgt_bdev_delete_ex("aio0", &e), 0); /* every claim was released */
+    /* the subsystem goes away while we still hold it */
+    assert_int_equal(tgt_subsys_delete(NQN1, &e), 0);
+    assert_null(tgt_ns_get_io(t.s, 1));
+    tgt_subsys_put(t.s);
+}
+
 /* tgt_registry_clear() leaves an empty registry behind (the tests rely on it). */
 static void count_subsys(const struct tgt_subsys_view *v, void *ctx)
 {
@@ -467,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subsys_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_namespaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ns_refcount, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ns_concurrent_removal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_acl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listeners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
