@@ -11,15 +11,12 @@
 #define SLIO_LOG_COMPONENT "rpc"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "registry/registry_mgmt.h"
 #include "rpc/methods.h"
+#include "slio/fileio.h"
 #include "slio/log.h"
 #include "slio/uuid.h"
 #include "transport/reactor.h"
@@ -167,75 +164,27 @@ int tgt_config_load_file(const char *path, struct tgt_rpc_err *err)
     return r;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return slio_neg_errno();
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* fsync the directory holding path so that the rename itself is durable */
-static int sync_dir(const char *path)
-{
-    char dir[4096];
-    size_t n = strlen(path);
-
-    if (n >= sizeof(dir))
-        return -ENAMETOOLONG;
-    memcpy(dir, path, n + 1);
-    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return slio_neg_errno();
-    int r = fsync(fd) < 0 ? slio_neg_errno() : 0;
-    close(fd);
-    return r;
-}
-
 int tgt_config_write_file(const char *path, struct slio_err *err)
 {
-    char tmp[4096];
     json_t *doc = tgt_config_build();
     char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
-    int fd = -1, r;
+    int r;
 
     json_decref(doc);
     if (!text) {
         slio_err_set(err, "configuration \"%s\": out of memory", path);
         return -ENOMEM;
     }
-    if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp)) {
-        r = -ENAMETOOLONG;
-        goto out;
+    size_t len = strlen(text);
+    char *with_nl = realloc(text, len + 2);
+    if (!with_nl) {
+        free(text);
+        slio_err_set(err, "configuration \"%s\": out of memory", path);
+        return -ENOMEM;
     }
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        r = slio_neg_errno();
-        goto out;
-    }
-    r = fchmod(fd, 0644) < 0 ? slio_neg_errno() : 0;
-    if (r == 0)
-        r = write_all(fd, text, strlen(text));
-    if (r == 0)
-        r = write_all(fd, "\n", 1);
-    if (r == 0 && fsync(fd) < 0)
-        r = slio_neg_errno();
-    if (close(fd) < 0 && r == 0)
-        r = slio_neg_errno();
-    if (r == 0 && rename(tmp, path) < 0)
-        r = slio_neg_errno();
-    if (r < 0)
-        unlink(tmp);
-    else
-        r = sync_dir(path);
-out:
-    free(text);
+    memcpy(with_nl + len, "\n", 2);
+    r = slio_write_file_atomic(path, with_nl, len + 1, 0644);
+    free(with_nl);
     if (r < 0)
         slio_err_set(err, "cannot write configuration \"%s\": %s", path, strerror(-r));
     return r;
