@@ -14,6 +14,8 @@ FUZZ_SECONDS ?= 60
 VM_SCENARIOS ?= lvm nvmet tgt
 PYTHON := /usr/bin/python3
 ABS_BUILD = $(abspath $(BUILD))
+# The guest kernel + base initramfs do not depend on our build: one cache for all builds.
+VM_OUT ?= $(CURDIR)/build/vm
 
 .PHONY: all build deps test unit integration vm demo sanitize fuzz check-style clean
 
@@ -35,8 +37,8 @@ integration: build
 	SLIO_BUILD=$(ABS_BUILD) $(PYTHON) -m pytest -q tests/integration
 
 vm: build
-	SLIO_BUILD=$(ABS_BUILD) VM_OUT=$(abspath $(BUILD))/vm tests/vm/build
-	SLIO_BUILD=$(ABS_BUILD) VM_OUT=$(abspath $(BUILD))/vm tests/vm/run $(VM_SCENARIOS)
+	SLIO_BUILD=$(ABS_BUILD) VM_OUT=$(VM_OUT) tests/vm/build
+	SLIO_BUILD=$(ABS_BUILD) VM_OUT=$(VM_OUT) tests/vm/run $(VM_SCENARIOS)
 
 test: unit integration vm
 	@echo "make test: unit, integration and VM tests passed ($(BUILD))"
