@@ -36,7 +36,9 @@ static int tcp_open_chan(void *ctx, unsigned idx, unsigned qd, uint32_t max_io, 
 
     if (!ch)
         return -ENOMEM;
-    int r = slio_host_queue_create(c->ctrl, (uint16_t)(idx + 1), qd, max_io, &ch->q, err, errlen);
+    /* an NVMe queue of N entries holds N - 1 commands: ask for one more than the depth */
+    int r = slio_host_queue_create(c->ctrl, (uint16_t)(idx + 1), qd + 1, max_io, &ch->q, err,
+                                   errlen);
     if (r < 0) {
         free(ch);
         return r;
@@ -124,7 +126,7 @@ int perf_backend_tcp_open(struct slio_host_ctrl *ctrl, uint32_t nsid, uint32_t n
         .size = le64toh(ns.nsze) << lbads,
         .block_size = 1u << lbads,
         .max_io = SLIO_MIN(info->max_xfer, 65536u << lbads),
-        .max_qd = info->mqes,
+        .max_qd = info->mqes - 1,
     };
     return 0;
 }

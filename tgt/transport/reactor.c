@@ -157,6 +157,8 @@ int reactor_create(unsigned id, bool use_uring, int64_t poll_us, struct tgt_reac
     r->id = id;
     r->cpu = -1;
     r->poll_us = poll_us;
+    r->mem_inline = true;
+    r->inline_tail = &r->inline_done;
     r->mbox_src.kind = EV_MAILBOX;
     tlist_init(&r->conns);
     tlist_init(&r->active);
@@ -210,7 +212,7 @@ void reactor_destroy(struct tgt_reactor *r)
 /* Milliseconds epoll may sleep: 0 while there is work or within the poll window. */
 static int wait_timeout(struct tgt_reactor *r, uint64_t now)
 {
-    if (!tlist_empty(&r->active) || !tlist_empty(&r->flushq) || r->poll_us < 0)
+    if (!tlist_empty(&r->active) || !tlist_empty(&r->flushq) || r->inline_done || r->poll_us < 0)
         return 0;
     if (r->poll_us > 0 && now - r->last_work_us < (uint64_t)r->poll_us)
         return 0;
@@ -336,6 +338,7 @@ void reactor_run_once(struct tgt_reactor *r, int max_wait_ms)
         dispatch(r, &ev[i]);
     work |= mailbox_drain(r);
     work |= process_active(r);
+    work |= bio_inline_reap(r) > 0;
     if (r->uring) {
         /* submit what receiving queued; page-cache hits complete right away */
         bio_uring_flush(r->uring);
@@ -343,6 +346,7 @@ void reactor_run_once(struct tgt_reactor *r, int max_wait_ms)
     }
     now = tgt_now_us();
     reactor_defer_run(r, now);
+    bio_inline_reap(r);
     run_ticks(r, now);
     flush_all(r);
     free_gone(r);

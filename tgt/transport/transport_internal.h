@@ -75,7 +75,8 @@ struct bio_ctx {
     uint64_t done; /* bytes already transferred (short read/write retry) */
     int res;       /* worker pool: the result handed back */
     struct tgt_reactor *r;
-    struct tgt_msg msg; /* worker pool: completion message */
+    struct tgt_msg msg;        /* worker pool: completion message */
+    struct bio_ctx *next_done; /* reactor's list of inline completions */
 };
 
 /* ---- requests ---- */
@@ -139,13 +140,14 @@ enum conn_rx_state {
     RX_ERROR,  /* TermReq sent: everything else is discarded until close */
 };
 
-#define CONN_RBUF_SIZE    (64u * 1024u)
-#define CONN_RX_BUDGET    16u   /* PDUs handled per connection per loop iteration */
-#define CONN_TX_ROUNDS    4u    /* sendmsg() calls per connection per loop iteration */
-#define CONN_IOV_MAX      64u   /* iovecs gathered per sendmsg() */
-#define CONN_DIRECT_MIN   8192u /* data this large is received straight into the request buffer */
-#define CONN_ADMIN_ICD    8192u /* the Linux host sends up to 8 KiB in-capsule on the admin queue */
-#define CONN_TERM_WAIT_US 1000000u /* close a connection whose TermReq cannot be sent */
+#define CONN_RBUF_SIZE     (64u * 1024u)
+#define CONN_RX_BUDGET     16u            /* PDUs handled per connection per loop iteration */
+#define CONN_TX_ROUNDS     4u             /* sendmsg() calls per connection per loop iteration */
+#define CONN_IOV_MAX       64u            /* iovecs gathered per sendmsg() */
+#define TGT_BIO_INLINE_MAX (256u * 1024u) /* largest memory-file I/O run on the reactor */
+#define CONN_DIRECT_MIN    8192u /* data this large is received straight into the request buffer */
+#define CONN_ADMIN_ICD     8192u /* the Linux host sends up to 8 KiB in-capsule on the admin queue */
+#define CONN_TERM_WAIT_US  1000000u /* close a connection whose TermReq cannot be sent */
 
 struct tgt_conn {
     struct tgt_qpair qp; /* the nvmf view */
@@ -252,6 +254,13 @@ struct tgt_reactor {
     unsigned nconns;
     struct bio_uring *uring; /* NULL: backing I/O goes to the worker pool */
     unsigned bio_inflight;
+    bool mem_inline; /* run I/O on memory-backed files (tmpfs) inline (default true) */
+    struct bio_ctx *inline_done, **inline_tail; /* completed inline, callbacks not yet run */
+    struct bio_mem_cache {
+        const struct tgt_bdev *bdev;
+        int fd;
+        bool mem;
+    } mem_cache[8]; /* is this bdev's file in memory? (a stale entry only costs speed) */
 
     /* statistics: written by the reactor, read by the management thread */
     _Atomic uint64_t st_admin, st_io, st_cur_admin, st_cur_io, st_completions, st_requests,
@@ -283,6 +292,7 @@ void listener_on_event(struct ev_source *src);
 void bio_complete(struct bio_ctx *c, int res);
 int bio_exec_sync(struct bio_ctx *c); /* the whole operation, blocking: worker threads */
 void reactor_defer_run(struct tgt_reactor *r, uint64_t now_us);
+unsigned bio_inline_reap(struct tgt_reactor *r); /* run callbacks of inline completions */
 void reactor_defer_cancel_conn(struct tgt_reactor *r, struct tgt_conn *c);
 uint64_t reactor_defer_next(struct tgt_reactor *r); /* 0: none */
 
