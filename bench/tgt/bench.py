@@ -4,15 +4,28 @@
 
 For each backing (a file on tmpfs, a file on disk) and each case (4K randread
 QD1/QD32, 4K randwrite QD32, 128K seq read/write QD32) prints IOPS, MiB/s,
-median latency, CPU seconds per million I/Os of the host (and of the target
-for the remote runs) and the ratios remote/native and local/native.
+median latency, CPU seconds per million I/Os (= CPU microseconds per I/O) of
+the host and of the target, the target's CPU use in % of one core, and the
+ratios against native fio. Runners:
+  native    fio (io_uring, direct) on the backing file
+  local     slio-perf local mode on the backing file (same engine as remote)
+  remote    slio-perf -> slio-tgt over loopback, target with adaptive polling
+            (default --poll-us 50): what a user gets; tgtCPU includes spinning
+  remote-p0 the same against a target started with --poll-us 0 (never spins):
+            its tgtCPU is the work itself, so tgt% near 100 means the target
+            is the limit
+Also prints the target's idle CPU (no connection) and, when the build has it,
+tests/unit/tgt/transport/transport_bench: the transport's own CPU per 4K I/O
+with a RAM fake behind it, i.e. target CPU excluding the backing device.
 
   bench/tgt/bench.py [--build DIR] [--seconds 10] [--size 1G] [--disk-dir /var/tmp]
-                     [--tmpfs-dir /dev/shm] [--only tmpfs|disk] [--no-remote] [--json]
+                     [--tmpfs-dir /dev/shm] [--only tmpfs|disk] [--no-remote] [--no-p0]
+                     [--json]
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -70,14 +83,15 @@ def perf(exe, mode, target_args, wl, bs, qd, seconds, size, tgt_pid=None, spin=0
            "host_cpu_per_mio": res["cpu"]["total_s"] / ios * 1e6}
     if tgt_cpu is not None:
         out["tgt_cpu_per_mio"] = tgt_cpu / ios * 1e6
+        out["tgt_util"] = tgt_cpu / seconds * 100
     return out
 
 
 class Tgt:
-    def __init__(self, build, workdir, backing):
+    def __init__(self, build, workdir, backing, extra=()):
         self.sock = os.path.join(workdir, "bench.sock")
         self.port = self._free_port()
-        self.proc = subprocess.Popen([str(build / "tgt/slio-tgt"), "-r", self.sock],
+        self.proc = subprocess.Popen([str(build / "tgt/slio-tgt"), "-r", self.sock, *extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rpc = [str(build / "tgt/slio-tgt-rpc"), "-s", self.sock]
         for _ in range(200):
@@ -110,6 +124,29 @@ class Tgt:
         self.proc.wait(20)
 
 
+def idle_cpu(pid, seconds=2.0):
+    """CPU seconds per second used by an idle process."""
+    t0 = proc_cpu(pid)
+    time.sleep(seconds)
+    return (proc_cpu(pid) - t0) / seconds
+
+
+def transport_bench(build):
+    """Target CPU per 4K I/O of the transport alone (RAM fake, minimal host), or None."""
+    exe = build / "tests/unit/tgt/transport/transport_bench"
+    if not os.access(exe, os.X_OK):
+        return None
+    out = {}
+    for name, argv in (("4k-read-qd32", ["32", "300000", "50", "read"]),
+                       ("4k-write-qd32", ["32", "300000", "50", "write"]),
+                       ("4k-read-qd32-p0", ["32", "300000", "0", "read"])):
+        r = subprocess.run([str(exe), *argv], capture_output=True, text=True)
+        m = re.search(r"([0-9.]+) IOPS, target CPU ([0-9.]+) us/IO", r.stdout)
+        if r.returncode == 0 and m:
+            out[name] = {"iops": float(m.group(1)), "tgt_cpu_us": float(m.group(2))}
+    return out
+
+
 def make_backing(directory, size):
     fd, path = tempfile.mkstemp(prefix="slio-bench-", suffix=".img", dir=directory)
     chunk = os.urandom(1 << 20)  # real data, so reads do not hit holes
@@ -121,7 +158,9 @@ def make_backing(directory, size):
 
 def fmt(r):
     s = f"{r['iops']:>10.0f} {r['mib_s']:>9.1f} {r['p50_us']:>8.1f} {r['host_cpu_per_mio']:>9.2f}"
-    return s + (f" {r['tgt_cpu_per_mio']:>9.2f}" if "tgt_cpu_per_mio" in r else " " * 10)
+    if "tgt_cpu_per_mio" not in r:
+        return s + " " * 15
+    return s + f" {r['tgt_cpu_per_mio']:>9.2f} {r['tgt_util']:>4.0f}%"
 
 
 def main():
@@ -133,6 +172,7 @@ def main():
     ap.add_argument("--disk-dir", default="/var/tmp")
     ap.add_argument("--only", choices=["tmpfs", "disk"])
     ap.add_argument("--no-remote", action="store_true")
+    ap.add_argument("--no-p0", action="store_true", help="skip the --poll-us 0 target runs")
     ap.add_argument("--spin", type=int, default=50, help="slio-perf --spin (µs) for remote runs")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
@@ -147,18 +187,32 @@ def main():
         sys.exit("bench: fio not installed")
     backings = [("tmpfs", a.tmpfs_dir), ("disk", a.disk_dir)]
     results = []
-    hdr = f"{'case':<20} {'runner':<8} {'IOPS':>10} {'MiB/s':>9} {'p50 us':>8} " \
-          f"{'hostCPU/M':>9} {'tgtCPU/M':>9}  ratio"
+    hdr = f"{'case':<20} {'runner':<9} {'IOPS':>10} {'MiB/s':>9} {'p50 us':>8} " \
+          f"{'hostCPU/M':>9} {'tgtCPU/M':>9} {'tgt%':>5}  ratio"
+    extra = {}
+    if not a.no_remote:
+        extra["transport_only"] = transport_bench(a.build)
+        if extra["transport_only"] and not a.json:
+            print("transport alone (RAM fake nvmf, minimal host; target CPU excluding the backing):")
+            for k, v in extra["transport_only"].items():
+                print(f"  {k:<16} {v['iops']:>10.0f} IOPS  {v['tgt_cpu_us']:.2f} us target CPU/IO")
     for kind, directory in backings:
         if a.only and a.only != kind:
             continue
         backing = make_backing(directory, size)
-        tgt = None
+        tgt = tgt0 = None
         try:
             if not a.no_remote:
                 tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing)
+                if not a.no_p0:
+                    tgt0 = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing,
+                               ["--poll-us", "0"])
+                extra[f"{kind}_idle_cpu_start"] = idle_cpu(tgt.proc.pid)
             if not a.json:
                 print(f"\n== backing: {kind} ({backing}, {size >> 20} MiB), {a.seconds} s per run")
+                if tgt:
+                    print(f"target idle CPU (no connection): "
+                          f"{extra[f'{kind}_idle_cpu_start'] * 100:.2f}% of a core")
                 print(hdr)
             for name, wl, rw, bs, qd in CASES:
                 row = {"backing": kind, "case": name}
@@ -167,20 +221,30 @@ def main():
                 if tgt:
                     row["remote"] = perf(exe, "load", tgt.args(), wl, bs, qd, a.seconds, size,
                                          tgt_pid=tgt.proc.pid, spin=a.spin)
+                if tgt0:
+                    row["remote-p0"] = perf(exe, "load", tgt0.args(), wl, bs, qd, a.seconds,
+                                            size, tgt_pid=tgt0.proc.pid, spin=a.spin)
                 results.append(row)
                 if a.json:
                     continue
                 base = row["native"]["iops"] or 1
-                for runner in ("native", "local", "remote"):
+                for runner in ("native", "local", "remote", "remote-p0"):
                     if runner in row:
                         ratio = row[runner]["iops"] / base
-                        print(f"{name:<20} {runner:<8} {fmt(row[runner])}  {ratio:5.2f}x")
-        finally:
+                        print(f"{name:<20} {runner:<9} {fmt(row[runner])}  {ratio:5.2f}x")
             if tgt:
-                tgt.stop()
+                time.sleep(0.5)  # connections of the last run are gone
+                extra[f"{kind}_idle_cpu_end"] = idle_cpu(tgt.proc.pid)
+                if not a.json:
+                    print(f"target idle CPU after the runs: "
+                          f"{extra[f'{kind}_idle_cpu_end'] * 100:.2f}% of a core")
+        finally:
+            for t in (tgt, tgt0):
+                if t:
+                    t.stop()
             os.unlink(backing)
     if a.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({"results": results, **extra}, indent=2))
 
 
 if __name__ == "__main__":

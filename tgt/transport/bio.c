@@ -10,18 +10,19 @@
  * kernel thread and the worker pool costs a cross-thread wake-up each way;
  * measured on 2 cores that cost was more than the copy itself (bench/tgt:
  * 4K randread QD32 93k IOPS with an io-wq thread burning 0.25 core). Reads,
- * writes and flushes of such files run synchronously on the reactor (a
- * memcpy that cannot wait for a device, as SPDK's aio bdev does on tmpfs);
- * their callbacks run later in the same loop iteration, never from inside
- * tgt_bio_submit(), so callers see the same asynchronous contract.
+ * writes and flushes of such files run on the reactor instead, batched per
+ * loop iteration (bio_mem.c: a memcpy that cannot wait for a device, as
+ * SPDK's aio bdev does on tmpfs); their callbacks run later in the same loop
+ * iteration, never from inside tgt_bio_submit(), so callers see the same
+ * asynchronous contract.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <string.h>
 #include <linux/magic.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -48,7 +49,7 @@ static bool bio_is_mem(struct tgt_reactor *r, const struct tgt_bdev *b)
 
 static bool bio_inline(struct tgt_reactor *r, const struct tgt_bio *b)
 {
-    if (!r->mem_inline || b->len > TGT_BIO_INLINE_MAX)
+    if (b->len > TGT_BIO_INLINE_MAX)
         return false;
     if (b->op != TGT_BIO_READ && b->op != TGT_BIO_WRITE && b->op != TGT_BIO_FLUSH)
         return false;
@@ -59,6 +60,7 @@ unsigned bio_inline_reap(struct tgt_reactor *r)
 {
     unsigned n = 0;
 
+    bio_mem_flush(r);
     while (r->inline_done) {
         struct bio_ctx *c = r->inline_done;
         r->inline_done = c->next_done;
@@ -67,6 +69,8 @@ unsigned bio_inline_reap(struct tgt_reactor *r)
         c->next_done = NULL;
         bio_complete(c, c->res);
         n++;
+        if (!r->inline_done)
+            bio_mem_flush(r); /* a callback may have queued more */
     }
     return n;
 }
@@ -86,10 +90,7 @@ void tgt_bio_submit(struct tgt_req *req, const struct tgt_bio *bio, tgt_bio_cb c
     t->conn->bio_pending++;
     r->bio_inflight++;
     if (bio_inline(r, bio)) {
-        c->res = bio_exec_sync(c);
-        c->next_done = NULL;
-        *r->inline_tail = c;
-        r->inline_tail = &c->next_done;
+        bio_mem_queue(r, c);
         return;
     }
     if (r->uring && bio_uring_handles(bio) && bio_uring_submit(r->uring, c) == 0)

@@ -11,6 +11,7 @@
 #ifndef TGT_TRANSPORT_INTERNAL_H
 #define TGT_TRANSPORT_INTERNAL_H
 
+#include <linux/aio_abi.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -77,6 +78,7 @@ struct bio_ctx {
     struct tgt_reactor *r;
     struct tgt_msg msg;        /* worker pool: completion message */
     struct bio_ctx *next_done; /* reactor's list of inline completions */
+    struct iocb iocb;          /* memory files: the batched AIO request */
 };
 
 /* ---- requests ---- */
@@ -145,6 +147,7 @@ enum conn_rx_state {
 #define CONN_TX_ROUNDS     4u             /* sendmsg() calls per connection per loop iteration */
 #define CONN_IOV_MAX       64u            /* iovecs gathered per sendmsg() */
 #define TGT_BIO_INLINE_MAX (256u * 1024u) /* largest memory-file I/O run on the reactor */
+#define BIO_MEM_BATCH      64u            /* memory-file requests per io_submit() */
 #define CONN_DIRECT_MIN    8192u /* data this large is received straight into the request buffer */
 #define CONN_ADMIN_ICD     8192u /* the Linux host sends up to 8 KiB in-capsule on the admin queue */
 #define CONN_TERM_WAIT_US  1000000u /* close a connection whose TermReq cannot be sent */
@@ -254,8 +257,10 @@ struct tgt_reactor {
     unsigned nconns;
     struct bio_uring *uring; /* NULL: backing I/O goes to the worker pool */
     unsigned bio_inflight;
-    bool mem_inline; /* run I/O on memory-backed files (tmpfs) inline (default true) */
     struct bio_ctx *inline_done, **inline_tail; /* completed inline, callbacks not yet run */
+    aio_context_t aio_ctx;                      /* memory files: 0 = Linux AIO unavailable */
+    unsigned aio_n;                             /* requests queued in aio_q */
+    struct iocb *aio_q[BIO_MEM_BATCH];
     struct bio_mem_cache {
         const struct tgt_bdev *bdev;
         int fd;
@@ -295,6 +300,12 @@ void reactor_defer_run(struct tgt_reactor *r, uint64_t now_us);
 unsigned bio_inline_reap(struct tgt_reactor *r); /* run callbacks of inline completions */
 void reactor_defer_cancel_conn(struct tgt_reactor *r, struct tgt_conn *c);
 uint64_t reactor_defer_next(struct tgt_reactor *r); /* 0: none */
+
+/* bio_mem.c: memory-backed files, run on the reactor in batches */
+void bio_mem_init(struct tgt_reactor *r);
+void bio_mem_fini(struct tgt_reactor *r);
+void bio_mem_queue(struct tgt_reactor *r, struct bio_ctx *c); /* result lands on inline_done */
+void bio_mem_flush(struct tgt_reactor *r);                    /* run what is queued */
 
 /* bio_thread.c: worker pool (the epoll engine, and blocking ioctls for io_uring too) */
 int bio_pool_start(unsigned nthreads);

@@ -2,7 +2,9 @@
 /*
  * Backing I/O engines on a temporary file: the io_uring engine and the
  * worker-thread engine each run read/write/FUA/flush/write-zeroes/discard and
- * a read past the end. The reactor loop runs on the test thread.
+ * a read past the end; so does the inline path for memory-backed files (a
+ * file on tmpfs), which must still complete asynchronously. The reactor loop
+ * runs on the test thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +13,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,7 +29,7 @@ static struct tgt_reactor *g_r;
 static struct tgt_conn g_conn;
 static struct tcp_req g_t;
 static struct tgt_bdev g_bdev;
-static char g_path[] = "/tmp/slio-bio-test-XXXXXX";
+static char g_path[64];
 static int g_res;
 static bool g_done;
 static uint8_t g_buf[65536] __attribute__((aligned(4096)));
@@ -54,8 +58,9 @@ static int run(enum tgt_bio_op op, uint64_t off, uint64_t len, void *buf, bool f
     return g_res;
 }
 
-static int engine_setup(bool uring)
+static int engine_setup(bool uring, const char *dir)
 {
+    snprintf(g_path, sizeof(g_path), "%s/slio-bio-test-XXXXXX", dir);
     if (reactor_create(0, uring, 0, &g_r) < 0)
         return -1;
     reactor_enter(g_r);
@@ -78,19 +83,30 @@ static int engine_setup(bool uring)
 
 static int setup_uring(void **state)
 {
-    return engine_setup(true);
+    return engine_setup(true, "/tmp");
 }
 
 static int setup_threads(void **state)
 {
-    return engine_setup(false);
+    return engine_setup(false, "/tmp");
+}
+
+static int setup_mem(void **state)
+{
+    return engine_setup(true, "/dev/shm");
+}
+
+static bool shm_is_tmpfs(void)
+{
+    struct statfs sf;
+
+    return statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC;
 }
 
 static int engine_teardown(void **state)
 {
     close(g_bdev.fd);
     unlink(g_path);
-    memcpy(g_path + strlen(g_path) - 6, "XXXXXX", 6);
     bio_pool_stop();
     reactor_destroy(g_r);
     return 0;
@@ -143,6 +159,96 @@ static void test_bad_fd(void **state)
     g_bdev.fd = fd;
 }
 
+/* A memory-backed file is read on the reactor, but the callback still runs later. */
+static void test_inline_async(void **state)
+{
+    struct tgt_bio b = {
+        .op = TGT_BIO_READ, .bdev = &g_bdev, .offset = 0, .len = 4096, .buf = g_buf};
+
+    assert_int_equal(run(TGT_BIO_WRITE, 0, 4096, g_pat, false), 4096);
+    g_done = false;
+    tgt_bio_submit(&g_t.req, &b, on_done);
+    assert_false(g_done); /* never from inside tgt_bio_submit() */
+    assert_int_equal(g_r->bio_inflight, 1);
+    reactor_run_once(g_r, 0); /* one iteration, no waiting: no ring or worker round trip */
+    assert_true(g_done);
+    assert_int_equal(g_res, 4096);
+    assert_int_equal(g_r->bio_inflight, 0);
+    assert_memory_equal(g_buf, g_pat, 4096);
+}
+
+/* Several requests in one loop iteration go to the kernel as one batch (bio_mem.c). */
+#define NBATCH 8
+static int g_bres[NBATCH];
+static unsigned g_bdone;
+
+static void on_batch_done(struct tgt_req *req, int res)
+{
+    g_bres[tcp_req_of(req)->idx] = res;
+    g_bdone++;
+}
+
+static void batch(const enum tgt_bio_op *ops, const uint64_t *offs, struct tgt_bdev *odd)
+{
+    static struct tcp_req t[NBATCH];
+
+    g_bdone = 0;
+    for (unsigned i = 0; i < NBATCH; i++) {
+        memset(&t[i], 0, sizeof(t[i]));
+        t[i].conn = &g_conn;
+        t[i].idx = (uint16_t)i;
+        t[i].req.qpair = &g_conn.qp;
+        struct tgt_bio b = {.op = ops[i],
+                            .bdev = odd && i == NBATCH / 2 ? odd : &g_bdev,
+                            .offset = offs[i],
+                            .len = 4096,
+                            .buf = g_buf + 4096 * i};
+        tgt_bio_submit(&t[i].req, &b, on_batch_done);
+    }
+    assert_int_equal(g_bdone, 0);
+    assert_int_equal(g_r->bio_inflight, NBATCH);
+    reactor_run_once(g_r, 0); /* one iteration, no waiting */
+    assert_int_equal(g_bdone, NBATCH);
+    assert_int_equal(g_r->bio_inflight, 0);
+    assert_int_equal(g_conn.bio_pending, 0);
+}
+
+static void test_inline_batch(void **state)
+{
+    enum tgt_bio_op ops[NBATCH];
+    uint64_t offs[NBATCH];
+
+    assert_true(g_r->aio_ctx != 0); /* Linux AIO is what batches; it exists on every kernel */
+    for (unsigned i = 0; i < NBATCH; i++) { /* writes of distinct blocks, in one batch */
+        ops[i] = TGT_BIO_WRITE;
+        offs[i] = 4096ull * (2 * i + 1);
+        memcpy(g_buf + 4096 * i, g_pat + 512 * i, 4096);
+    }
+    batch(ops, offs, NULL);
+    for (unsigned i = 0; i < NBATCH; i++)
+        assert_int_equal(g_bres[i], 4096);
+    memset(g_buf, 0, sizeof(g_buf));
+    for (unsigned i = 0; i < NBATCH; i++)
+        ops[i] = TGT_BIO_READ;
+    offs[1] = FILE_SIZE - 2048; /* crosses the end of the file: short read, then -EIO */
+    /* request NBATCH / 2 reads a directory on tmpfs: io_submit() refuses it and the rest */
+    struct tgt_bdev dir = g_bdev;
+    dir.fd = open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dir.fd >= 0);
+    batch(ops, offs, &dir);
+    close(dir.fd);
+    for (unsigned i = 0; i < NBATCH; i++) {
+        if (i == 1) {
+            assert_int_equal(g_bres[i], -EIO);
+        } else if (i == NBATCH / 2) {
+            assert_int_equal(g_bres[i], -EISDIR);
+        } else {
+            assert_int_equal(g_bres[i], 4096);
+            assert_memory_equal(g_buf + 4096 * i, g_pat + 512 * i, 4096);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest uring[] = {
@@ -157,6 +263,11 @@ int main(void)
         cmocka_unit_test(test_read_past_end),
         cmocka_unit_test(test_bad_fd),
     };
+    const struct CMUnitTest mem[] = {
+        cmocka_unit_test(test_write_read),    cmocka_unit_test(test_zeroes_discard),
+        cmocka_unit_test(test_read_past_end), cmocka_unit_test(test_bad_fd),
+        cmocka_unit_test(test_inline_async),  cmocka_unit_test(test_inline_batch),
+    };
     int rc = 0;
 
     /* io_uring can be refused (seccomp, old kernel): then only the fallback engine is tested */
@@ -168,5 +279,9 @@ int main(void)
         print_message("io_uring unavailable here: testing the thread engine only\n");
     }
     rc |= cmocka_run_group_tests_name("threads", threads, setup_threads, engine_teardown);
+    if (shm_is_tmpfs())
+        rc |= cmocka_run_group_tests_name("memory file inline", mem, setup_mem, engine_teardown);
+    else
+        print_message("/dev/shm is not tmpfs here: the inline path is not tested\n");
     return rc;
 }
