@@ -37,8 +37,8 @@ static int tcp_open_chan(void *ctx, unsigned idx, unsigned qd, uint32_t max_io, 
     if (!ch)
         return -ENOMEM;
     /* an NVMe queue of N entries holds N - 1 commands: ask for one more than the depth */
-    int r = slio_host_queue_create(c->ctrl, (uint16_t)(idx + 1), qd + 1, max_io, &ch->q, err,
-                                   errlen);
+    int r =
+        slio_host_queue_create(c->ctrl, (uint16_t)(idx + 1), qd + 1, max_io, &ch->q, err, errlen);
     if (r < 0) {
         free(ch);
         return r;
