@@ -18,11 +18,7 @@ static uint16_t g_cntlid;
 
 static int setup(void **state)
 {
-    fake_reset();
-    g_s = fake_subsys_add(T_SUBNQN, 32);
-    fake_host_add(g_s, T_HOSTNQN);
-    fake_listener_add(g_s, T_TRADDR, T_TRSVCID);
-    fake_ns_add(g_s, 1, 2048, 512, false);
+    g_s = fake_fixture_setup();
     fake_ns_add(g_s, 3, 1000, 4096, true);
     g_cntlid = t_admin_up(&g_a, T_SUBNQN, 5000);
     return 0;
@@ -31,8 +27,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     t_close(&g_a);
-    assert_true(fake_refs_balanced());
-    fake_reset();
+    assert_true(fake_fixture_reset());
     return 0;
 }
 

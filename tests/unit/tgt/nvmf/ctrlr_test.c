@@ -16,18 +16,13 @@ static struct tgt_subsys *g_s;
 
 static int setup(void **state)
 {
-    fake_reset();
-    g_s = fake_subsys_add(T_SUBNQN, 32);
-    fake_host_add(g_s, T_HOSTNQN);
-    fake_listener_add(g_s, T_TRADDR, T_TRSVCID);
-    fake_ns_add(g_s, 1, 2048, 512, false);
+    g_s = fake_fixture_setup();
     return 0;
 }
 
 static int teardown(void **state)
 {
-    assert_true(fake_refs_balanced());
-    fake_reset();
+    assert_true(fake_fixture_reset());
     return 0;
 }
 

@@ -37,18 +37,13 @@ static uint16_t raw_connect(struct t_qpair *q, uint32_t cdw10, uint32_t cdw11, u
 
 static int setup(void **state)
 {
-    fake_reset();
-    g_s = fake_subsys_add(T_SUBNQN, 32);
-    fake_host_add(g_s, T_HOSTNQN);
-    fake_listener_add(g_s, T_TRADDR, T_TRSVCID);
-    fake_ns_add(g_s, 1, 2048, 512, false);
+    g_s = fake_fixture_setup();
     return 0;
 }
 
 static int teardown(void **state)
 {
-    assert_true(fake_refs_balanced());
-    fake_reset();
+    assert_true(fake_fixture_reset());
     return 0;
 }
 

@@ -417,3 +417,20 @@ void t_close(struct t_qpair *q)
 {
     tgt_nvmf_qpair_fini(&q->qp);
 }
+
+struct tgt_subsys *fake_fixture_setup(void)
+{
+    fake_reset();
+    struct tgt_subsys *s = fake_subsys_add(T_SUBNQN, 32);
+    fake_host_add(s, T_HOSTNQN);
+    fake_listener_add(s, T_TRADDR, T_TRSVCID);
+    fake_ns_add(s, 1, 2048, 512, false);
+    return s;
+}
+
+bool fake_fixture_reset(void)
+{
+    bool balanced = fake_refs_balanced();
+    fake_reset();
+    return balanced;
+}

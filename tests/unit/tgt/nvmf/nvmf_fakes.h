@@ -58,6 +58,14 @@ struct tgt_ns *fake_ns_add(struct tgt_subsys *s, uint32_t nsid, uint64_t blocks,
 void fake_ns_remove(struct tgt_subsys *s, uint32_t nsid);
 /* Every subsystem/ns reference handed out was returned. */
 bool fake_refs_balanced(void);
+/*
+ * The standard fixture of the nvmf tests: subsystem T_SUBNQN (32 namespaces)
+ * allowing T_HOSTNQN on T_TRADDR:T_TRSVCID with namespace 1 (2048 x 512 B).
+ * fake_fixture_reset() resets everything and returns whether every reference
+ * taken was given back (tests assert it).
+ */
+struct tgt_subsys *fake_fixture_setup(void);
+bool fake_fixture_reset(void);
 
 /* ---- helpers to drive tgt_nvmf_exec ---- */
 #define T_HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
