@@ -173,6 +173,8 @@ def main():
     ap.add_argument("--only", choices=["tmpfs", "disk"])
     ap.add_argument("--no-remote", action="store_true")
     ap.add_argument("--no-p0", action="store_true", help="skip the --poll-us 0 target runs")
+    ap.add_argument("--engine", choices=["auto", "io_uring", "epoll"], default="auto",
+                    help="slio-tgt --engine for remote runs")
     ap.add_argument("--spin", type=int, default=50, help="slio-perf --spin (µs) for remote runs")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
@@ -203,10 +205,11 @@ def main():
         tgt = tgt0 = None
         try:
             if not a.no_remote:
-                tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing)
+                tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing,
+                          ["--engine", a.engine])
                 if not a.no_p0:
                     tgt0 = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing,
-                               ["--poll-us", "0"])
+                               ["--engine", a.engine, "--poll-us", "0"])
                 extra[f"{kind}_idle_cpu_start"] = idle_cpu(tgt.proc.pid)
             if not a.json:
                 print(f"\n== backing: {kind} ({backing}, {size >> 20} MiB), {a.seconds} s per run")

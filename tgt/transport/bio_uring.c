@@ -1,25 +1,52 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * io_uring engine for backing I/O: one ring per reactor. SQEs are prepared
- * while PDUs are parsed and submitted once per loop iteration
- * (bio_uring_flush); completions are reaped without a syscall. The ring's
- * file descriptor sits in the reactor's epoll set, so a blocked reactor wakes
- * up when the disk completes. Short reads/writes are resubmitted for the
- * remainder.
+ * The io_uring engine: one ring per reactor carries both the backing I/O and
+ * the readiness of the reactor's sockets, so one io_uring_enter() submits a
+ * loop iteration's disk requests and sleeps, and a spinning reactor finds new
+ * socket events and disk completions in the completion queue without any
+ * system call (with epoll every spin was an epoll_wait()).
+ *
+ * Backing I/O: SQEs are prepared while PDUs are parsed and submitted once per
+ * loop iteration; short reads/writes are resubmitted for the remainder.
+ *
+ * Sockets: one multishot, edge-triggered poll request per connection (the
+ * same contract as EPOLLET); a listener gets a one-shot poll armed again
+ * after each event, which makes it level-triggered. Its user_data is a slot number plus a
+ * generation, never a pointer: a poll cancelled when its connection closes
+ * may still complete after the connection is freed, and such a late
+ * completion then only finds a newer generation and is dropped. A multishot
+ * poll the kernel ends on its own (no IORING_CQE_F_MORE) is armed again.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
 #include <errno.h>
 #include <liburing.h>
+#include <stdint.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "slio/log.h"
 #include "transport/transport_internal.h"
 
+/* user_data of CQEs that are not backing I/O (bio_ctx pointers are 8-aligned) */
+#define UD_POLL_TAG    1ull /* (slot << 32) | (generation << 1) | 1 */
+#define UD_POLL_REMOVE 2ull /* the completion of a cancellation: nothing to do */
+
+struct poll_slot {
+    struct ev_source *src; /* NULL: free */
+    int fd;
+    uint32_t events;
+    uint32_t gen;
+    uint32_t next_free;
+    bool edge;
+};
+
 struct bio_uring {
     struct io_uring ring;
     unsigned pending; /* prepared, not yet submitted */
+    struct poll_slot *slots;
+    uint32_t nslots, free_head; /* free list through next_free; UINT32_MAX: empty */
 };
 
 int bio_uring_create(unsigned entries, struct bio_uring **ret)
@@ -28,7 +55,17 @@ int bio_uring_create(unsigned entries, struct bio_uring **ret)
 
     if (!u)
         return -ENOMEM;
-    int err = io_uring_queue_init(entries, &u->ring, 0);
+    u->free_head = UINT32_MAX;
+    /*
+     * Cooperative task running: completions that need the task's context are
+     * run at our next io_uring_enter() instead of interrupting the reactor
+     * with an IPI; IORING_SQ_TASKRUN tells liburing's peek when to enter.
+     * Kernels before 5.19 refuse the flags: plain ring then.
+     */
+    int err = io_uring_queue_init(entries, &u->ring,
+                                  IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+    if (err == -EINVAL)
+        err = io_uring_queue_init(entries, &u->ring, 0);
     if (err < 0) {
         free(u);
         return err;
@@ -42,12 +79,8 @@ void bio_uring_destroy(struct bio_uring *u)
     if (!u)
         return;
     io_uring_queue_exit(&u->ring);
+    free(u->slots);
     free(u);
-}
-
-int bio_uring_fd(const struct bio_uring *u)
-{
-    return u->ring.ring_fd;
 }
 
 bool bio_uring_handles(const struct tgt_bio *b)
@@ -111,6 +144,125 @@ void bio_uring_flush(struct bio_uring *u)
         log_error("io_uring submit: %s", strerror(-n));
 }
 
+int bio_uring_wait(struct bio_uring *u, int timeout_ms)
+{
+    struct io_uring_cqe *cqe;
+    int n;
+
+    if (timeout_ms == 0 || io_uring_cq_ready(&u->ring)) {
+        bio_uring_flush(u);
+        return 0;
+    }
+    if (timeout_ms < 0) {
+        n = io_uring_submit_and_wait(&u->ring, 1);
+    } else {
+        struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000,
+                                       .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
+        n = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
+        if (n == -ETIME)
+            n = 0;
+    }
+    if (n >= 0) {
+        u->pending = 0;
+        return 0;
+    }
+    return n == -EINTR ? 0 : n;
+}
+
+static void poll_arm(struct bio_uring *u, uint32_t slot)
+{
+    struct poll_slot *p = &u->slots[slot];
+    struct io_uring_sqe *sqe = get_sqe(u);
+
+    if (!sqe) { /* a full ring with nothing pending cannot happen: pending > 0 then */
+        log_error("io_uring: no room to watch fd %d", p->fd);
+        return;
+    }
+    if (p->edge)
+        io_uring_prep_poll_multishot(sqe, p->fd, p->events);
+    else
+        io_uring_prep_poll_add(sqe, p->fd, p->events); /* re-armed per event: level-triggered */
+    io_uring_sqe_set_data64(sqe, ((uint64_t)slot << 32) | ((uint64_t)p->gen << 1) | UD_POLL_TAG);
+    u->pending++;
+}
+
+static int slot_alloc(struct bio_uring *u, uint32_t *ret)
+{
+    if (u->free_head == UINT32_MAX) {
+        uint32_t n = u->nslots ? u->nslots * 2 : 64;
+        struct poll_slot *s = reallocarray(u->slots, n, sizeof(*s));
+        if (!s)
+            return -ENOMEM;
+        for (uint32_t i = u->nslots; i < n; i++)
+            s[i] = (struct poll_slot){.next_free = i + 1 < n ? i + 1 : UINT32_MAX};
+        u->slots = s;
+        u->free_head = u->nslots;
+        u->nslots = n;
+    }
+    *ret = u->free_head;
+    u->free_head = u->slots[*ret].next_free;
+    return 0;
+}
+
+int bio_uring_poll_add(struct bio_uring *u, int fd, struct ev_source *src, uint32_t events)
+{
+    uint32_t slot;
+    int err = slot_alloc(u, &slot);
+
+    if (err < 0)
+        return err;
+    struct poll_slot *p = &u->slots[slot];
+    p->src = src;
+    p->fd = fd;
+    p->events = events & ~(uint32_t)EPOLLET;
+    p->edge = events & EPOLLET;
+    p->gen = (p->gen + 1) & 0x7fffffffu;
+    src->slot = slot;
+    poll_arm(u, slot);
+    return 0;
+}
+
+void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src)
+{
+    struct poll_slot *p = &u->slots[src->slot];
+    uint64_t ud = ((uint64_t)src->slot << 32) | ((uint64_t)p->gen << 1) | UD_POLL_TAG;
+    struct io_uring_sqe *sqe = get_sqe(u);
+
+    if (sqe) {
+        io_uring_prep_poll_remove(sqe, ud);
+        io_uring_sqe_set_data64(sqe, UD_POLL_REMOVE);
+        u->pending++;
+    }
+    /* Whatever still completes for the old generation is dropped. */
+    p->src = NULL;
+    p->gen = (p->gen + 1) & 0x7fffffffu;
+    p->next_free = u->free_head;
+    u->free_head = src->slot;
+}
+
+static void on_poll_cqe(struct bio_uring *u, uint64_t ud, const struct io_uring_cqe *cqe,
+                        bio_uring_event_fn on_event, void *arg)
+{
+    uint32_t slot = (uint32_t)(ud >> 32);
+    uint32_t gen = (uint32_t)(ud & 0xffffffffu) >> 1;
+
+    if (slot >= u->nslots || u->slots[slot].gen != gen || !u->slots[slot].src)
+        return; /* a poll cancelled since */
+    struct poll_slot *p = &u->slots[slot];
+    if (cqe->res >= 0) {
+        on_event(p->src, (uint32_t)cqe->res, arg);
+    } else if (cqe->res != -ECANCELED) {
+        /* not armed again (it would fail the same way): the owner looks at its socket */
+        log_warn("io_uring poll on fd %d: %s", p->fd, strerror(-cqe->res));
+        on_event(p->src, EPOLLIN | EPOLLOUT | EPOLLERR, arg);
+        return;
+    }
+    /* the owner may have deleted the source; if not and the poll ended, arm it again */
+    p = &u->slots[slot];
+    if (!(cqe->flags & IORING_CQE_F_MORE) && p->gen == gen && p->src)
+        poll_arm(u, slot);
+}
+
 /* A completion: finished, or resubmitted for the rest of a short transfer. */
 static void on_cqe(struct bio_uring *u, struct bio_ctx *c, int res)
 {
@@ -140,17 +292,21 @@ static void on_cqe(struct bio_uring *u, struct bio_ctx *c, int res)
     u->pending++;
 }
 
-unsigned bio_uring_reap(struct bio_uring *u)
+unsigned bio_uring_reap(struct bio_uring *u, bio_uring_event_fn on_event, void *arg)
 {
     struct io_uring_cqe *cqe;
     unsigned n = 0;
 
     while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
-        struct bio_ctx *c = io_uring_cqe_get_data(cqe);
-        int res = cqe->res;
+        uint64_t ud = io_uring_cqe_get_data64(cqe);
+        struct io_uring_cqe copy = *cqe;
         io_uring_cqe_seen(&u->ring, cqe);
-        on_cqe(u, c, res);
-        n++;
+        if (ud & UD_POLL_TAG) {
+            on_poll_cqe(u, ud, &copy, on_event, arg);
+        } else if (ud != UD_POLL_REMOVE) {
+            on_cqe(u, (struct bio_ctx *)(uintptr_t)ud, copy.res);
+            n++;
+        }
     }
     return n;
 }

@@ -11,11 +11,6 @@ int bio_uring_create(unsigned entries, struct bio_uring **ret)
 
 void bio_uring_destroy(struct bio_uring *u) {}
 
-int bio_uring_fd(const struct bio_uring *u)
-{
-    return -1;
-}
-
 bool bio_uring_handles(const struct tgt_bio *b)
 {
     return false;
@@ -28,7 +23,19 @@ int bio_uring_submit(struct bio_uring *u, struct bio_ctx *c)
 
 void bio_uring_flush(struct bio_uring *u) {}
 
-unsigned bio_uring_reap(struct bio_uring *u)
+int bio_uring_wait(struct bio_uring *u, int timeout_ms)
+{
+    return -ENOSYS;
+}
+
+int bio_uring_poll_add(struct bio_uring *u, int fd, struct ev_source *src, uint32_t events)
+{
+    return -ENOSYS;
+}
+
+void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src) {}
+
+unsigned bio_uring_reap(struct bio_uring *u, bio_uring_event_fn on_event, void *arg)
 {
     return 0;
 }

@@ -7,10 +7,11 @@
  *
  * Memory: the request pool is allocated once at accept for the largest
  * queue the transport allows (max of max_queue_depth and max_aq_depth); the
- * Connect's SQSIZE is not known yet then. Each request's data buffer is
- * allocated the first time a command needs one of that size and kept for
- * the connection's life, so steady-state I/O allocates nothing while idle
- * connections do not pin max_io_size per slot.
+ * Connect's SQSIZE is not known yet then. The data buffers of all requests
+ * are one mapping made at the same time, a max_io_size slot per request,
+ * reserved but not committed (MAP_NORESERVE): the I/O path never allocates,
+ * and a slot costs physical memory only once a command has used it, so idle
+ * connections do not pin queue depth × max_io_size.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -54,8 +56,21 @@ static int pool_create(struct tgt_conn *c)
     c->rbuf = malloc(CONN_RBUF_SIZE);
     if (!c->reqs || !c->cid_map || !c->rbuf)
         return -ENOMEM;
+    /* in-capsule data on the admin queue may exceed a small max_io_size */
+    size_t slot = SLIO_DIV_ROUND_UP(
+        (size_t)SLIO_MAX(SLIO_MAX(o->max_io_size, o->in_capsule_data_size), CONN_ADMIN_ICD), 4096);
+    slot *= 4096;
+    c->bufs_len = slot * c->nreqs;
+    c->bufs = mmap(NULL, c->bufs_len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (c->bufs == MAP_FAILED) {
+        c->bufs = NULL;
+        return -ENOMEM;
+    }
     for (uint32_t i = c->nreqs; i-- > 0;) {
         struct tcp_req *t = &c->reqs[i];
+        t->buf = (uint8_t *)c->bufs + (size_t)i * slot; /* page-aligned: O_DIRECT works */
+        t->buf_cap = (uint32_t)slot;
         t->conn = c;
         t->idx = (uint16_t)i;
         t->req.qpair = &c->qp;
@@ -69,9 +84,8 @@ static int pool_create(struct tgt_conn *c)
 
 static void pool_free(struct tgt_conn *c)
 {
-    if (c->reqs)
-        for (uint32_t i = 0; i < c->nreqs; i++)
-            free(c->reqs[i].buf);
+    if (c->bufs)
+        munmap(c->bufs, c->bufs_len);
     free(c->reqs);
     free(c->cid_map);
     free(c->rbuf);
@@ -127,7 +141,7 @@ void conn_close(struct tgt_conn *c, const char *why)
     if (why)
         log_ratelimited(&g_close_rl, SLIO_LOG_INFO, "qpair %s (qid %u): closing: %s", c->qp.peer,
                         c->qp.qid, why);
-    reactor_ev_del(c->r, c->fd);
+    reactor_ev_del(c->r, c->fd, &c->ev);
     close(c->fd);
     c->fd = -1;
     tgt_nvmf_qpair_fini(&c->qp);

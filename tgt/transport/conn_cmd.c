@@ -38,22 +38,6 @@ static uint32_t icd_limit(const struct tgt_conn *c)
     return icd;
 }
 
-/* Grow the request's buffer once; 4096-aligned for O_DIRECT backing files. */
-static int req_buf(struct tcp_req *t, uint32_t len)
-{
-    void *p;
-    size_t cap = SLIO_DIV_ROUND_UP((size_t)len, 4096) * 4096;
-
-    if (t->buf_cap >= len)
-        return 0;
-    if (posix_memalign(&p, 4096, cap))
-        return -ENOMEM;
-    free(t->buf);
-    t->buf = p;
-    t->buf_cap = (uint32_t)cap;
-    return 0;
-}
-
 /* Check the SGL against what the PDU carries; set xfer/length/data. Returns an NVMe status. */
 static uint16_t cmd_sgl(struct tgt_conn *c, struct tcp_req *t, uint32_t icd_len)
 {
@@ -89,7 +73,8 @@ static uint16_t cmd_sgl(struct tgt_conn *c, struct tcp_req *t, uint32_t icd_len)
         return GENERIC_DNR(NVME_SC_SGL_INVALID_TYPE);
     }
     if (len) {
-        if (req_buf(t, len) < 0)
+        /* cannot happen: slots are sized for the largest length accepted above */
+        if (len > t->buf_cap)
             return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
         t->req.data = t->buf;
     }

@@ -29,8 +29,10 @@ struct listener {
     struct tgt_listen_addr addr;
     int fd;
     unsigned refs;
-    bool attached;      /* in reactor 0's epoll set */
-    struct tgt_msg msg; /* removal message to reactor 0: removing never fails */
+    bool attached;             /* handed to reactor 0: removal goes through it */
+    bool watching;             /* in reactor 0's epoll set or ring */
+    struct tgt_msg attach_msg; /* a running reactor 0 adds the watch itself */
+    struct tgt_msg msg;        /* removal message to reactor 0: removing never fails */
     struct listener *next;
 };
 
@@ -97,15 +99,39 @@ out:
     return err;
 }
 
-static void attach_locked(struct listener *l, struct tgt_reactor *r0)
+static void watch(struct listener *l, struct tgt_reactor *r0)
 {
-    int err = reactor_ev_add(r0, l->fd, &l->ev, EPOLLIN);
+    int err = reactor_ev_add(r0, l->fd, &l->ev, EPOLLIN); /* level-triggered */
 
     if (err < 0)
         log_error("listener %s:%s: cannot watch socket: %s", l->addr.traddr, l->addr.trsvcid,
                   strerror(-err));
     else
-        l->attached = true;
+        l->watching = true;
+}
+
+/* Runs on reactor 0; its removal message, posted later, runs later. */
+static void attach_on_reactor(void *arg)
+{
+    struct listener *l = arg;
+
+    pthread_mutex_lock(&g_lock);
+    for (struct listener *it = g_list; it; it = it->next)
+        if (it == l && !l->watching) /* not already detached by a shutdown */
+            watch(l, tgt_reactor_current());
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* A running reactor's ring belongs to its thread: it adds the watch itself. */
+static void attach_locked(struct listener *l, struct tgt_reactor *r0)
+{
+    l->attached = true;
+    if (r0->has_thread) {
+        l->attach_msg = (struct tgt_msg){.fn = attach_on_reactor, .arg = l};
+        reactor_post_msg(r0, &l->attach_msg);
+    } else {
+        watch(l, r0);
+    }
 }
 
 int tgt_listener_add(const struct tgt_listen_addr *a)
@@ -148,7 +174,8 @@ static void detach_on_reactor(void *arg)
 {
     struct listener *l = arg;
 
-    reactor_ev_del(tgt_reactor_current(), l->fd);
+    if (l->watching)
+        reactor_ev_del(tgt_reactor_current(), l->fd, &l->ev);
     listener_free(l);
 }
 
@@ -195,8 +222,8 @@ void listeners_detach_all(void)
     while (g_list) {
         struct listener *l = g_list;
         g_list = l->next;
-        if (l->attached && r0)
-            reactor_ev_del(r0, l->fd);
+        if (l->watching && r0)
+            reactor_ev_del(r0, l->fd, &l->ev);
         listener_free(l);
     }
     pthread_mutex_unlock(&g_lock);

@@ -61,13 +61,15 @@ struct tgt_msg {
 /* Queue m on r (any thread, never fails); fn(arg) runs on r's thread. */
 void reactor_post_msg(struct tgt_reactor *r, struct tgt_msg *m);
 
-/* What an epoll event points at. */
-enum ev_kind { EV_MAILBOX, EV_LISTENER, EV_CONN, EV_URING };
+/* What a readiness event (epoll, or a poll on the io_uring) points at. */
+enum ev_kind { EV_MAILBOX, EV_LISTENER, EV_CONN };
 struct ev_source {
     enum ev_kind kind;
+    uint32_t slot; /* io_uring engine: the poll's slot in the ring */
 };
+/* Watch fd (edge-triggered; EPOLL* bits). On r's thread, or before r runs. */
 int reactor_ev_add(struct tgt_reactor *r, int fd, struct ev_source *src, uint32_t events);
-void reactor_ev_del(struct tgt_reactor *r, int fd);
+void reactor_ev_del(struct tgt_reactor *r, int fd, struct ev_source *src);
 
 /* ---- backing I/O ---- */
 struct bio_ctx {
@@ -112,7 +114,7 @@ struct tcp_req {
     bool cid_held;    /* req.cmd.cid is marked in flight */
     bool bio_pending; /* backing I/O in flight: memory must outlive the connection */
     bool deferred;    /* on the reactor's defer list */
-    uint8_t *buf;     /* data buffer, 4096-aligned (O_DIRECT), grown once to what is needed */
+    uint8_t *buf;     /* data buffer: this request's slot of the connection's mapping */
     uint32_t buf_cap;
     uint32_t h2c_off; /* H2C bytes received so far */
     uint32_t c2h_off; /* C2H bytes queued so far */
@@ -180,6 +182,8 @@ struct tgt_conn {
     /* requests */
     struct tcp_req *reqs;
     uint32_t nreqs;
+    void *bufs; /* all requests' data buffers: one reserved mapping */
+    size_t bufs_len;
     struct tcp_req *free_reqs;
     uint32_t nfree;
     uint32_t bio_pending; /* requests whose backing I/O is still running */
@@ -243,14 +247,16 @@ struct bio_uring;
 
 struct tgt_reactor {
     unsigned id;
-    int cpu; /* -1: not pinned */
-    int epfd, evfd;
+    int cpu;  /* -1: not pinned */
+    int epfd; /* epoll engine only */
+    int evfd; /* mailbox doorbell */
     struct ev_source mbox_src;
     _Atomic(struct tgt_msg *) mbox;
     pthread_t thread;
     bool has_thread;
     bool stopping;
     int64_t poll_us;
+    unsigned events_seen; /* readiness events dispatched in this loop iteration */
     uint64_t last_work_us, next_tick_us;
 
     struct tlist conns, active, flushq, gone, deferred;
@@ -315,10 +321,16 @@ void bio_pool_submit(struct bio_ctx *c);
 /* bio_uring.c / bio_uring_none.c */
 int bio_uring_create(unsigned entries, struct bio_uring **ret);
 void bio_uring_destroy(struct bio_uring *u);
-int bio_uring_fd(const struct bio_uring *u);
 bool bio_uring_handles(const struct tgt_bio *b);
 int bio_uring_submit(struct bio_uring *u, struct bio_ctx *c); /* -EBUSY when the ring is full */
 void bio_uring_flush(struct bio_uring *u);
-unsigned bio_uring_reap(struct bio_uring *u);
+/* Submit what is prepared and wait up to timeout_ms (-1: forever) for a completion. */
+int bio_uring_wait(struct bio_uring *u, int timeout_ms);
+/* Socket readiness on the ring: a multishot edge-triggered poll per source. */
+int bio_uring_poll_add(struct bio_uring *u, int fd, struct ev_source *src, uint32_t events);
+void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src);
+typedef void (*bio_uring_event_fn)(struct ev_source *src, uint32_t events, void *arg);
+/* Completes backing I/O and reports socket events; returns the backing I/Os completed. */
+unsigned bio_uring_reap(struct bio_uring *u, bio_uring_event_fn on_event, void *arg);
 
 #endif
