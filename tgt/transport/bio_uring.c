@@ -11,20 +11,21 @@
  *
  * Sockets: one multishot, edge-triggered poll request per connection (the
  * same contract as EPOLLET); a listener gets a one-shot poll armed again
- * after each event, which makes it level-triggered. Its user_data is a slot number plus a
- * generation, never a pointer: a poll cancelled when its connection closes
- * may still complete after the connection is freed, and such a late
- * completion then only finds a newer generation and is dropped. A multishot
- * poll the kernel ends on its own (no IORING_CQE_F_MORE) is armed again.
+ * after each event, which makes it level-triggered. A poll's user_data is a
+ * slot number plus a generation, never a pointer: a poll cancelled when its
+ * connection closes may still complete after the connection is freed, and
+ * such a late completion then only finds a newer generation and is dropped.
+ * A multishot poll the kernel ends on its own (no IORING_CQE_F_MORE) is
+ * armed again.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
 #include <errno.h>
 #include <liburing.h>
 #include <stdint.h>
-#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "slio/log.h"
 #include "transport/transport_internal.h"
@@ -169,21 +170,32 @@ int bio_uring_wait(struct bio_uring *u, int timeout_ms)
     return n == -EINTR ? 0 : n;
 }
 
-static void poll_arm(struct bio_uring *u, uint32_t slot)
+/* -EBUSY: the submission queue is full and cannot be flushed (completion queue overflowing) */
+static int poll_arm(struct bio_uring *u, uint32_t slot)
 {
     struct poll_slot *p = &u->slots[slot];
     struct io_uring_sqe *sqe = get_sqe(u);
 
-    if (!sqe) { /* a full ring with nothing pending cannot happen: pending > 0 then */
-        log_error("io_uring: no room to watch fd %d", p->fd);
-        return;
-    }
+    if (!sqe)
+        return -EBUSY;
     if (p->edge)
         io_uring_prep_poll_multishot(sqe, p->fd, p->events);
     else
         io_uring_prep_poll_add(sqe, p->fd, p->events); /* re-armed per event: level-triggered */
     io_uring_sqe_set_data64(sqe, ((uint64_t)slot << 32) | ((uint64_t)p->gen << 1) | UD_POLL_TAG);
     u->pending++;
+    return 0;
+}
+
+static void slot_free(struct bio_uring *u, uint32_t slot)
+{
+    struct poll_slot *p = &u->slots[slot];
+
+    /* Whatever still completes for the old generation is dropped. */
+    p->src = NULL;
+    p->gen = (p->gen + 1) & 0x7fffffffu;
+    p->next_free = u->free_head;
+    u->free_head = slot;
 }
 
 static int slot_alloc(struct bio_uring *u, uint32_t *ret)
@@ -218,8 +230,10 @@ int bio_uring_poll_add(struct bio_uring *u, int fd, struct ev_source *src, uint3
     p->edge = events & EPOLLET;
     p->gen = (p->gen + 1) & 0x7fffffffu;
     src->slot = slot;
-    poll_arm(u, slot);
-    return 0;
+    err = poll_arm(u, slot);
+    if (err < 0)
+        slot_free(u, slot);
+    return err;
 }
 
 void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src)
@@ -228,16 +242,13 @@ void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src)
     uint64_t ud = ((uint64_t)src->slot << 32) | ((uint64_t)p->gen << 1) | UD_POLL_TAG;
     struct io_uring_sqe *sqe = get_sqe(u);
 
+    /* without room to cancel, the poll lives on until the ring closes: its events are dropped */
     if (sqe) {
         io_uring_prep_poll_remove(sqe, ud);
         io_uring_sqe_set_data64(sqe, UD_POLL_REMOVE);
         u->pending++;
     }
-    /* Whatever still completes for the old generation is dropped. */
-    p->src = NULL;
-    p->gen = (p->gen + 1) & 0x7fffffffu;
-    p->next_free = u->free_head;
-    u->free_head = src->slot;
+    slot_free(u, src->slot);
 }
 
 static void on_poll_cqe(struct bio_uring *u, uint64_t ud, const struct io_uring_cqe *cqe,
@@ -259,8 +270,10 @@ static void on_poll_cqe(struct bio_uring *u, uint64_t ud, const struct io_uring_
     }
     /* the owner may have deleted the source; if not and the poll ended, arm it again */
     p = &u->slots[slot];
-    if (!(cqe->flags & IORING_CQE_F_MORE) && p->gen == gen && p->src)
-        poll_arm(u, slot);
+    if (!(cqe->flags & IORING_CQE_F_MORE) && p->gen == gen && p->src && poll_arm(u, slot) < 0) {
+        log_error("io_uring: cannot watch fd %d again: ring full", p->fd);
+        on_event(p->src, EPOLLIN | EPOLLOUT | EPOLLERR, arg);
+    }
 }
 
 /* A completion: finished, or resubmitted for the rest of a short transfer. */
