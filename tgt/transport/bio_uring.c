@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The io_uring engine: one ring per reactor carries both the backing I/O and
- * the readiness of the reactor's sockets, so one io_uring_enter() submits a
- * loop iteration's disk requests and sleeps, and a spinning reactor finds new
- * socket events and disk completions in the completion queue without any
- * system call (with epoll every spin was an epoll_wait()).
+ * The io_uring engine: one ring per reactor carries the backing I/O, the
+ * connections' receives and sends, and the readiness of the listener and the
+ * mailbox, so one io_uring_enter() submits a loop iteration's disk requests
+ * and socket operations and sleeps, and a spinning reactor finds received
+ * bytes and disk completions in the completion queue without any system call.
  *
  * Backing I/O: SQEs are prepared while PDUs are parsed and submitted once per
  * loop iteration; short reads/writes are resubmitted for the remainder.
  *
- * Sockets: one multishot, edge-triggered poll request per connection (the
- * same contract as EPOLLET); a listener gets a one-shot poll armed again
+ * Connections: their receives and sends are ring operations themselves
+ * (bio_uring_recv/bio_uring_sendmsg). Their user_data is a pointer: the
+ * connection outlives its operations (struct net_op).
+ *
+ * Readiness (reactor_ev_add): a multishot, edge-triggered poll request (the
+ * same contract as EPOLLET), or for a listener a one-shot poll armed again
  * after each event, which makes it level-triggered. A poll's user_data is a
  * slot number plus a generation, never a pointer: a poll cancelled when its
- * connection closes may still complete after the connection is freed, and
- * such a late completion then only finds a newer generation and is dropped.
- * A multishot poll the kernel ends on its own (no IORING_CQE_F_MORE) is
- * armed again.
+ * source goes away may still complete after the source is freed, and such a
+ * late completion then only finds a newer generation and is dropped. A
+ * multishot poll the kernel ends on its own (no IORING_CQE_F_MORE) is armed
+ * again.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
@@ -30,9 +34,14 @@
 #include "slio/log.h"
 #include "transport/transport_internal.h"
 
-/* user_data of CQEs that are not backing I/O (bio_ctx pointers are 8-aligned) */
+/*
+ * user_data: a bio_ctx pointer (8-aligned, low bits 0) for backing I/O, or
+ * tagged in the low bits for the rest.
+ */
 #define UD_POLL_TAG    1ull /* (slot << 32) | (generation << 1) | 1 */
-#define UD_POLL_REMOVE 2ull /* the completion of a cancellation: nothing to do */
+#define UD_NET_TAG     2ull /* struct net_op pointer | 2 */
+#define UD_POLL_REMOVE 4ull /* the completion of a cancellation: nothing to do */
+#define UD_TAG_MASK    7ull
 
 struct poll_slot {
     struct ev_source *src; /* NULL: free */
@@ -251,6 +260,36 @@ void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src)
     slot_free(u, src->slot);
 }
 
+int bio_uring_recv(struct bio_uring *u, int fd, void *buf, size_t len, struct net_op *op)
+{
+    struct io_uring_sqe *sqe = get_sqe(u);
+
+    if (!sqe)
+        return -EBUSY;
+    /*
+     * Data of a known length (op->direct) is collected whole by the kernel
+     * (MSG_WAITALL), instead of one completion and one new receive per
+     * segment that arrives.
+     */
+    io_uring_prep_recv(sqe, fd, buf, len, op->direct ? MSG_WAITALL : 0);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op | UD_NET_TAG);
+    u->pending++;
+    return 0;
+}
+
+int bio_uring_sendmsg(struct bio_uring *u, int fd, const struct msghdr *mh, struct net_op *op)
+{
+    struct io_uring_sqe *sqe = get_sqe(u);
+
+    if (!sqe)
+        return -EBUSY;
+    /* not MSG_DONTWAIT: with a full socket buffer the ring waits for room itself */
+    io_uring_prep_sendmsg(sqe, fd, mh, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op | UD_NET_TAG);
+    u->pending++;
+    return 0;
+}
+
 static void on_poll_cqe(struct bio_uring *u, uint64_t ud, const struct io_uring_cqe *cqe,
                         bio_uring_event_fn on_event, void *arg)
 {
@@ -316,6 +355,9 @@ unsigned bio_uring_reap(struct bio_uring *u, bio_uring_event_fn on_event, void *
         io_uring_cqe_seen(&u->ring, cqe);
         if (ud & UD_POLL_TAG) {
             on_poll_cqe(u, ud, &copy, on_event, arg);
+        } else if ((ud & UD_TAG_MASK) == UD_NET_TAG) {
+            conn_net_done((struct net_op *)(uintptr_t)(ud & ~UD_TAG_MASK), copy.res);
+            n++;
         } else if (ud != UD_POLL_REMOVE) {
             on_cqe(u, (struct bio_ctx *)(uintptr_t)ud, copy.res);
             n++;

@@ -35,6 +35,16 @@ int bio_uring_poll_add(struct bio_uring *u, int fd, struct ev_source *src, uint3
 
 void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src) {}
 
+int bio_uring_recv(struct bio_uring *u, int fd, void *buf, size_t len, struct net_op *op)
+{
+    return -ENOSYS;
+}
+
+int bio_uring_sendmsg(struct bio_uring *u, int fd, const struct msghdr *mh, struct net_op *op)
+{
+    return -ENOSYS;
+}
+
 unsigned bio_uring_reap(struct bio_uring *u, bio_uring_event_fn on_event, void *arg)
 {
     return 0;

@@ -110,8 +110,14 @@ struct tgt_conn *conn_create(struct tgt_reactor *r, int fd, const struct tgt_lis
     tlist_init(&c->active);
     tlist_init(&c->flush);
     fill_peer(c);
-    if (reactor_ev_add(r, fd, &c->ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0)
+    if (r->uring) {
+        /* receives and sends are ring operations; the first receive is armed by conn_rx() */
+        c->ring = true;
+        c->rx_op.conn = c->tx_op.conn = c;
+        tlist_add_tail(&r->active, &c->active);
+    } else if (reactor_ev_add(r, fd, &c->ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
         goto out_free;
+    }
     tlist_add_tail(&r->conns, &c->link);
     if (r->nconns++ == 0)
         r->next_tick_us = tgt_now_us() + 10000;
@@ -141,9 +147,20 @@ void conn_close(struct tgt_conn *c, const char *why)
     if (why)
         log_ratelimited(&g_close_rl, SLIO_LOG_INFO, "qpair %s (qid %u): closing: %s", c->qp.peer,
                         c->qp.qid, why);
-    reactor_ev_del(c->r, c->fd, &c->ev);
-    close(c->fd);
-    c->fd = -1;
+    if (!c->ring) {
+        reactor_ev_del(c->r, c->fd, &c->ev);
+    } else if (c->net_pending) {
+        /*
+         * Ring operations in flight end now (a receive returns 0, a send
+         * EPIPE). The descriptor stays open until they have completed, so that
+         * its number cannot be reused under an operation not yet submitted.
+         */
+        (void)shutdown(c->fd, SHUT_RDWR);
+    }
+    if (!c->net_pending) {
+        close(c->fd);
+        c->fd = -1;
+    }
     tgt_nvmf_qpair_fini(&c->qp);
     reactor_defer_cancel_conn(c->r, c);
     stats_on_close(c);
@@ -162,6 +179,8 @@ void conn_close(struct tgt_conn *c, const char *why)
 
 void conn_free(struct tgt_conn *c)
 {
+    if (c->fd >= 0)
+        close(c->fd);
     pool_free(c);
     free(c);
 }
@@ -182,6 +201,20 @@ void conn_on_event(struct tgt_conn *c, uint32_t events)
     }
     if (tlist_empty(&c->active))
         tlist_add_tail(&c->r->active, &c->active);
+}
+
+void conn_net_done(struct net_op *op, int res)
+{
+    struct tgt_conn *c = op->conn;
+
+    op->busy = false;
+    c->net_pending--;
+    if (c->closing)
+        return; /* free_gone() frees the connection once nothing is in flight */
+    if (op == &c->rx_op)
+        conn_rx_ring_done(c, res);
+    else
+        conn_tx_ring_done(c, res);
 }
 
 bool conn_process(struct tgt_conn *c)

@@ -2,8 +2,9 @@
 /*
  * The send side of a connection: PDUs are built into per-request header
  * buffers (no allocation), queued, and written with one sendmsg() of up to
- * CONN_IOV_MAX iovecs, so a batch of responses costs one syscall. A partial
- * write leaves tx_off inside the head PDU; EAGAIN waits for EPOLLOUT.
+ * CONN_IOV_MAX iovecs, so a batch of responses costs one syscall (epoll
+ * engine) or one ring operation (io_uring engine). A partial write leaves
+ * tx_off inside the head PDU; EAGAIN waits for EPOLLOUT.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
@@ -223,10 +224,63 @@ static int tx_gather(struct tgt_conn *c, struct iovec *iov)
     return n;
 }
 
+/* The TermReq is out: the connection ends. Returns true if it did. */
+static bool tx_term_sent(struct tgt_conn *c)
+{
+    if (c->tx_head || !c->term_queued)
+        return false;
+    conn_close(c, "protocol error (C2HTermReq sent)");
+    return true;
+}
+
+static void tx_flush_later(struct tgt_conn *c)
+{
+    if (tlist_empty(&c->flush))
+        tlist_add_tail(&c->r->flushq, &c->flush);
+}
+
+/*
+ * io_uring engine: one sendmsg in flight per connection, gathering the whole
+ * queue; PDUs queued meanwhile go out with the next one when it completes.
+ */
+static void tx_flush_ring(struct tgt_conn *c)
+{
+    if (c->closing || c->tx_op.busy || !c->tx_head)
+        return;
+    c->tx_msg =
+        (struct msghdr){.msg_iov = c->tx_iov, .msg_iovlen = (size_t)tx_gather(c, c->tx_iov)};
+    if (bio_uring_sendmsg(c->r->uring, c->fd, &c->tx_msg, &c->tx_op) < 0) {
+        tx_flush_later(c); /* ring full: next loop iteration */
+        return;
+    }
+    c->tx_op.busy = true;
+    c->net_pending++;
+}
+
+void conn_tx_ring_done(struct tgt_conn *c, int res)
+{
+    if (res < 0 && res != -EAGAIN && res != -EINTR) {
+        conn_close(c, strerror(-res));
+        return;
+    }
+    if (res > 0)
+        tx_advance(c, (size_t)res);
+    if (c->closing || tx_term_sent(c))
+        return;
+    if (c->tx_head)
+        tx_flush_later(c);
+}
+
 void conn_tx_flush(struct tgt_conn *c)
 {
     struct iovec iov[CONN_IOV_MAX];
 
+    if (c->ring) {
+        tx_flush_ring(c);
+        if (c->rx_arm && !c->closing)
+            conn_rx_ring_arm(c);
+        return;
+    }
     for (unsigned round = 0; c->tx_head && c->tx_ready && !c->closing && round < CONN_TX_ROUNDS;
          round++) {
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)tx_gather(c, iov)};
@@ -242,12 +296,8 @@ void conn_tx_flush(struct tgt_conn *c)
         }
         tx_advance(c, (size_t)w);
     }
-    if (c->closing)
+    if (c->closing || tx_term_sent(c))
         return;
-    if (!c->tx_head && c->term_queued) {
-        conn_close(c, "protocol error (C2HTermReq sent)");
-        return;
-    }
-    if (c->tx_head && c->tx_ready && tlist_empty(&c->flush))
-        tlist_add_tail(&c->r->flushq, &c->flush);
+    if (c->tx_head && c->tx_ready)
+        tx_flush_later(c);
 }

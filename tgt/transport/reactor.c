@@ -3,11 +3,13 @@
  * Reactors: one event loop per thread, a lock-free mailbox for work from
  * other threads, a 10 ms tick for the nvmf layer while connections exist, and
  * adaptive polling. Two engines:
- *   io_uring  one ring carries socket readiness (multishot polls) and backing
- *             I/O; the loop sleeps in io_uring_enter() and spins by looking
- *             at the completion queue in memory, without system calls;
- *   epoll     epoll for sockets, worker threads for backing I/O: kernels or
- *             containers (seccomp) without io_uring.
+ *   io_uring  one ring carries the connections' receives and sends, the
+ *             readiness of the listener and mailbox (polls) and backing I/O;
+ *             the loop sleeps in io_uring_enter() and spins by looking at
+ *             the completion queue in memory, without system calls;
+ *   epoll     epoll for socket readiness, recv()/sendmsg() for data, worker
+ *             threads for backing I/O: kernels or containers (seccomp)
+ *             without io_uring.
  *
  * Why adaptive polling: a blocking wake-up across cores costs tens of
  * microseconds (see issue 3: 73 µs ping-pong blocking vs 5.6 µs polling), so
@@ -318,7 +320,7 @@ static void free_gone(struct tgt_reactor *r)
     while (it != &r->gone) {
         struct tgt_conn *c = tlist_entry(it, struct tgt_conn, link);
         it = it->next;
-        if (c->bio_pending == 0) {
+        if (c->bio_pending == 0 && c->net_pending == 0) {
             tlist_del(&c->link);
             conn_free(c);
         }

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "nvmf/req.h"
@@ -154,6 +155,18 @@ enum conn_rx_state {
 #define CONN_ADMIN_ICD     8192u /* the Linux host sends up to 8 KiB in-capsule on the admin queue */
 #define CONN_TERM_WAIT_US  1000000u /* close a connection whose TermReq cannot be sent */
 
+/*
+ * io_uring engine: a socket receive or send in flight on the reactor's ring.
+ * Its buffers (rbuf, a request buffer, tx_iov) belong to the kernel until the
+ * completion arrives, so a closed connection is freed only after both ops
+ * have completed (conn_close shuts the socket down to make them finish).
+ */
+struct net_op {
+    struct tgt_conn *conn;
+    bool busy;   /* submitted, completion not yet seen */
+    bool direct; /* receive: into the request buffer at rdst, not into rbuf */
+};
+
 struct tgt_conn {
     struct tgt_qpair qp; /* the nvmf view */
     struct ev_source ev;
@@ -196,9 +209,17 @@ struct tgt_conn {
     uint8_t ic_buf[NVME_TCP_IC_LEN];
     uint8_t term_buf[NVME_TCP_TERM_HLEN + NVME_TCP_TERM_MAX_DATA];
 
+    /* io_uring engine: socket I/O as ring operations instead of readiness + syscalls */
+    bool ring;
+    bool rx_arm;         /* a receive is to be armed after this iteration's sends */
+    uint8_t net_pending; /* ring operations in flight (rx_op, tx_op) */
+    struct net_op rx_op, tx_op;
+    struct msghdr tx_msg;
+    struct iovec tx_iov[CONN_IOV_MAX];
+
     bool rx_ready, tx_ready; /* edge-triggered readiness not yet consumed */
     bool rx_blocked;         /* request pool exhausted: stop parsing commands */
-    bool closing;            /* closed; memory lingers until backing I/O drains */
+    bool closing;            /* closed; memory lingers until backing I/O and ring ops drain */
     bool term_queued;        /* close once the TermReq is out */
     bool counted;            /* qpair counted in the reactor's stats */
     uint64_t term_at_us;
@@ -227,14 +248,21 @@ void conn_tick(struct tgt_conn *c, uint64_t now_us);
 /* Feed bytes as if received (tests, fuzzer); returns the bytes consumed. */
 size_t conn_rx_feed(struct tgt_conn *c, const uint8_t *p, size_t n);
 
+/* Completion of a ring operation (io_uring engine): res as recv()/sendmsg() would return it,
+ * or a negative errno. */
+void conn_net_done(struct net_op *op, int res);
+
 /* conn_recv.c */
 bool conn_rx(struct tgt_conn *c);
+void conn_rx_ring_done(struct tgt_conn *c, int res);
+void conn_rx_ring_arm(struct tgt_conn *c);
 void conn_rx_start_data(struct tgt_conn *c, struct tcp_req *t, uint8_t *dst, uint32_t len);
 size_t conn_rx_consume(struct tgt_conn *c, const uint8_t *p, size_t n, unsigned *pdus);
 
 /* conn_send.c */
 void conn_tx_queue(struct tgt_conn *c, struct tx_pdu *p);
 void conn_tx_flush(struct tgt_conn *c);
+void conn_tx_ring_done(struct tgt_conn *c, int res);
 void conn_tx_r2t(struct tcp_req *t);
 void conn_tx_c2h(struct tcp_req *t);
 void conn_tx_rsp(struct tcp_req *t);
@@ -330,7 +358,11 @@ int bio_uring_wait(struct bio_uring *u, int timeout_ms);
 int bio_uring_poll_add(struct bio_uring *u, int fd, struct ev_source *src, uint32_t events);
 void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src);
 typedef void (*bio_uring_event_fn)(struct ev_source *src, uint32_t events, void *arg);
-/* Completes backing I/O and reports socket events; returns the backing I/Os completed. */
+/* Socket I/O on the ring (io_uring engine): 0, or -EBUSY when the ring has no free entry. */
+int bio_uring_recv(struct bio_uring *u, int fd, void *buf, size_t len, struct net_op *op);
+int bio_uring_sendmsg(struct bio_uring *u, int fd, const struct msghdr *mh, struct net_op *op);
+/* Completes backing I/O and socket operations (conn_net_done) and reports socket events;
+ * returns the backing I/Os and socket operations completed. */
 unsigned bio_uring_reap(struct bio_uring *u, bio_uring_event_fn on_event, void *arg);
 
 #endif

@@ -295,6 +295,40 @@ static void test_r2t_digests_sqflow_off(void **state)
     r2t_write_chunked_read(true, true, true);
 }
 
+/*
+ * Exactly CONN_RX_BUDGET PDUs arrive in one burst: the receive budget runs
+ * out just as the buffer is consumed. The connection must still go on
+ * receiving (the io_uring engine once stopped here: no receive armed).
+ */
+static void test_budget_ends_with_buffer(void **state)
+{
+    enum { CHUNK = 2048, NPDU = CONN_RX_BUDGET };
+    static uint8_t data[CHUNK * NPDU], burst[NPDU * (CHUNK + 24)];
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+    struct nvme_tcp_data_pdu *r2t = (void *)g_buf;
+    uint32_t len = 0;
+
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    fill(data, sizeof(data), 5);
+    host_sqe_rw(&sqe, 0x01, 3, 0, sizeof(data), false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(recv_pdu(), 24);
+    assert_int_equal(r2t->hdr.type, NVME_TCP_R2T);
+    uint16_t ttag = le16toh(r2t->ttag);
+    for (uint32_t i = 0; i < NPDU; i++)
+        len += host_h2c(burst + len, 3, ttag, i * CHUNK, data + i * CHUNK, CHUNK, i + 1 == NPDU,
+                        false, false);
+    assert_int_equal(send(g_host, burst, len, MSG_NOSIGNAL), (ssize_t)len);
+    assert_int_equal(expect_rsp(3, false), 0);
+    assert_memory_equal(fake.disk, data, sizeof(data));
+    /* and the connection still receives */
+    host_sqe_rw(&sqe, 0x00, 4, 0, 0, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(expect_rsp(4, false), 0);
+}
+
 static void expect_term(uint16_t fes, uint32_t fei)
 {
     struct nvme_tcp_term *t = (void *)g_buf;
@@ -555,6 +589,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_incapsule_write_then_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r2t_write_chunked_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r2t_digests_sqflow_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_budget_ends_with_buffer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_hlen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_digest_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_digest_error, setup, teardown),
@@ -574,7 +609,16 @@ int main(void)
     if (tgt_transport_create(&o) < 0 || reactor_create(0, false, 0, &g_r) < 0)
         return 1;
     reactor_enter(g_r);
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests_name("epoll engine (recv/sendmsg)", tests, NULL, NULL);
+    reactor_destroy(g_r);
+
+    /* io_uring engine: the same tests with receives and sends as ring operations */
+    if (reactor_create(0, true, 0, &g_r) < 0) {
+        print_message("io_uring unavailable here: io_uring engine not tested\n");
+        return rc;
+    }
+    reactor_enter(g_r);
+    rc |= cmocka_run_group_tests_name("io_uring engine (ring operations)", tests, NULL, NULL);
     reactor_destroy(g_r);
     return rc;
 }
