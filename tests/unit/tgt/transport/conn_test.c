@@ -555,6 +555,34 @@ static void test_close_with_pending(void **state)
     /* teardown closes the host side: fini must drop the pending request */
 }
 
+/*
+ * A host that stops reading: the responses stall in the socket (on the
+ * io_uring engine a sendmsg then stays in flight on the ring). Closing the
+ * connection must still end that send and free the connection, with the
+ * host's socket still open.
+ */
+static void test_close_while_send_stalled(void **state)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    for (uint16_t cid = 1; cid <= 4; cid++) {
+        host_sqe_rw(&sqe, 0x02, cid, 0, 131072, false);
+        host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    }
+    for (int i = 0; i < 20; i++)
+        reactor_run_once(g_r, 1);
+    assert_non_null(g_conn->tx_head); /* 512 KiB of C2H data cannot all be in the socket */
+    assert_true(!g_conn->ring || g_conn->tx_op.busy);
+    fake.tick_ok = false; /* the controller tears the queue down at the next tick */
+    for (int i = 0; i < 200 && (g_r->nconns || !tlist_empty(&g_r->gone)); i++)
+        reactor_run_once(g_r, 1);
+    assert_int_equal(g_r->nconns, 0);
+    assert_true(tlist_empty(&g_r->gone));
+}
+
 static void test_hpda_alignment(void **state)
 {
     uint8_t ic[128], pdu[128];
@@ -603,6 +631,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_h2c_term_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_with_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_while_send_stalled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hpda_alignment, setup, teardown),
     };
 
