@@ -114,7 +114,7 @@ struct tgt_conn *conn_create(struct tgt_reactor *r, int fd, const struct tgt_lis
         /* receives and sends are ring operations; the first receive is armed by conn_rx() */
         c->ring = true;
         c->rx_op.conn = c->tx_op.conn = c;
-        tlist_add_tail(&r->active, &c->active);
+        conn_mark_active(c);
     } else if (reactor_ev_add(r, fd, &c->ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
         goto out_free;
     }
@@ -196,11 +196,10 @@ void conn_on_event(struct tgt_conn *c, uint32_t events)
         c->rx_ready = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
         c->tx_ready = true;
-        if (c->tx_head && tlist_empty(&c->flush))
-            tlist_add_tail(&c->r->flushq, &c->flush);
+        if (c->tx_head)
+            conn_mark_flush(c);
     }
-    if (tlist_empty(&c->active))
-        tlist_add_tail(&c->r->active, &c->active);
+    conn_mark_active(c);
 }
 
 void conn_net_done(struct net_op *op, int res)
@@ -223,9 +222,8 @@ bool conn_process(struct tgt_conn *c)
         return false;
     conn_rx(c);
     /* still readable within budget: come back next iteration (others get their turn first) */
-    if (!c->closing && !c->rx_blocked && (c->rx_ready || c->rpos < c->rend) &&
-        tlist_empty(&c->active))
-        tlist_add_tail(&c->r->active, &c->active);
+    if (!c->closing && !c->rx_blocked && (c->rx_ready || c->rpos < c->rend))
+        conn_mark_active(c);
     return true;
 }
 
@@ -268,8 +266,7 @@ void conn_req_release(struct tcp_req *t)
     c->nfree++;
     if (c->rx_blocked) {
         c->rx_blocked = false;
-        if (tlist_empty(&c->active))
-            tlist_add_tail(&c->r->active, &c->active);
+        conn_mark_active(c);
     }
 }
 

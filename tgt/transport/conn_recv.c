@@ -246,8 +246,7 @@ void conn_rx_ring_arm(struct tgt_conn *c)
         len = c->rdata_left;
     }
     if (bio_uring_recv(c->r->uring, c->fd, dst, len, op) < 0) {
-        if (tlist_empty(&c->active)) /* ring full: try again next loop iteration */
-            tlist_add_tail(&c->r->active, &c->active);
+        conn_mark_active(c); /* ring full: try again next loop iteration */
         return;
     }
     op->busy = true;
@@ -268,8 +267,7 @@ void conn_rx_ring_done(struct tgt_conn *c, int res)
         rx_data_bytes(c, c->rdst, (uint32_t)res); /* conn_rx() finishes the PDU */
     else if (res > 0)
         c->rend = (uint32_t)res;
-    if (tlist_empty(&c->active))
-        tlist_add_tail(&c->r->active, &c->active);
+    conn_mark_active(c);
 }
 
 bool conn_rx(struct tgt_conn *c)
@@ -321,8 +319,7 @@ bool conn_rx(struct tgt_conn *c)
      */
     if (c->ring && !c->closing && !c->rx_blocked && c->rpos == c->rend && !c->rx_op.busy) {
         c->rx_arm = true;
-        if (tlist_empty(&c->flush))
-            tlist_add_tail(&c->r->flushq, &c->flush);
+        conn_mark_flush(c);
     }
     return pdus > 0;
 }

@@ -61,8 +61,8 @@ void conn_tx_queue(struct tgt_conn *c, struct tx_pdu *p)
     p->next = NULL;
     *c->tx_tail = p;
     c->tx_tail = &p->next;
-    if (c->tx_ready && tlist_empty(&c->flush))
-        tlist_add_tail(&c->r->flushq, &c->flush);
+    if (c->tx_ready)
+        conn_mark_flush(c);
 }
 
 void conn_tx_rsp(struct tcp_req *t)
@@ -233,12 +233,6 @@ static bool tx_term_sent(struct tgt_conn *c)
     return true;
 }
 
-static void tx_flush_later(struct tgt_conn *c)
-{
-    if (tlist_empty(&c->flush))
-        tlist_add_tail(&c->r->flushq, &c->flush);
-}
-
 /*
  * io_uring engine: one sendmsg in flight per connection, gathering the whole
  * queue; PDUs queued meanwhile go out with the next one when it completes.
@@ -250,7 +244,7 @@ static void tx_flush_ring(struct tgt_conn *c)
     c->tx_msg =
         (struct msghdr){.msg_iov = c->tx_iov, .msg_iovlen = (size_t)tx_gather(c, c->tx_iov)};
     if (bio_uring_sendmsg(c->r->uring, c->fd, &c->tx_msg, &c->tx_op) < 0) {
-        tx_flush_later(c); /* ring full: next loop iteration */
+        conn_mark_flush(c); /* ring full: next loop iteration */
         return;
     }
     c->tx_op.busy = true;
@@ -268,7 +262,7 @@ void conn_tx_ring_done(struct tgt_conn *c, int res)
     if (c->closing || tx_term_sent(c))
         return;
     if (c->tx_head)
-        tx_flush_later(c);
+        conn_mark_flush(c);
 }
 
 void conn_tx_flush(struct tgt_conn *c)
@@ -299,5 +293,5 @@ void conn_tx_flush(struct tgt_conn *c)
     if (c->closing || tx_term_sent(c))
         return;
     if (c->tx_head && c->tx_ready)
-        tx_flush_later(c);
+        conn_mark_flush(c);
 }

@@ -306,6 +306,20 @@ struct tgt_reactor {
         st_busy_polls, st_idle_sleeps;
 };
 
+/* Put c on its reactor's list of connections with receive work (once). */
+static inline void conn_mark_active(struct tgt_conn *c)
+{
+    if (tlist_empty(&c->active))
+        tlist_add_tail(&c->r->active, &c->active);
+}
+
+/* Put c on its reactor's list of connections to flush at the end of the iteration (once). */
+static inline void conn_mark_flush(struct tgt_conn *c)
+{
+    if (tlist_empty(&c->flush))
+        tlist_add_tail(&c->r->flushq, &c->flush);
+}
+
 /* Create a reactor without a thread (tests, fuzzer: drive it with reactor_run_once()). */
 int reactor_create(unsigned id, bool use_uring, int64_t poll_us, struct tgt_reactor **ret);
 void reactor_destroy(struct tgt_reactor *r);
