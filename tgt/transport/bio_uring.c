@@ -290,29 +290,33 @@ int bio_uring_sendmsg(struct bio_uring *u, int fd, const struct msghdr *mh, stru
     return 0;
 }
 
-static void on_poll_cqe(struct bio_uring *u, uint64_t ud, const struct io_uring_cqe *cqe,
+/* Returns true if the source was told of an event. */
+static bool on_poll_cqe(struct bio_uring *u, uint64_t ud, const struct io_uring_cqe *cqe,
                         bio_uring_event_fn on_event, void *arg)
 {
     uint32_t slot = (uint32_t)(ud >> 32);
     uint32_t gen = (uint32_t)(ud & 0xffffffffu) >> 1;
 
     if (slot >= u->nslots || u->slots[slot].gen != gen || !u->slots[slot].src)
-        return; /* a poll cancelled since */
+        return false; /* a poll cancelled since */
     struct poll_slot *p = &u->slots[slot];
-    if (cqe->res >= 0) {
+    bool told = cqe->res >= 0;
+    if (told) {
         on_event(p->src, (uint32_t)cqe->res, arg);
     } else if (cqe->res != -ECANCELED) {
         /* not armed again (it would fail the same way): the owner looks at its socket */
         log_warn("io_uring poll on fd %d: %s", p->fd, strerror(-cqe->res));
         on_event(p->src, EPOLLIN | EPOLLOUT | EPOLLERR, arg);
-        return;
+        return true;
     }
     /* the owner may have deleted the source; if not and the poll ended, arm it again */
     p = &u->slots[slot];
     if (!(cqe->flags & IORING_CQE_F_MORE) && p->gen == gen && p->src && poll_arm(u, slot) < 0) {
         log_error("io_uring: cannot watch fd %d again: ring full", p->fd);
         on_event(p->src, EPOLLIN | EPOLLOUT | EPOLLERR, arg);
+        told = true;
     }
+    return told;
 }
 
 /* A completion: finished, or resubmitted for the rest of a short transfer. */
@@ -354,7 +358,7 @@ unsigned bio_uring_reap(struct bio_uring *u, bio_uring_event_fn on_event, void *
         struct io_uring_cqe copy = *cqe;
         io_uring_cqe_seen(&u->ring, cqe);
         if (ud & UD_POLL_TAG) {
-            on_poll_cqe(u, ud, &copy, on_event, arg);
+            n += on_poll_cqe(u, ud, &copy, on_event, arg);
         } else if ((ud & UD_TAG_MASK) == UD_NET_TAG) {
             conn_net_done((struct net_op *)(uintptr_t)(ud & ~UD_TAG_MASK), copy.res);
             n++;

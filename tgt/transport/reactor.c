@@ -336,7 +336,6 @@ static void dispatch(struct ev_source *src, uint32_t events, void *arg)
     struct tgt_reactor *r = arg;
     eventfd_t v;
 
-    r->events_seen++;
     switch (src->kind) {
     case EV_MAILBOX:
         (void)eventfd_read(r->evfd, &v);
@@ -350,7 +349,7 @@ static void dispatch(struct ev_source *src, uint32_t events, void *arg)
     }
 }
 
-/* Sleep or spin as the policy says; socket events are dispatched, backing I/O completed. */
+/* Sleep or spin as the policy says; events are dispatched, completions handled. True if any. */
 static bool wait_events(struct tgt_reactor *r, int timeout)
 {
     if (r->uring) {
@@ -365,7 +364,7 @@ static bool wait_events(struct tgt_reactor *r, int timeout)
     int n = epoll_wait(r->epfd, ev, REACTOR_EVENTS, timeout);
     for (int i = 0; i < n; i++)
         dispatch(ev[i].data.ptr, ev[i].events, r);
-    return false;
+    return n > 0;
 }
 
 void reactor_run_once(struct tgt_reactor *r, int max_wait_ms)
@@ -375,11 +374,9 @@ void reactor_run_once(struct tgt_reactor *r, int max_wait_ms)
 
     if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms))
         timeout = max_wait_ms;
-    r->events_seen = 0;
     bool work = wait_events(r, timeout);
     reactor_stat_add(timeout == 0 ? &r->st_busy_polls : &r->st_idle_sleeps, 1);
 
-    work |= r->events_seen > 0;
     work |= mailbox_drain(r);
     work |= process_active(r);
     work |= bio_inline_reap(r) > 0;

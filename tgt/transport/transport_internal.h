@@ -284,7 +284,6 @@ struct tgt_reactor {
     bool has_thread;
     bool stopping;
     int64_t poll_us;
-    unsigned events_seen; /* readiness events dispatched in this loop iteration */
     uint64_t last_work_us, next_tick_us;
 
     struct tlist conns, active, flushq, gone, deferred;
@@ -375,8 +374,8 @@ typedef void (*bio_uring_event_fn)(struct ev_source *src, uint32_t events, void 
 /* Socket I/O on the ring (io_uring engine): 0, or -EBUSY when the ring has no free entry. */
 int bio_uring_recv(struct bio_uring *u, int fd, void *buf, size_t len, struct net_op *op);
 int bio_uring_sendmsg(struct bio_uring *u, int fd, const struct msghdr *mh, struct net_op *op);
-/* Completes backing I/O and socket operations (conn_net_done) and reports socket events;
- * returns the backing I/Os and socket operations completed. */
+/* Completes backing I/O and socket operations (conn_net_done) and reports readiness events;
+ * returns how many of all three it handled. */
 unsigned bio_uring_reap(struct bio_uring *u, bio_uring_event_fn on_event, void *arg);
 
 #endif
