@@ -95,6 +95,16 @@ static void expect_eof(void)
     fail_msg("connection not closed");
 }
 
+/* A command capsule without in-capsule data or digests, at LBA 0. */
+static void send_cmd(uint8_t opc, uint16_t cid, uint32_t len)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    host_sqe_rw(&sqe, opc, cid, 0, len, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+}
+
 static int setup(void **state)
 {
     int sv[2];
@@ -324,8 +334,7 @@ static void test_budget_ends_with_buffer(void **state)
     assert_int_equal(expect_rsp(3, false), 0);
     assert_memory_equal(fake.disk, data, sizeof(data));
     /* and the connection still receives */
-    host_sqe_rw(&sqe, 0x00, 4, 0, 0, false);
-    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    send_cmd(0x00, 4, 0);
     assert_int_equal(expect_rsp(4, false), 0);
 }
 
@@ -502,17 +511,11 @@ static void test_sgl_errors(void **state)
 /* Pool of 4 requests: a fifth command waits until one of four pending ones completes. */
 static void test_back_pressure(void **state)
 {
-    uint8_t pdu[128];
-    struct nvme_sqe sqe;
-
     do_icreq(0);
     do_connect(1, false, false, false);
-    for (uint16_t cid = 1; cid <= 4; cid++) {
-        host_sqe_rw(&sqe, FAKE_PENDING_OPC, cid, 0, 0, false);
-        host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
-    }
-    host_sqe_rw(&sqe, 0x00, 5, 0, 0, false);
-    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    for (uint16_t cid = 1; cid <= 4; cid++)
+        send_cmd(FAKE_PENDING_OPC, cid, 0);
+    send_cmd(0x00, 5, 0);
     for (int i = 0; i < 20; i++)
         reactor_run_once(g_r, 1);
     assert_int_equal(fake.npending, 4);
@@ -563,15 +566,10 @@ static void test_close_with_pending(void **state)
  */
 static void test_close_while_send_stalled(void **state)
 {
-    uint8_t pdu[128];
-    struct nvme_sqe sqe;
-
     do_icreq(0);
     do_connect(1, false, false, false);
-    for (uint16_t cid = 1; cid <= 4; cid++) {
-        host_sqe_rw(&sqe, 0x02, cid, 0, 131072, false);
-        host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
-    }
+    for (uint16_t cid = 1; cid <= 4; cid++)
+        send_cmd(0x02, cid, 131072);
     for (int i = 0; i < 20; i++)
         reactor_run_once(g_r, 1);
     assert_non_null(g_conn->tx_head); /* 512 KiB of C2H data cannot all be in the socket */
