@@ -165,6 +165,13 @@ int tgt_listener_add(const struct tgt_listen_addr *a)
 
 static void listener_free(struct listener *l)
 {
+    /*
+     * Leave the LISTEN state now: the io_uring engine's poll holds a
+     * reference to the socket until its cancellation is processed, and until
+     * then close() alone would leave it listening, queueing connections that
+     * nobody accepts.
+     */
+    (void)shutdown(l->fd, SHUT_RDWR);
     close(l->fd);
     free(l);
 }
