@@ -63,6 +63,14 @@ enum nvme_tcp_fes {
 #define NVME_TCP_DATA_HLEN     24u
 #define NVME_TCP_R2T_HLEN      24u
 #define NVME_TCP_MAX_HLEN      NVME_TCP_IC_LEN
+/*
+ * The longest header a receiver must hold at once: a TermReq carries, after
+ * its 24-byte header, up to 128 bytes of the offending PDU header, which is
+ * more than the largest fixed header (ICReq, 128) plus a header digest.
+ */
+#define NVME_TCP_MAX_RECV_HDR (NVME_TCP_TERM_HLEN + NVME_TCP_TERM_MAX_DATA)
+_Static_assert(NVME_TCP_MAX_RECV_HDR >= NVME_TCP_MAX_HLEN + NVME_TCP_DIGEST_LEN,
+               "a receive header buffer must also hold any header plus its digest");
 
 struct nvme_tcp_hdr {
     uint8_t type;

@@ -13,8 +13,9 @@
 
 #include "slio/nvme_tcp.h"
 
-/* Room for any header this host sends: 128-byte ICReq, or a header + digest + CPDA padding. */
+/* Room for any header this host sends (ICReq, or header + digest + CPDA padding) or receives. */
 #define HOST_PDU_HDR_MAX 256u
+_Static_assert(HOST_PDU_HDR_MAX >= NVME_TCP_MAX_RECV_HDR, "received headers (C2HTermReq) must fit");
 
 struct host_pdu_cfg {
     bool hdgst;

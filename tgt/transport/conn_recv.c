@@ -16,6 +16,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -45,6 +46,10 @@ static void rx_check_ch(struct tgt_conn *c)
 
     if (nvme_tcp_check_hdr(ch, NVME_TCP_ROLE_CONTROLLER, &c->params, &rest, &fes, &fei) < 0) {
         conn_term(c, fes, fei);
+        return;
+    }
+    if (sizeof(*ch) + rest > sizeof(c->rhdr)) { /* nvme_tcp_check_hdr bounds it; never trust that */
+        conn_term(c, NVME_TCP_FES_INVALID_HEADER, offsetof(struct nvme_tcp_hdr, plen));
         return;
     }
     c->rhdr_need = (uint32_t)sizeof(*ch) + rest;

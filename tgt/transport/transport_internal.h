@@ -179,7 +179,7 @@ struct tgt_conn {
 
     /* receive side */
     enum conn_rx_state rx_state;
-    uint8_t rhdr[NVME_TCP_MAX_HLEN + NVME_TCP_DIGEST_LEN];
+    uint8_t rhdr[NVME_TCP_MAX_RECV_HDR];
     uint32_t rhdr_have, rhdr_need;
     struct tcp_req *rreq; /* request the data belongs to (NULL: none) */
     uint8_t *rdst;        /* where data goes; NULL = discard */

@@ -2,7 +2,8 @@
 /*
  * Fuzz nvme_tcp_check_hdr with every role/state/digest combination and check
  * the invariants callers rely on: an accepted header never asks to read more
- * than the PDU holds, and its data length fits under max_data.
+ * than the PDU holds nor more header than NVME_TCP_MAX_RECV_HDR (the size of
+ * every receive header buffer), and its data length fits under max_data.
  */
 #include <endian.h>
 #include <stdint.h>
@@ -33,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (nvme_tcp_check_hdr(&ch, role, &p, &rest, &fes, &fei) == 0) {
         uint32_t plen = le32toh(ch.plen);
-        if (rest + sizeof(ch) > plen || ch.hlen < sizeof(ch))
+        if (rest + sizeof(ch) > plen || rest + sizeof(ch) > NVME_TCP_MAX_RECV_HDR ||
+            ch.hlen < sizeof(ch))
             abort();
         if (nvme_tcp_data_len(&ch, p.ddgst) > p.max_data && ch.type != NVME_TCP_H2C_TERM &&
             ch.type != NVME_TCP_C2H_TERM)

@@ -536,6 +536,29 @@ static void test_h2c_term_closes(void **state)
     expect_eof();
 }
 
+/* The longest header a host may send: 24 bytes plus 128 echoed (more than an ICReq + digest). */
+static void test_h2c_term_full_echo_closes(void **state)
+{
+    uint8_t t[NVME_TCP_TERM_HLEN + NVME_TCP_TERM_MAX_DATA];
+
+    memset(t, 0xff, sizeof(t));
+    memset(t, 0, NVME_TCP_TERM_HLEN);
+    t[0] = NVME_TCP_H2C_TERM;
+    t[2] = NVME_TCP_TERM_HLEN;
+    t[4] = sizeof(t);
+    do_icreq(0);
+    host_send(t, sizeof(t));
+    for (int i = 0; i < 2000; i++) { /* closed without a byte: a TermReq is never answered */
+        uint8_t b;
+        ssize_t n = recv(g_host, &b, 1, MSG_DONTWAIT);
+        assert_true(n <= 0);
+        if (n == 0)
+            return;
+        reactor_run_once(g_r, 1);
+    }
+    fail_msg("connection not closed");
+}
+
 static void test_tick_closes(void **state)
 {
     do_icreq(0);
@@ -627,6 +650,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sgl_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_back_pressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_h2c_term_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_h2c_term_full_echo_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_with_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_while_send_stalled, setup, teardown),
