@@ -9,9 +9,10 @@
 #include "engine.h"
 #include "host.h"
 
-/* ctrl stays owned by the caller and must outlive the backend. spin_us: see host.h. */
+/* ctrl stays owned by the caller and must outlive the backend. poll: see host.h. */
 int perf_backend_tcp_open(struct slio_host_ctrl *ctrl, uint32_t nsid, uint32_t nqueues,
-                          uint32_t spin_us, struct perf_backend *ret_be, char *err, size_t errlen);
+                          const struct slio_host_poll_opts *poll, struct perf_backend *ret_be,
+                          char *err, size_t errlen);
 void perf_backend_tcp_close(struct perf_backend *be);
 
 /* O_DIRECT when the file system allows it (reported in *ret_direct). */

@@ -15,7 +15,7 @@ struct tcp_ctx {
     struct slio_host_ctrl *ctrl;
     uint32_t nsid;
     uint32_t lba_shift;
-    uint32_t spin_us;
+    struct slio_host_poll_opts poll;
 };
 
 struct tcp_chan {
@@ -44,7 +44,7 @@ static int tcp_open_chan(void *ctx, unsigned idx, unsigned qd, uint32_t max_io, 
         return r;
     }
     ch->ctx = c;
-    slio_host_queue_set_spin(ch->q, c->spin_us);
+    slio_host_queue_set_polling(ch->q, &c->poll);
     *ret_chan = ch;
     return 0;
 }
@@ -90,7 +90,8 @@ static const struct perf_backend_ops tcp_ops = {
 };
 
 int perf_backend_tcp_open(struct slio_host_ctrl *ctrl, uint32_t nsid, uint32_t nqueues,
-                          uint32_t spin_us, struct perf_backend *ret_be, char *err, size_t errlen)
+                          const struct slio_host_poll_opts *poll, struct perf_backend *ret_be,
+                          char *err, size_t errlen)
 {
     const struct slio_host_ctrl_info *info = slio_host_ctrl_get_info(ctrl);
     struct nvme_id_ns ns;
@@ -119,7 +120,7 @@ int perf_backend_tcp_open(struct slio_host_ctrl *ctrl, uint32_t nsid, uint32_t n
     struct tcp_ctx *c = calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
-    *c = (struct tcp_ctx){.ctrl = ctrl, .nsid = nsid, .lba_shift = lbads, .spin_us = spin_us};
+    *c = (struct tcp_ctx){.ctrl = ctrl, .nsid = nsid, .lba_shift = lbads, .poll = *poll};
     *ret_be = (struct perf_backend){
         .ops = &tcp_ops,
         .ctx = c,

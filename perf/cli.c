@@ -25,6 +25,7 @@ enum {
     OPT_SEED,
     OPT_TIMEOUT,
     OPT_SPIN,
+    OPT_HYBRID,
     OPT_SQFLOW,
 };
 
@@ -53,6 +54,7 @@ static const struct option options[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"spin", required_argument, NULL, OPT_SPIN},
+    {"hybrid", no_argument, NULL, OPT_HYBRID},
     {"sqflow", no_argument, NULL, OPT_SQFLOW},
     {"help", no_argument, NULL, 'h'},
     {0},
@@ -71,7 +73,9 @@ void perf_cli_usage(void)
           "  -w read|write|randread|randwrite|randrw|verify   -o BLOCKSIZE  -q QD  --queues N\n"
           "  -t SECONDS  --size BYTES  --offset BYTES  --rwmix READ%  --json  --seed N\n"
           "  --fua  --journal FILE (write: record FUA-acknowledged writes; verify: check them)\n"
-          "  --spin US (busy-poll before sleeping)  --timeout MS  --kato MS  --sqflow\n",
+          "  --spin US (busy-poll before sleeping)  --hybrid (also sleep half the average\n"
+          "  latency after submitting, then spin until the completion)\n"
+          "  --timeout MS  --kato MS  --sqflow\n",
           stderr);
 }
 
@@ -225,7 +229,10 @@ static int parse_one(int c, const char *arg, struct perf_cli *cli)
     case OPT_TIMEOUT:
         return parse_u32("--timeout", arg, 3600000, &cli->timeout_ms);
     case OPT_SPIN:
-        return parse_u32("--spin", arg, 1000000, &cli->spin_us);
+        return parse_u32("--spin", arg, 1000000, &cli->poll.spin_us);
+    case OPT_HYBRID:
+        cli->poll.hybrid = true;
+        return 0;
     case OPT_SIZE:
     case OPT_OFFSET:
     case OPT_SEED:

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "host.h"
 
 struct perf_cli {
     const char *cmd;
@@ -16,7 +17,7 @@ struct perf_cli {
     uint32_t kato_ms;
     double hold_s;
     uint32_t timeout_ms;
-    uint32_t spin_us;
+    struct slio_host_poll_opts poll;
     struct perf_job job;
 };
 

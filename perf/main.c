@@ -176,7 +176,7 @@ static int cmd_load(const struct perf_cli *cli)
         return 2;
     if (connect_ctrl(cli, cli->subnqn, &ctrl) < 0)
         return 1;
-    if (perf_backend_tcp_open(ctrl, cli->nsid, job.workers, cli->spin_us, &be, err, sizeof(err)) <
+    if (perf_backend_tcp_open(ctrl, cli->nsid, job.workers, &cli->poll, &be, err, sizeof(err)) <
         0) {
         fprintf(stderr, "slio-perf load: \"%s\": %s\n", cli->subnqn, err);
         slio_host_ctrl_free(ctrl);

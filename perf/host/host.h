@@ -112,8 +112,17 @@ int slio_host_queue_create(struct slio_host_ctrl *ctrl, uint16_t qid, uint32_t q
 void slio_host_queue_free(struct slio_host_queue *q);
 const char *slio_host_queue_error(const struct slio_host_queue *q);
 uint16_t slio_host_queue_id(const struct slio_host_queue *q);
-/* Busy-poll instead of sleeping in poll(2) for up to spin_us before blocking (0: never spin). */
-void slio_host_queue_set_spin(struct slio_host_queue *q, uint32_t spin_us);
+/*
+ * How a queue waits for completions. spin_us: busy-poll for up to that long
+ * before blocking in poll(2) (0: never). hybrid: with commands in flight,
+ * also sleep for half their average latency after the latest submission and
+ * then spin until they complete (slio/hybrid_poll.h).
+ */
+struct slio_host_poll_opts {
+    uint32_t spin_us;
+    bool hybrid;
+};
+void slio_host_queue_set_polling(struct slio_host_queue *q, const struct slio_host_poll_opts *o);
 
 /*
  * Queue a command; the SQE's cid, SGL and PSDT are filled in here. buf/len is

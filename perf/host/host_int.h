@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "host.h"
+#include "slio/hybrid_poll.h"
 #include "pdu.h"
 
 #define HOST_SEND_IOV_MAX    512u           /* iovecs gathered before a sendmsg() */
@@ -36,7 +37,8 @@ struct host_req {
     bool digest_err;
     int status;
     uint64_t result;
-    uint32_t ddgst; /* in-capsule data digest */
+    uint64_t submit_us; /* for the hybrid polling latency (poll.hybrid only) */
+    uint32_t ddgst;     /* in-capsule data digest */
     uint8_t hdr[HOST_PDU_HDR_MAX];
 };
 
@@ -56,7 +58,8 @@ struct slio_host_queue {
     uint32_t icd;        /* in-capsule data bytes accepted by the controller on this queue */
     uint32_t maxh2cdata; /* from ICResp */
     uint32_t timeout_ms;
-    uint32_t spin_us;
+    struct slio_host_poll_opts poll;
+    struct slio_hybrid_poll hybrid; /* command latency, when poll.hybrid */
     bool want_hdgst, want_ddgst;
     struct nvme_tcp_params params; /* negotiated, for nvme_tcp_check_hdr */
     struct host_pdu_cfg cfg;       /* what we send */

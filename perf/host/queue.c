@@ -151,9 +151,9 @@ uint16_t slio_host_queue_id(const struct slio_host_queue *q)
     return q->qid;
 }
 
-void slio_host_queue_set_spin(struct slio_host_queue *q, uint32_t spin_us)
+void slio_host_queue_set_polling(struct slio_host_queue *q, const struct slio_host_poll_opts *o)
 {
-    q->spin_us = spin_us;
+    q->poll = *o;
 }
 
 uint32_t slio_host_queue_inflight(const struct slio_host_queue *q)
@@ -169,10 +169,12 @@ static void die(struct slio_host_queue *q, int err, const char *what)
 }
 
 /* Wait for the socket; returns >0 ready, 0 timeout, <0 the queue died. */
-static int wait_fd(struct slio_host_queue *q, short events, int timeout_ms)
+static int wait_fd_us(struct slio_host_queue *q, short events, uint64_t timeout_us)
 {
     struct pollfd pfd = {.fd = q->fd, .events = events};
-    int r = poll(&pfd, 1, timeout_ms);
+    struct timespec ts = {.tv_sec = (time_t)(timeout_us / 1000000u),
+                          .tv_nsec = (long)(timeout_us % 1000000u) * 1000};
+    int r = ppoll(&pfd, 1, &ts, NULL);
 
     if (r < 0 && errno != EINTR) {
         die(q, errno, "poll");
@@ -213,7 +215,7 @@ static int flush_send(struct slio_host_queue *q)
             die(q, ETIMEDOUT, "send stalled");
             break;
         }
-        int ev = wait_fd(q, POLLIN | POLLOUT, 100);
+        int ev = wait_fd_us(q, POLLIN | POLLOUT, 100000);
         if (ev > 0 && (ev & (POLLIN | POLLERR | POLLHUP)))
             (void)host_rx(q);
     }
@@ -262,6 +264,10 @@ int slio_host_queue_submit(struct slio_host_queue *q, const struct nvme_sqe *sqe
     s.sgl.length = htole32(len);
     s.sgl.type = icd ? NVME_SGL_INCAPSULE : NVME_SGL_TRANSPORT;
 
+    if (q->poll.hybrid) {
+        req->submit_us = host_now_us();
+        slio_hybrid_submitted(&q->hybrid, req->submit_us);
+    }
     uint32_t hdr = host_pdu_cmd(req->hdr, &s, icd ? len : 0, &q->cfg);
     iov_add(q, req->hdr, hdr);
     if (icd) {
@@ -339,6 +345,7 @@ static void fail_all(struct slio_host_queue *q)
 /* Hand completions to their callbacks; a callback may submit again (its CID is free by then). */
 static int deliver(struct slio_host_queue *q)
 {
+    uint64_t now = q->poll.hybrid && q->done.head != q->done.tail ? host_now_us() : 0;
     int n = 0;
 
     while (q->done.head != q->done.tail) {
@@ -350,6 +357,8 @@ static int deliver(struct slio_host_queue *q)
         uint64_t result = req->result;
 
         q->done.head++;
+        if (now)
+            slio_hybrid_completed(&q->hybrid, req->submit_us, now);
         req->busy = false;
         q->free_cids[q->n_free++] = cid;
         if (cb)
@@ -388,6 +397,14 @@ static int progress(struct slio_host_queue *q)
     return n;
 }
 
+/* How long the poll loop may block from now (UINT64_MAX: until the socket is readable). */
+static uint64_t hybrid_nap_us(const struct slio_host_queue *q, uint64_t now)
+{
+    if (!q->poll.hybrid || slio_host_queue_inflight(q) == 0)
+        return UINT64_MAX;
+    return slio_hybrid_sleep_us(&q->hybrid, now);
+}
+
 int slio_host_queue_poll(struct slio_host_queue *q, int timeout_ms)
 {
     uint64_t start = host_now_us();
@@ -396,13 +413,16 @@ int slio_host_queue_poll(struct slio_host_queue *q, int timeout_ms)
         int n = progress(q);
         if (n != 0)
             return n;
-        uint64_t el = host_now_us() - start;
+        uint64_t now = host_now_us(), el = now - start;
         if (timeout_ms == 0 || (timeout_ms > 0 && el >= (uint64_t)timeout_ms * 1000u))
             return 0;
-        if (el < q->spin_us)
+        if (el < q->poll.spin_us)
             continue; /* busy-poll: a blocking wake-up costs tens of µs across cores */
-        int wait = timeout_ms < 0 ? 1000 : (int)(timeout_ms - (int)(el / 1000));
-        int ev = wait_fd(q, POLLIN, wait > 0 ? wait : 1);
+        uint64_t left_us = timeout_ms < 0 ? 1000000u : (uint64_t)timeout_ms * 1000u - el;
+        uint64_t nap_us = hybrid_nap_us(q, now);
+        if (nap_us == 0)
+            continue; /* the completion is due: spin */
+        int ev = wait_fd_us(q, POLLIN, SLIO_MIN(left_us, nap_us));
         if (ev < 0)
             return progress(q);
     }
@@ -530,7 +550,7 @@ int host_queue_open(const struct host_queue_cfg *cfg, struct slio_host_queue **r
             die(q, ETIMEDOUT, "no ICResp");
             break;
         }
-        (void)wait_fd(q, POLLIN, 100);
+        (void)wait_fd_us(q, POLLIN, 100000);
     }
     if (q->dead) {
         snprintf(err, errlen, "%s", q->err);

@@ -93,8 +93,12 @@ void tgt_bio_submit(struct tgt_req *req, const struct tgt_bio *bio, tgt_bio_cb c
         bio_mem_queue(r, c);
         return;
     }
-    if (r->uring && bio_uring_handles(bio) && bio_uring_submit(r->uring, c) == 0)
+    c->ring_us = 0;
+    if (r->uring && bio_uring_handles(bio) && bio_uring_submit(r->uring, c) == 0) {
+        c->ring_us = r->iter_us;
+        slio_hybrid_submitted(&r->poll.dev, r->iter_us);
         return;
+    }
     bio_pool_submit(c);
 }
 
@@ -102,6 +106,8 @@ void bio_complete(struct bio_ctx *c, int res)
 {
     struct tcp_req *t = SLIO_CONTAINER_OF(c, struct tcp_req, bio);
 
+    if (c->ring_us) /* the device's latency, for the polling policy */
+        slio_hybrid_completed(&c->r->poll.dev, c->ring_us, c->r->iter_us);
     c->r->bio_inflight--;
     t->conn->bio_pending--;
     t->bio_pending = false;

@@ -154,20 +154,20 @@ void bio_uring_flush(struct bio_uring *u)
         log_error("io_uring submit: %s", strerror(-n));
 }
 
-int bio_uring_wait(struct bio_uring *u, int timeout_ms)
+int bio_uring_wait(struct bio_uring *u, int64_t timeout_us)
 {
     struct io_uring_cqe *cqe;
     int n;
 
-    if (timeout_ms == 0 || io_uring_cq_ready(&u->ring)) {
+    if (timeout_us == 0 || io_uring_cq_ready(&u->ring)) {
         bio_uring_flush(u);
         return 0;
     }
-    if (timeout_ms < 0) {
+    if (timeout_us < 0) {
         n = io_uring_submit_and_wait(&u->ring, 1);
     } else {
-        struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000,
-                                       .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
+        struct __kernel_timespec ts = {.tv_sec = timeout_us / 1000000,
+                                       .tv_nsec = (long long)(timeout_us % 1000000) * 1000};
         n = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
         if (n == -ETIME)
             n = 0;

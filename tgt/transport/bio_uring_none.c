@@ -23,7 +23,7 @@ int bio_uring_submit(struct bio_uring *u, struct bio_ctx *c)
 
 void bio_uring_flush(struct bio_uring *u) {}
 
-int bio_uring_wait(struct bio_uring *u, int timeout_ms)
+int bio_uring_wait(struct bio_uring *u, int64_t timeout_us)
 {
     return -ENOSYS;
 }

@@ -14,7 +14,8 @@
  * Why adaptive polling: a blocking wake-up across cores costs tens of
  * microseconds (see issue 3: 73 µs ping-pong blocking vs 5.6 µs polling), so
  * while the reactor is busy it spins for poll_us after the last useful work,
- * then blocks. Idle, it blocks with a timeout that is the next tick (only
+ * and around the expected completion of backing I/O on the ring, then blocks
+ * (poll_policy.c). Idle, it blocks with a timeout that is the next tick (only
  * while connections exist) or a deferred request; with no connection it
  * blocks indefinitely and uses no CPU. The wait's timeout plays the role of a
  * timerfd without a file descriptor or an extra syscall.
@@ -169,7 +170,7 @@ int reactor_create(unsigned id, bool use_uring, int64_t poll_us, struct tgt_reac
         return -ENOMEM;
     r->id = id;
     r->cpu = -1;
-    r->poll_us = poll_us;
+    r->poll.poll_us = poll_us;
     r->inline_tail = &r->inline_done;
     bio_mem_init(r);
     r->mbox_src.kind = EV_MAILBOX;
@@ -222,11 +223,11 @@ void reactor_destroy(struct tgt_reactor *r)
     free(r);
 }
 
-/* Milliseconds epoll may sleep: 0 while there is work or within the poll window. */
-static int wait_timeout(struct tgt_reactor *r, uint64_t now)
+/* Microseconds the loop may block (-1: no limit): 0 while there is work, else what polling allows.
+ */
+static int64_t wait_timeout_us(struct tgt_reactor *r, uint64_t now)
 {
-    if (!tlist_empty(&r->active) || !tlist_empty(&r->flushq) || r->inline_done || r->aio_n ||
-        r->poll_us < 0)
+    if (!tlist_empty(&r->active) || !tlist_empty(&r->flushq) || r->inline_done || r->aio_n)
         return 0;
     /*
      * Messages whose doorbell was already consumed: the io_uring engine also
@@ -235,19 +236,21 @@ static int wait_timeout(struct tgt_reactor *r, uint64_t now)
     if (atomic_load_explicit(&r->mbox, memory_order_acquire))
         return 0;
     /*
-     * Spin for poll_us after the last useful work. With the epoll engine,
-     * only while waiting for the network: its backing I/O runs on worker
-     * threads, which a spinning reactor starves of CPU (bench/tgt, disk-backed
-     * file, 2 cores: QD1 8.6k IOPS sleeping vs 5.7k spinning). The io_uring
-     * engine spins with disk I/O in flight too: the device's completion is
-     * found in the completion queue instead of costing a cross-core wake-up
-     * (disk-backed QD1 with the host spinning 50 µs: 9.3k IOPS sleeping,
-     * 12.1k spinning; spinning 500 µs: 11.4k vs 16.3k, fio native 17.1k).
+     * With the epoll engine, backing I/O runs on worker threads, which a
+     * spinning reactor starves of CPU (bench/tgt, disk-backed file, 2 cores:
+     * QD1 8.6k IOPS sleeping vs 5.7k spinning). The io_uring engine finds the
+     * device's completion in the completion queue instead of paying a
+     * cross-core wake-up for it (disk-backed QD1 with the host spinning 50 µs:
+     * 9.3k IOPS sleeping, 12.1k spinning).
      */
-    if (r->poll_us > 0 && (r->bio_inflight == 0 || r->uring) &&
-        now - r->last_work_us < (uint64_t)r->poll_us)
+    r->poll.inflight = r->bio_inflight > 0;
+    r->poll.inflight_on_ring = r->uring != NULL;
+    uint64_t deadline = poll_sleep_us(&r->poll, now);
+    if (deadline == 0)
         return 0;
-    uint64_t deadline = r->nconns ? r->next_tick_us : UINT64_MAX;
+    deadline = deadline == POLL_SLEEP_ANY ? UINT64_MAX : now + deadline;
+    if (r->nconns && r->next_tick_us < deadline)
+        deadline = r->next_tick_us;
     uint64_t d = reactor_defer_next(r);
     if (d && d < deadline)
         deadline = d;
@@ -255,7 +258,7 @@ static int wait_timeout(struct tgt_reactor *r, uint64_t now)
         return -1;
     if (deadline <= now)
         return 0;
-    return (int)SLIO_MIN((deadline - now + 999) / 1000, 60000u);
+    return (int64_t)SLIO_MIN(deadline - now, 60000000u);
 }
 
 static void list_splice(struct tlist *from, struct tlist *to)
@@ -350,18 +353,21 @@ static void dispatch(struct ev_source *src, uint32_t events, void *arg)
 }
 
 /* Sleep or spin as the policy says; events are dispatched, completions handled. True if any. */
-static bool wait_events(struct tgt_reactor *r, int timeout)
+static bool wait_events(struct tgt_reactor *r, int64_t timeout_us)
 {
     if (r->uring) {
-        int err = bio_uring_wait(r->uring, timeout);
+        int err = bio_uring_wait(r->uring, timeout_us);
         if (err < 0)
             log_ratelimited(&g_wait_rl, SLIO_LOG_ERR, "reactor %u: io_uring wait: %s", r->id,
                             strerror(-err));
+        r->iter_us = tgt_now_us();
         return bio_uring_reap(r->uring, dispatch, r) > 0;
     }
 
     struct epoll_event ev[REACTOR_EVENTS];
-    int n = epoll_wait(r->epfd, ev, REACTOR_EVENTS, timeout);
+    int ms = timeout_us < 0 ? -1 : (int)SLIO_DIV_ROUND_UP((uint64_t)timeout_us, 1000u);
+    int n = epoll_wait(r->epfd, ev, REACTOR_EVENTS, ms);
+    r->iter_us = tgt_now_us();
     for (int i = 0; i < n; i++)
         dispatch(ev[i].data.ptr, ev[i].events, r);
     return n > 0;
@@ -370,10 +376,10 @@ static bool wait_events(struct tgt_reactor *r, int timeout)
 void reactor_run_once(struct tgt_reactor *r, int max_wait_ms)
 {
     uint64_t now = tgt_now_us();
-    int timeout = wait_timeout(r, now);
+    int64_t timeout = wait_timeout_us(r, now);
 
-    if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms))
-        timeout = max_wait_ms;
+    if (max_wait_ms >= 0 && (timeout < 0 || timeout > (int64_t)max_wait_ms * 1000))
+        timeout = (int64_t)max_wait_ms * 1000;
     bool work = wait_events(r, timeout);
     reactor_stat_add(timeout == 0 ? &r->st_busy_polls : &r->st_idle_sleeps, 1);
 
@@ -392,7 +398,7 @@ void reactor_run_once(struct tgt_reactor *r, int max_wait_ms)
     flush_all(r);
     free_gone(r);
     if (work)
-        r->last_work_us = now;
+        r->poll.last_work_us = now;
 }
 
 void reactor_close_all(struct tgt_reactor *r)

@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 
 #include "nvmf/req.h"
+#include "slio/hybrid_poll.h"
 #include "transport/reactor.h"
 
 struct tgt_conn;
@@ -76,8 +77,9 @@ void reactor_ev_del(struct tgt_reactor *r, int fd, struct ev_source *src);
 struct bio_ctx {
     struct tgt_bio bio;
     tgt_bio_cb cb;
-    uint64_t done; /* bytes already transferred (short read/write retry) */
-    int res;       /* worker pool: the result handed back */
+    uint64_t done;    /* bytes already transferred (short read/write retry) */
+    uint64_t ring_us; /* submitted to the ring at (reactor's iter_us); 0: not on the ring */
+    int res;          /* worker pool: the result handed back */
     struct tgt_reactor *r;
     struct tgt_msg msg;        /* worker pool: completion message */
     struct bio_ctx *next_done; /* reactor's list of inline completions */
@@ -273,6 +275,19 @@ void conn_tx_term(struct tgt_conn *c, uint16_t fes, uint32_t fei, const void *ec
 /* ---- the reactor ---- */
 struct bio_uring;
 
+/* poll_policy.c: when a reactor spins (see there) */
+struct poll_state {
+    int64_t poll_us;             /* spin window after useful work; 0: never spin; < 0: always */
+    uint64_t last_work_us;       /* end of the last iteration that did something */
+    bool inflight;               /* backing I/O in flight */
+    bool inflight_on_ring;       /* ...and it completes on the ring (io_uring engine) */
+    struct slio_hybrid_poll dev; /* latency of the backing I/O on the ring */
+};
+#define POLL_SLEEP_ANY                                                                             \
+    SLIO_HYBRID_SLEEP_ANY /* the policy sets no limit: until an event or deadline */
+/* Microseconds the reactor may sleep from now: 0 = spin, or POLL_SLEEP_ANY. */
+uint64_t poll_sleep_us(const struct poll_state *p, uint64_t now);
+
 struct tgt_reactor {
     unsigned id;
     int cpu;  /* -1: not pinned */
@@ -283,8 +298,9 @@ struct tgt_reactor {
     pthread_t thread;
     bool has_thread;
     bool stopping;
-    int64_t poll_us;
-    uint64_t last_work_us, next_tick_us;
+    struct poll_state poll; /* poll_us, last work, backing I/O on the ring */
+    uint64_t iter_us;       /* when this iteration's wait returned */
+    uint64_t next_tick_us;
 
     struct tlist conns, active, flushq, gone, deferred;
     unsigned nconns;
@@ -365,8 +381,8 @@ void bio_uring_destroy(struct bio_uring *u);
 bool bio_uring_handles(const struct tgt_bio *b);
 int bio_uring_submit(struct bio_uring *u, struct bio_ctx *c); /* -EBUSY when the ring is full */
 void bio_uring_flush(struct bio_uring *u);
-/* Submit what is prepared and wait up to timeout_ms (-1: forever) for a completion. */
-int bio_uring_wait(struct bio_uring *u, int timeout_ms);
+/* Submit what is prepared and wait up to timeout_us (-1: forever) for a completion. */
+int bio_uring_wait(struct bio_uring *u, int64_t timeout_us);
 /* Socket readiness on the ring: a multishot edge-triggered poll per source. */
 int bio_uring_poll_add(struct bio_uring *u, int fd, struct ev_source *src, uint32_t events);
 void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src);
