@@ -35,6 +35,7 @@ enum {
     OPT_REACTORS,
     OPT_ENGINE,
     OPT_POLL_US,
+    OPT_DISK_BATCH,
     OPT_LOG_LEVEL,
 };
 
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
     {"reactors", required_argument, NULL, OPT_REACTORS},
     {"engine", required_argument, NULL, OPT_ENGINE},
     {"poll-us", required_argument, NULL, OPT_POLL_US},
+    {"disk-batch", required_argument, NULL, OPT_DISK_BATCH},
     {"logflag", required_argument, NULL, 'L'},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, 'h'},
@@ -66,6 +68,8 @@ static void usage(FILE *f)
             "      --engine E          I/O engine: auto, io_uring or epoll (default auto)\n"
             "      --poll-us N         spin N us while I/O is in flight (default 50; 0 never,\n"
             "                          -1 always: burns a core per reactor)\n"
+            "      --disk-batch N      io_uring: submit disk I/O every N requests (default 0:\n"
+            "                          once per loop iteration; 2 suits virtual disks)\n"
             "  -L, --logflag COMP      enable debug logs of a component (tgt, rpc, nvmf, all)\n"
             "      --log-level LEVEL   err, warn, info or debug (default info)\n"
             "  -h, --help              this text\n"
@@ -128,6 +132,13 @@ static int parse_args(int argc, char **argv, struct app_opts *o)
                 return -EINVAL;
             }
             o->reactor.poll_us = i;
+            break;
+        case OPT_DISK_BATCH:
+            if (slio_parse_u32(optarg, 0, 4096, &u) < 0) {
+                fprintf(stderr, "slio-tgt: --disk-batch \"%s\": expected 0 to 4096\n", optarg);
+                return -EINVAL;
+            }
+            o->reactor.disk_batch = u;
             break;
         case 'L':
             slio_log_enable_debug(optarg);

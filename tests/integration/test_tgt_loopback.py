@@ -5,9 +5,11 @@ import os
 import signal
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
+from conftest import binary
 
 NQN1 = "nqn.2024-01.io.slite:it1"
 NQN2 = "nqn.2024-01.io.slite:it2"
@@ -92,20 +94,36 @@ def test_digests(target, perf, tmp_path, hdgst, ddgst):
         assert res["mismatches"] == 0 and res["verified_blocks"] == (16 << 20) // 512
 
 
-@pytest.mark.parametrize("engine", ["io_uring", "epoll"])
-def test_both_engines_end_to_end(target, perf, tmp_path, engine):
+@pytest.mark.parametrize("engine,batch", [("io_uring", 0), ("io_uring", 2), ("epoll", 0)])
+def test_both_engines_end_to_end(target, perf, tmp_path, engine, batch):
     """Each engine moves verified data, small (in-capsule) and large (R2T, C2H in chunks).
 
     The io_uring engine sends and receives with ring operations, the epoll
-    engine with recv/sendmsg: both must carry the same traffic."""
+    engine with recv/sendmsg: both must carry the same traffic. Unless the
+    test directory is on tmpfs, io_uring also carries the backing I/O, in one
+    submission per loop iteration or every --disk-batch requests."""
     target.stop()
-    target.start(extra=("--engine", engine))
-    assert f"engine {engine}" in target.logtail(), target.logtail()
+    target.start(extra=("--engine", engine, "--disk-batch", str(batch)))
+    assert f"engine {engine}, poll 50 us, disk batch {batch}" in target.logtail(), \
+        target.logtail()
     target.export(NQN1, tmp_path / "a.img")
     for bs, qd in (("4k", 32), ("128k", 8)):
         res, _ = perf.json("load", NQN1, *verify_args(bs, qd, 2, "16M", "--ddgst"))
         assert res["mismatches"] == 0 and res["errors"] == 0
         assert res["verified_blocks"] == (16 << 20) // 512
+
+
+@pytest.mark.parametrize("opt,value,expect", [
+    ("--disk-batch", "x", '--disk-batch "x": expected 0 to 4096'),
+    ("--disk-batch", "4097", '--disk-batch "4097": expected 0 to 4096'),
+    ("--poll-us", "-2", '--poll-us "-2": expected -1 to 10000000'),
+    ("--engine", "spdk", '--engine "spdk": expected auto, io_uring or epoll'),
+])
+def test_bad_option_is_named(tmp_path, opt, value, expect):
+    r = subprocess.run([binary("tgt/slio-tgt"), "-r", str(tmp_path / "t.sock"), opt, value],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and expect in r.stderr, (r.returncode, r.stderr)
+    assert not (tmp_path / "t.sock").exists(), "a refused start must not open the socket"
 
 
 def test_resize_seen_by_host(target, perf, tmp_path):

@@ -86,6 +86,7 @@ void tgt_bio_submit(struct tgt_req *req, const struct tgt_bio *bio, tgt_bio_cb c
     c->done = 0;
     c->res = 0;
     c->r = r;
+    c->ring_us = 0;
     t->bio_pending = true;
     t->conn->bio_pending++;
     r->bio_inflight++;
@@ -93,7 +94,6 @@ void tgt_bio_submit(struct tgt_req *req, const struct tgt_bio *bio, tgt_bio_cb c
         bio_mem_queue(r, c);
         return;
     }
-    c->ring_us = 0;
     if (r->uring && bio_uring_handles(bio) && bio_uring_submit(r->uring, c) == 0) {
         c->ring_us = r->iter_us;
         slio_hybrid_submitted(&r->poll.dev, r->iter_us);

@@ -7,7 +7,12 @@
  * bytes and disk completions in the completion queue without any system call.
  *
  * Backing I/O: SQEs are prepared while PDUs are parsed and submitted once per
- * loop iteration; short reads/writes are resubmitted for the remainder.
+ * loop iteration, or every max_batch requests when that is set (--disk-batch):
+ * more than two SQEs in one io_uring_enter() are plugged by the block layer
+ * and reach the device together at the end of the call, which a virtual disk
+ * answers together too (the convoy in docs/performance.md); batches of one or
+ * two are never plugged. Short reads/writes are resubmitted for the
+ * remainder.
  *
  * Connections: their receives and sends are ring operations themselves
  * (bio_uring_recv/bio_uring_sendmsg). Their user_data is a pointer: the
@@ -54,7 +59,9 @@ struct poll_slot {
 
 struct bio_uring {
     struct io_uring ring;
-    unsigned pending; /* prepared, not yet submitted */
+    unsigned pending;        /* prepared, not yet submitted */
+    unsigned max_batch;      /* backing I/O per submission; 0: a loop iteration's */
+    unsigned disk_unflushed; /* backing I/O prepared since the last submission */
     struct poll_slot *slots;
     uint32_t nslots, free_head; /* free list through next_free; UINT32_MAX: empty */
 };
@@ -140,11 +147,24 @@ int bio_uring_submit(struct bio_uring *u, struct bio_ctx *c)
         return -EBUSY;
     prep(sqe, c);
     u->pending++;
+    if (u->max_batch && ++u->disk_unflushed >= u->max_batch)
+        bio_uring_flush(u);
     return 0;
+}
+
+void bio_uring_set_batch(struct bio_uring *u, unsigned max_batch)
+{
+    u->max_batch = max_batch;
+}
+
+unsigned bio_uring_unsubmitted(const struct bio_uring *u)
+{
+    return u->pending;
 }
 
 void bio_uring_flush(struct bio_uring *u)
 {
+    u->disk_unflushed = 0;
     if (!u->pending)
         return;
     int n = io_uring_submit(&u->ring);
@@ -174,6 +194,7 @@ int bio_uring_wait(struct bio_uring *u, int64_t timeout_us)
     }
     if (n >= 0) {
         u->pending = 0;
+        u->disk_unflushed = 0;
         return 0;
     }
     return n == -EINTR ? 0 : n;
@@ -323,29 +344,28 @@ static bool on_poll_cqe(struct bio_uring *u, uint64_t ud, const struct io_uring_
 static void on_cqe(struct bio_uring *u, struct bio_ctx *c, int res)
 {
     const struct tgt_bio *b = &c->bio;
-
     bool retry = res == -EINTR || res == -EAGAIN;
+    int result;
 
     if (!retry && (res < 0 || b->op == TGT_BIO_FLUSH)) {
-        bio_complete(c, res);
-        return;
+        result = res;
+    } else if (!retry && res == 0) {
+        result = -EIO; /* read past the end of a file that shrank */
+    } else {
+        c->done += retry ? 0 : (uint64_t)res;
+        if (c->done < b->len) { /* short transfer: go on with the rest */
+            struct io_uring_sqe *sqe = get_sqe(u);
+            if (sqe) {
+                prep(sqe, c);
+                u->pending++;
+                return;
+            }
+            bio_pool_submit(c); /* the worker continues from c->done */
+            return;
+        }
+        result = (int)SLIO_MIN(b->len, (uint64_t)INT32_MAX);
     }
-    if (!retry && res == 0) {
-        bio_complete(c, -EIO); /* read past the end of a file that shrank */
-        return;
-    }
-    c->done += retry ? 0 : (uint64_t)res;
-    if (b->op != TGT_BIO_FLUSH && c->done >= b->len) {
-        bio_complete(c, (int)SLIO_MIN(b->len, (uint64_t)INT32_MAX));
-        return;
-    }
-    struct io_uring_sqe *sqe = get_sqe(u);
-    if (!sqe) {
-        bio_pool_submit(c); /* the worker continues from c->done */
-        return;
-    }
-    prep(sqe, c);
-    u->pending++;
+    bio_complete(c, result);
 }
 
 unsigned bio_uring_reap(struct bio_uring *u, bio_uring_event_fn on_event, void *arg)

@@ -23,6 +23,13 @@ int bio_uring_submit(struct bio_uring *u, struct bio_ctx *c)
 
 void bio_uring_flush(struct bio_uring *u) {}
 
+void bio_uring_set_batch(struct bio_uring *u, unsigned max_batch) {}
+
+unsigned bio_uring_unsubmitted(const struct bio_uring *u)
+{
+    return 0;
+}
+
 int bio_uring_wait(struct bio_uring *u, int64_t timeout_us)
 {
     return -ENOSYS;

@@ -548,14 +548,16 @@ int tgt_reactors_start(const struct tgt_reactor_opts *o)
         if (err < 0)
             goto out_stop;
         g_reactors[i]->cpu = ncpus ? cpus[i % ncpus] : -1;
+        if (g_reactors[i]->uring)
+            bio_uring_set_batch(g_reactors[i]->uring, o->disk_batch);
         g_count = i + 1;
     }
     listeners_attach(g_reactors[0]);
     err = start_threads();
     if (err < 0)
         goto out_stop;
-    log_info("started %u reactor(s), engine %s, poll %lld us", count, tgt_engine_name(),
-             (long long)o->poll_us);
+    log_info("started %u reactor(s), engine %s, poll %lld us, disk batch %u", count,
+             tgt_engine_name(), (long long)o->poll_us, o->disk_batch);
     return 0;
 
 out_stop:

@@ -20,8 +20,9 @@ struct tgt_reactor_opts {
     unsigned count;      /* number of reactor threads (0: one per online CPU) */
     const char *cpumask; /* optional hex mask ("0x3"); pins reactor i to the i-th set CPU */
     enum tgt_engine_kind engine;
-    int64_t poll_us; /* adaptive polling: spin this long with work in flight;
-                        0 = never spin, -1 = always poll (burns a core) */
+    int64_t poll_us;     /* adaptive polling: spin this long with work in flight;
+                            0 = never spin, -1 = always poll (burns a core) */
+    unsigned disk_batch; /* io_uring: backing I/O per submission (0: a loop iteration's) */
 };
 
 int tgt_reactors_start(const struct tgt_reactor_opts *opts) _must_check_;

@@ -380,6 +380,9 @@ int bio_uring_create(unsigned entries, struct bio_uring **ret);
 void bio_uring_destroy(struct bio_uring *u);
 bool bio_uring_handles(const struct tgt_bio *b);
 int bio_uring_submit(struct bio_uring *u, struct bio_ctx *c); /* -EBUSY when the ring is full */
+/* Submit backing I/O every max_batch requests (0: once per loop iteration). */
+void bio_uring_set_batch(struct bio_uring *u, unsigned max_batch);
+unsigned bio_uring_unsubmitted(const struct bio_uring *u); /* prepared SQEs (for tests) */
 void bio_uring_flush(struct bio_uring *u);
 /* Submit what is prepared and wait up to timeout_us (-1: forever) for a completion. */
 int bio_uring_wait(struct bio_uring *u, int64_t timeout_us);

@@ -216,6 +216,58 @@ static void batch(const enum tgt_bio_op *ops, const uint64_t *offs, struct tgt_b
     assert_int_equal(g_conn.bio_pending, 0);
 }
 
+static struct tcp_req g_bt[NBATCH];
+
+static void submit_read(unsigned i)
+{
+    memset(&g_bt[i], 0, sizeof(g_bt[i]));
+    g_bt[i].conn = &g_conn;
+    g_bt[i].idx = (uint16_t)i;
+    g_bt[i].req.qpair = &g_conn.qp;
+    struct tgt_bio b = {.op = TGT_BIO_READ,
+                        .bdev = &g_bdev,
+                        .offset = 4096ull * i,
+                        .len = 4096,
+                        .buf = g_buf + 4096 * i};
+    tgt_bio_submit(&g_bt[i].req, &b, on_batch_done);
+}
+
+static void reap_all(void)
+{
+    for (int i = 0; i < 5000 && g_bdone < NBATCH; i++)
+        reactor_run_once(g_r, 1);
+    assert_int_equal(g_bdone, NBATCH);
+    for (unsigned i = 0; i < NBATCH; i++)
+        assert_int_equal(g_bres[i], 4096);
+    assert_memory_equal(g_buf, g_pat, 4096 * NBATCH);
+}
+
+/*
+ * io_uring: by default a loop iteration's backing I/O goes to the kernel in
+ * one submission; with a batch size (--disk-batch) every that many requests.
+ */
+static void test_uring_disk_batch(void **state)
+{
+    assert_int_equal(run(TGT_BIO_WRITE, 0, 4096 * NBATCH, g_pat, false), 4096 * NBATCH);
+    memset(g_buf, 0, sizeof(g_buf));
+    g_bdone = 0;
+    for (unsigned i = 0; i < NBATCH; i++) {
+        submit_read(i);
+        assert_int_equal(bio_uring_unsubmitted(g_r->uring), i + 1);
+    }
+    reap_all();
+
+    bio_uring_set_batch(g_r->uring, 2);
+    memset(g_buf, 0, sizeof(g_buf));
+    g_bdone = 0;
+    for (unsigned i = 0; i < NBATCH; i++) {
+        submit_read(i);
+        assert_int_equal(bio_uring_unsubmitted(g_r->uring), (i + 1) % 2);
+    }
+    reap_all();
+    bio_uring_set_batch(g_r->uring, 0);
+}
+
 static void test_inline_batch(void **state)
 {
     enum tgt_bio_op ops[NBATCH];
@@ -255,10 +307,9 @@ static void test_inline_batch(void **state)
 int main(void)
 {
     const struct CMUnitTest uring[] = {
-        cmocka_unit_test(test_write_read),
-        cmocka_unit_test(test_zeroes_discard),
-        cmocka_unit_test(test_read_past_end),
-        cmocka_unit_test(test_bad_fd),
+        cmocka_unit_test(test_write_read),       cmocka_unit_test(test_zeroes_discard),
+        cmocka_unit_test(test_read_past_end),    cmocka_unit_test(test_bad_fd),
+        cmocka_unit_test(test_uring_disk_batch),
     };
     const struct CMUnitTest threads[] = {
         cmocka_unit_test(test_write_read),
