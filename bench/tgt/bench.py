@@ -20,6 +20,7 @@ with a RAM fake behind it, i.e. target CPU excluding the backing device.
 
   bench/tgt/bench.py [--build DIR] [--seconds 10] [--size 1G] [--disk-dir /var/tmp]
                      [--tmpfs-dir /dev/shm] [--only tmpfs|disk] [--no-remote] [--no-p0]
+                     [--engine auto|io_uring|epoll] [--spin US] [--hybrid] [--disk-batch N]
                      [--json]
 """
 import argparse
@@ -67,11 +68,14 @@ def fio(path, rw, bs, qd, seconds, size):
             "host_cpu_per_mio": cpu / ios * 1e6 if ios else 0}
 
 
-def perf(exe, mode, target_args, wl, bs, qd, seconds, size, tgt_pid=None, spin=0):
+def perf(exe, mode, target_args, wl, bs, qd, seconds, size, tgt_pid=None, spin=0,
+         hybrid=False):
     argv = [exe, mode, *target_args, "-w", wl, "-o", bs, "-q", str(qd), "-t", str(seconds),
             "--size", str(size), "--json"]
     if spin:
         argv += ["--spin", str(spin)]
+    if hybrid:
+        argv += ["--hybrid"]
     t0 = proc_cpu(tgt_pid) if tgt_pid else 0
     r = subprocess.run(argv, capture_output=True, text=True)
     if r.returncode != 0:
@@ -176,6 +180,9 @@ def main():
     ap.add_argument("--engine", choices=["auto", "io_uring", "epoll"], default="auto",
                     help="slio-tgt --engine for remote runs")
     ap.add_argument("--spin", type=int, default=50, help="slio-perf --spin (µs) for remote runs")
+    ap.add_argument("--hybrid", action="store_true",
+                    help="slio-perf --hybrid for remote runs (hybrid polling on the host too)")
+    ap.add_argument("--disk-batch", type=int, default=0, help="slio-tgt --disk-batch")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     size = int(a.size[:-1]) << {"K": 10, "M": 20, "G": 30}[a.size[-1]] if a.size[-1] in "KMG" \
@@ -206,10 +213,11 @@ def main():
         try:
             if not a.no_remote:
                 tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing,
-                          ["--engine", a.engine])
+                          ["--engine", a.engine, "--disk-batch", str(a.disk_batch)])
                 if not a.no_p0:
                     tgt0 = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing,
-                               ["--engine", a.engine, "--poll-us", "0"])
+                               ["--engine", a.engine, "--poll-us", "0",
+                                "--disk-batch", str(a.disk_batch)])
                 extra[f"{kind}_idle_cpu_start"] = idle_cpu(tgt.proc.pid)
             if not a.json:
                 print(f"\n== backing: {kind} ({backing}, {size >> 20} MiB), {a.seconds} s per run")
@@ -223,10 +231,11 @@ def main():
                 row["local"] = perf(exe, "local", ["-f", backing], wl, bs, qd, a.seconds, size)
                 if tgt:
                     row["remote"] = perf(exe, "load", tgt.args(), wl, bs, qd, a.seconds, size,
-                                         tgt_pid=tgt.proc.pid, spin=a.spin)
+                                         tgt_pid=tgt.proc.pid, spin=a.spin, hybrid=a.hybrid)
                 if tgt0:
                     row["remote-p0"] = perf(exe, "load", tgt0.args(), wl, bs, qd, a.seconds,
-                                            size, tgt_pid=tgt0.proc.pid, spin=a.spin)
+                                            size, tgt_pid=tgt0.proc.pid, spin=a.spin,
+                                            hybrid=a.hybrid)
                 results.append(row)
                 if a.json:
                     continue
