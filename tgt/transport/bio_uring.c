@@ -353,7 +353,8 @@ static void on_cqe(struct bio_uring *u, struct bio_ctx *c, int res)
         result = -EIO; /* read past the end of a file that shrank */
     } else {
         c->done += retry ? 0 : (uint64_t)res;
-        if (c->done < b->len) { /* short transfer: go on with the rest */
+        /* an interrupted flush, or a short transfer: go on with the rest */
+        if (b->op == TGT_BIO_FLUSH || c->done < b->len) {
             struct io_uring_sqe *sqe = get_sqe(u);
             if (sqe) {
                 prep(sqe, c);
