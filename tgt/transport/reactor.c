@@ -223,8 +223,7 @@ void reactor_destroy(struct tgt_reactor *r)
     free(r);
 }
 
-/* Microseconds the loop may block (-1: no limit): 0 while there is work, else what polling allows.
- */
+/* Microseconds the loop may block (-1: no limit): 0 while there is work, else as polling allows. */
 static int64_t wait_timeout_us(struct tgt_reactor *r, uint64_t now)
 {
     if (!tlist_empty(&r->active) || !tlist_empty(&r->flushq) || r->inline_done || r->aio_n)

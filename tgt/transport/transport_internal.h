@@ -283,8 +283,8 @@ struct poll_state {
     bool inflight_on_ring;       /* ...and it completes on the ring (io_uring engine) */
     struct slio_hybrid_poll dev; /* latency of the backing I/O on the ring */
 };
-#define POLL_SLEEP_ANY                                                                             \
-    SLIO_HYBRID_SLEEP_ANY /* the policy sets no limit: until an event or deadline */
+/* The policy sets no limit: sleep until an event or a deadline. */
+#define POLL_SLEEP_ANY SLIO_HYBRID_SLEEP_ANY
 /* Microseconds the reactor may sleep from now: 0 = spin, or POLL_SLEEP_ANY. */
 uint64_t poll_sleep_us(const struct poll_state *p, uint64_t now);
 
