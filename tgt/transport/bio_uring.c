@@ -287,12 +287,19 @@ int bio_uring_recv(struct bio_uring *u, int fd, void *buf, size_t len, struct ne
 
     if (!sqe)
         return -EBUSY;
-    /*
-     * Data of a known length (op->direct) is collected whole by the kernel
-     * (MSG_WAITALL), instead of one completion and one new receive per
-     * segment that arrives.
-     */
-    io_uring_prep_recv(sqe, fd, buf, len, op->direct ? MSG_WAITALL : 0);
+    io_uring_prep_recv(sqe, fd, buf, len, 0);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op | UD_NET_TAG);
+    u->pending++;
+    return 0;
+}
+
+int bio_uring_poll_in(struct bio_uring *u, int fd, struct net_op *op)
+{
+    struct io_uring_sqe *sqe = get_sqe(u);
+
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_poll_add(sqe, fd, EPOLLIN);
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op | UD_NET_TAG);
     u->pending++;
     return 0;

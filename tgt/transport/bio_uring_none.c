@@ -30,6 +30,11 @@ unsigned bio_uring_unsubmitted(const struct bio_uring *u)
     return 0;
 }
 
+int bio_uring_poll_in(struct bio_uring *u, int fd, struct net_op *op)
+{
+    return -ENOSYS;
+}
+
 int bio_uring_wait(struct bio_uring *u, int64_t timeout_us)
 {
     return -ENOSYS;

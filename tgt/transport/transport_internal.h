@@ -166,7 +166,7 @@ enum conn_rx_state {
 struct net_op {
     struct tgt_conn *conn;
     bool busy;   /* submitted, completion not yet seen */
-    bool direct; /* receive: into the request buffer at rdst, not into rbuf */
+    bool direct; /* receive: a readiness poll for large data, taken with recv() into rdst */
 };
 
 struct tgt_conn {
@@ -392,6 +392,7 @@ void bio_uring_poll_del(struct bio_uring *u, struct ev_source *src);
 typedef void (*bio_uring_event_fn)(struct ev_source *src, uint32_t events, void *arg);
 /* Socket I/O on the ring (io_uring engine): 0, or -EBUSY when the ring has no free entry. */
 int bio_uring_recv(struct bio_uring *u, int fd, void *buf, size_t len, struct net_op *op);
+int bio_uring_poll_in(struct bio_uring *u, int fd, struct net_op *op); /* one-shot POLLIN */
 int bio_uring_sendmsg(struct bio_uring *u, int fd, const struct msghdr *mh, struct net_op *op);
 /* Completes backing I/O and socket operations (conn_net_done) and reports readiness events;
  * returns how many of all three it handled. */

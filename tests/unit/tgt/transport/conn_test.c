@@ -38,7 +38,7 @@ static void host_send(const void *buf, size_t len)
     const uint8_t *p = buf;
 
     while (len) {
-        ssize_t n = send(g_host, p, len, MSG_NOSIGNAL);
+        ssize_t n = send(g_host, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EAGAIN) {
             pump();
             continue;
@@ -310,6 +310,92 @@ static void test_r2t_digests_sqflow_off(void **state)
  * out just as the buffer is consumed. The connection must still go on
  * receiving (the io_uring engine once stopped here: no receive armed).
  */
+/*
+ * One H2CData PDU whose data arrives in pieces: on the io_uring engine the
+ * connection waits with a readiness poll while at least CONN_DIRECT_MIN bytes
+ * are due (then takes them with recv() straight into the request buffer), and
+ * with a receive into its buffer for the rest; on both engines every byte
+ * lands in order.
+ */
+static void test_bulk_data_in_pieces(void **state)
+{
+    static uint8_t data[IO_UNIT], h2c[IO_UNIT + 64];
+    static const uint32_t cuts[] = {24 + 100, 24 + 5000, 24 + 9000, 24 + IO_UNIT};
+    struct nvme_tcp_data_pdu *r2t = (void *)g_buf;
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    do_connect(2, false, false, false);
+    fill(data, sizeof(data), 42);
+    host_sqe_rw(&sqe, 0x01, 30, 8, sizeof(data), false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(recv_pdu(), 24);
+    assert_int_equal(r2t->hdr.type, NVME_TCP_R2T);
+    uint32_t n = host_h2c(h2c, 30, le16toh(r2t->ttag), 0, data, sizeof(data), true, false, false);
+    assert_int_equal(n, cuts[3]);
+    for (uint32_t i = 0, from = 0; i < SLIO_ARRAY_SIZE(cuts); from = cuts[i++]) {
+        host_send(h2c + from, cuts[i] - from);
+        if (g_conn->ring && i + 1 < SLIO_ARRAY_SIZE(cuts)) {
+            uint32_t left = cuts[3] - cuts[i];
+            assert_int_equal(g_conn->rdata_left, left);
+            assert_true(g_conn->rx_op.busy);
+            assert_int_equal(g_conn->rx_op.direct, left >= CONN_DIRECT_MIN);
+        }
+    }
+    assert_int_equal(expect_rsp(30, false), 0);
+    assert_memory_equal(fake.disk + 8 * 512, data, sizeof(data));
+}
+
+/*
+ * Receiving with recv() after a readiness poll (io_uring engine) must not
+ * overlap a ring receive: four 128 KiB writes, 32 H2CData PDUs, more than a
+ * receive budget of PDUs in every full buffer, all data behind one poll.
+ */
+static void test_bulk_data_beyond_budget(void **state)
+{
+    enum { NCMD = 4, LEN = 131072, PER = LEN / IO_UNIT };
+    static uint8_t data[NCMD][LEN], stream[NCMD * PER * (IO_UNIT + 64)];
+    struct nvme_tcp_data_pdu *r2t = (void *)g_buf;
+    uint16_t ttag[NCMD];
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+    size_t n = 0;
+
+    do_icreq(0);
+    do_connect(2, false, false, false);
+    for (unsigned i = 0; i < NCMD; i++) {
+        fill(data[i], LEN, (uint8_t)(60 + i));
+        host_sqe_rw(&sqe, 0x01, (uint16_t)(50 + i), i * (LEN / 512), LEN, false);
+        host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+        assert_int_equal(recv_pdu(), 24);
+        assert_int_equal(r2t->hdr.type, NVME_TCP_R2T);
+        ttag[i] = le16toh(r2t->ttag);
+    }
+    for (unsigned i = 0; i < NCMD; i++)
+        for (uint32_t off = 0; off < LEN; off += IO_UNIT)
+            n += host_h2c(stream + n, (uint16_t)(50 + i), ttag[i], off, data[i] + off, IO_UNIT,
+                          off + IO_UNIT == LEN, false, false);
+    /* room for all of it at once, so that the target finds more than a budget queued */
+    int sz = (int)sizeof(stream);
+    if (setsockopt(g_host, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+        (void)setsockopt(g_host, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    host_send(stream, 24 + 100); /* a header and a little: the rest is large data */
+    if (g_conn->ring)
+        assert_true(g_conn->rx_op.busy && g_conn->rx_op.direct);
+    for (size_t off = 24 + 100; off < n || g_conn->rx_ready;) {
+        ssize_t k = send(g_host, stream + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        off += k > 0 ? (size_t)k : 0;
+        reactor_run_once(g_r, 0);
+        /* bytes taken by recv() while a ring receive is pending could overtake its bytes */
+        assert_false(g_conn->ring && g_conn->rx_ready && g_conn->rx_op.busy);
+    }
+    for (unsigned i = 0; i < NCMD; i++)
+        assert_int_equal(expect_rsp((uint16_t)(50 + i), false), 0);
+    for (unsigned i = 0; i < NCMD; i++)
+        assert_memory_equal(fake.disk + (size_t)i * LEN, data[i], LEN);
+}
+
 static void test_budget_ends_with_buffer(void **state)
 {
     enum { CHUNK = 2048, NPDU = CONN_RX_BUDGET };
@@ -649,6 +735,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_byte_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgl_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_back_pressure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_data_in_pieces, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_data_beyond_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_h2c_term_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_h2c_term_full_echo_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_closes, setup, teardown),
