@@ -105,6 +105,21 @@ static void send_cmd(uint8_t opc, uint16_t cid, uint32_t len)
     host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
 }
 
+/* A write of len bytes at lba without in-capsule data or digests; returns the R2T's tag. */
+static uint16_t write_expect_r2t(uint16_t cid, uint64_t lba, uint32_t len)
+{
+    const struct nvme_tcp_data_pdu *r2t = (const void *)g_buf;
+    struct nvme_sqe sqe;
+    uint8_t pdu[128];
+
+    host_sqe_rw(&sqe, 0x01, cid, lba, len, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(recv_pdu(), 24);
+    assert_int_equal(r2t->hdr.type, NVME_TCP_R2T);
+    assert_int_equal(r2t->cccid, cid);
+    return le16toh(r2t->ttag);
+}
+
 static int setup(void **state)
 {
     int sv[2];
@@ -321,18 +336,12 @@ static void test_bulk_data_in_pieces(void **state)
 {
     static uint8_t data[IO_UNIT], h2c[IO_UNIT + 64];
     static const uint32_t cuts[] = {24 + 100, 24 + 5000, 24 + 9000, 24 + IO_UNIT};
-    struct nvme_tcp_data_pdu *r2t = (void *)g_buf;
-    uint8_t pdu[128];
-    struct nvme_sqe sqe;
 
     do_icreq(0);
     do_connect(2, false, false, false);
     fill(data, sizeof(data), 42);
-    host_sqe_rw(&sqe, 0x01, 30, 8, sizeof(data), false);
-    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
-    assert_int_equal(recv_pdu(), 24);
-    assert_int_equal(r2t->hdr.type, NVME_TCP_R2T);
-    uint32_t n = host_h2c(h2c, 30, le16toh(r2t->ttag), 0, data, sizeof(data), true, false, false);
+    uint16_t ttag = write_expect_r2t(30, 8, sizeof(data));
+    uint32_t n = host_h2c(h2c, 30, ttag, 0, data, sizeof(data), true, false, false);
     assert_int_equal(n, cuts[3]);
     for (uint32_t i = 0, from = 0; i < SLIO_ARRAY_SIZE(cuts); from = cuts[i++]) {
         host_send(h2c + from, cuts[i] - from);
@@ -356,21 +365,14 @@ static void test_bulk_data_beyond_budget(void **state)
 {
     enum { NCMD = 4, LEN = 131072, PER = LEN / IO_UNIT };
     static uint8_t data[NCMD][LEN], stream[NCMD * PER * (IO_UNIT + 64)];
-    struct nvme_tcp_data_pdu *r2t = (void *)g_buf;
     uint16_t ttag[NCMD];
-    uint8_t pdu[128];
-    struct nvme_sqe sqe;
     size_t n = 0;
 
     do_icreq(0);
     do_connect(2, false, false, false);
     for (unsigned i = 0; i < NCMD; i++) {
         fill(data[i], LEN, (uint8_t)(60 + i));
-        host_sqe_rw(&sqe, 0x01, (uint16_t)(50 + i), i * (LEN / 512), LEN, false);
-        host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
-        assert_int_equal(recv_pdu(), 24);
-        assert_int_equal(r2t->hdr.type, NVME_TCP_R2T);
-        ttag[i] = le16toh(r2t->ttag);
+        ttag[i] = write_expect_r2t((uint16_t)(50 + i), i * (LEN / 512), LEN);
     }
     for (unsigned i = 0; i < NCMD; i++)
         for (uint32_t off = 0; off < LEN; off += IO_UNIT)
@@ -400,19 +402,12 @@ static void test_budget_ends_with_buffer(void **state)
 {
     enum { CHUNK = 2048, NPDU = CONN_RX_BUDGET };
     static uint8_t data[CHUNK * NPDU], burst[NPDU * (CHUNK + 24)];
-    uint8_t pdu[128];
-    struct nvme_sqe sqe;
-    struct nvme_tcp_data_pdu *r2t = (void *)g_buf;
     uint32_t len = 0;
 
     do_icreq(0);
     do_connect(1, false, false, false);
     fill(data, sizeof(data), 5);
-    host_sqe_rw(&sqe, 0x01, 3, 0, sizeof(data), false);
-    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
-    assert_int_equal(recv_pdu(), 24);
-    assert_int_equal(r2t->hdr.type, NVME_TCP_R2T);
-    uint16_t ttag = le16toh(r2t->ttag);
+    uint16_t ttag = write_expect_r2t(3, 0, sizeof(data));
     for (uint32_t i = 0; i < NPDU; i++)
         len += host_h2c(burst + len, 3, ttag, i * CHUNK, data + i * CHUNK, CHUNK, i + 1 == NPDU,
                         false, false);
