@@ -90,11 +90,24 @@ static int parse_engine(const char *s, enum tgt_engine_kind *ret)
     return 0;
 }
 
+/* A whole-number option within [min, max]; the error names the option and the range. */
+static int parse_u32_opt(const char *name, const char *arg, uint32_t min, uint32_t max,
+                         unsigned *ret)
+{
+    uint32_t v;
+
+    if (slio_parse_u32(arg, min, max, &v) < 0) {
+        fprintf(stderr, "slio-tgt: %s \"%s\": expected %u to %u\n", name, arg, min, max);
+        return -EINVAL;
+    }
+    *ret = v;
+    return 0;
+}
+
 /* Returns 0 to run, 1 to exit successfully (help/version), -EINVAL on a bad option. */
 static int parse_args(int argc, char **argv, struct app_opts *o)
 {
     enum slio_log_level level;
-    uint32_t u;
     int64_t i;
     int c;
 
@@ -113,11 +126,8 @@ static int parse_args(int argc, char **argv, struct app_opts *o)
             o->reactor.cpumask = optarg;
             break;
         case OPT_REACTORS:
-            if (slio_parse_u32(optarg, 1, 1024, &u) < 0) {
-                fprintf(stderr, "slio-tgt: --reactors \"%s\": expected 1-1024\n", optarg);
+            if (parse_u32_opt("--reactors", optarg, 1, 1024, &o->reactor.count) < 0)
                 return -EINVAL;
-            }
-            o->reactor.count = u;
             break;
         case OPT_ENGINE:
             if (parse_engine(optarg, &o->reactor.engine) < 0) {
@@ -134,11 +144,8 @@ static int parse_args(int argc, char **argv, struct app_opts *o)
             o->reactor.poll_us = i;
             break;
         case OPT_DISK_BATCH:
-            if (slio_parse_u32(optarg, 0, 4096, &u) < 0) {
-                fprintf(stderr, "slio-tgt: --disk-batch \"%s\": expected 0 to 4096\n", optarg);
+            if (parse_u32_opt("--disk-batch", optarg, 0, 4096, &o->reactor.disk_batch) < 0)
                 return -EINVAL;
-            }
-            o->reactor.disk_batch = u;
             break;
         case 'L':
             slio_log_enable_debug(optarg);

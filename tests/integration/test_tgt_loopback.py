@@ -118,6 +118,7 @@ def test_both_engines_end_to_end(target, perf, tmp_path, engine, batch):
 @pytest.mark.parametrize("opt,value,expect", [
     ("--disk-batch", "x", '--disk-batch "x": expected 0 to 4096'),
     ("--disk-batch", "4097", '--disk-batch "4097": expected 0 to 4096'),
+    ("--reactors", "0", '--reactors "0": expected 1 to 1024'),
     ("--poll-us", "-2", '--poll-us "-2": expected -1 to 10000000'),
     ("--engine", "spdk", '--engine "spdk": expected auto, io_uring or epoll'),
 ])
