@@ -15,8 +15,9 @@
  * remainder.
  *
  * Connections: their receives and sends are ring operations themselves
- * (bio_uring_recv/bio_uring_sendmsg). Their user_data is a pointer: the
- * connection outlives its operations (struct net_op).
+ * (bio_uring_recv/bio_uring_sendmsg; bio_uring_poll_in while large data is
+ * due, see conn_rx_ring_arm). Their user_data is a pointer: the connection
+ * outlives its operations (struct net_op).
  *
  * Readiness (reactor_ev_add): a multishot, edge-triggered poll request (the
  * same contract as EPOLLET), or for a listener a one-shot poll armed again
