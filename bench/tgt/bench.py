@@ -14,6 +14,14 @@ ratios against native fio. Runners:
   remote-p0 the same against a target started with --poll-us 0 (never spins):
             its tgtCPU is the work itself, so tgt% near 100 means the target
             is the limit
+  remote-fp (--full-poll) target with --poll-us -1 and a host that never
+            sleeps: both sides burn a core, as SPDK's target and perf do
+With --repeat N every case runs each runner N times, interleaved (native,
+local, remote, ... then again), and prints the run with the median IOPS and the
+min-max range: this machine's speed drifts by 20 % within minutes, so single
+runs of different runners are not comparable. --pin puts the target on the
+first CPU (-m, one reactor) and fio and slio-perf on the last one, as the
+issue measured SPDK.
 Also prints the target's idle CPU (no connection) and, when the build has it,
 tests/unit/tgt/transport/transport_bench: the transport's own CPU per 4K I/O
 with a RAM fake behind it, i.e. target CPU excluding the backing device.
@@ -21,7 +29,7 @@ with a RAM fake behind it, i.e. target CPU excluding the backing device.
   bench/tgt/bench.py [--build DIR] [--seconds 10] [--size 1G] [--disk-dir /var/tmp]
                      [--tmpfs-dir /dev/shm] [--only tmpfs|disk] [--no-remote] [--no-p0]
                      [--engine auto|io_uring|epoll] [--spin US] [--hybrid] [--disk-batch N]
-                     [--json]
+                     [--cases NAME,...] [--repeat N] [--pin] [--full-poll] [--json]
 """
 import argparse
 import json
@@ -54,8 +62,8 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def fio(path, rw, bs, qd, seconds, size):
-    argv = ["fio", "--name=native", f"--filename={path}", "--ioengine=io_uring", "--direct=1",
+def fio(path, rw, bs, qd, seconds, size, prefix=()):
+    argv = [*prefix, "fio", "--name=native", f"--filename={path}", "--ioengine=io_uring", "--direct=1",
             f"--rw={rw}", f"--bs={bs}", f"--iodepth={qd}", f"--size={size}", "--time_based",
             f"--runtime={seconds}", "--output-format=json", "--group_reporting"]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
@@ -69,8 +77,8 @@ def fio(path, rw, bs, qd, seconds, size):
 
 
 def perf(exe, mode, target_args, wl, bs, qd, seconds, size, tgt_pid=None, spin=0,
-         hybrid=False):
-    argv = [exe, mode, *target_args, "-w", wl, "-o", bs, "-q", str(qd), "-t", str(seconds),
+         hybrid=False, prefix=()):
+    argv = [*prefix, exe, mode, *target_args, "-w", wl, "-o", bs, "-q", str(qd), "-t", str(seconds),
             "--size", str(size), "--json"]
     if spin:
         argv += ["--spin", str(spin)]
@@ -151,6 +159,21 @@ def transport_bench(build):
     return out
 
 
+def tcp_floor(a):
+    """Loopback TCP round trips with a QD1 4K read's sizes (bench/tgt/tcp_pingpong.c), or None."""
+    exe = a.build / "bench/tcp-pingpong"
+    if not os.access(exe, os.X_OK):
+        return None
+    pin = ["--server-cpu", str(a.cpus[0]), "--client-cpu", str(a.cpus[-1])] if a.pin else []
+    out = {}
+    for name, resp in (("4k-read", 4096 + 48), ("no-data", 24)):
+        r = subprocess.run([str(exe), "--count", "50000", "--resp", str(resp), *pin],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            out[name] = json.loads(r.stdout)
+    return out
+
+
 def make_backing(directory, size):
     fd, path = tempfile.mkstemp(prefix="slio-bench-", suffix=".img", dir=directory)
     chunk = os.urandom(1 << 20)  # real data, so reads do not hit holes
@@ -167,7 +190,22 @@ def fmt(r):
     return s + f" {r['tgt_cpu_per_mio']:>9.2f} {r['tgt_util']:>4.0f}%"
 
 
-def main():
+def median_run(runs):
+    """The run with the median IOPS (the lower one of an even count), with the IOPS range."""
+    ordered = sorted(runs, key=lambda r: r["iops"])
+    pick = dict(ordered[(len(ordered) - 1) // 2])
+    pick["iops_min"], pick["iops_max"] = ordered[0]["iops"], ordered[-1]["iops"]
+    pick["runs"] = len(runs)
+    return pick
+
+
+def parse_size(text):
+    if text[-1] in "KMG":
+        return int(text[:-1]) << {"K": 10, "M": 20, "G": 30}[text[-1]]
+    return int(text)
+
+
+def parse_args():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.environ.get("SLIO_BUILD", REPO / "build"), type=Path)
     ap.add_argument("--seconds", type=int, default=10)
@@ -175,18 +213,135 @@ def main():
     ap.add_argument("--tmpfs-dir", default="/dev/shm")
     ap.add_argument("--disk-dir", default="/var/tmp")
     ap.add_argument("--only", choices=["tmpfs", "disk"])
+    ap.add_argument("--cases", help="comma-separated case names (default: all)")
     ap.add_argument("--no-remote", action="store_true")
     ap.add_argument("--no-p0", action="store_true", help="skip the --poll-us 0 target runs")
+    ap.add_argument("--full-poll", action="store_true",
+                    help="also run remote-fp: target --poll-us -1, host never sleeps")
     ap.add_argument("--engine", choices=["auto", "io_uring", "epoll"], default="auto",
                     help="slio-tgt --engine for remote runs")
     ap.add_argument("--spin", type=int, default=50, help="slio-perf --spin (µs) for remote runs")
     ap.add_argument("--hybrid", action="store_true",
                     help="slio-perf --hybrid for remote runs (hybrid polling on the host too)")
     ap.add_argument("--disk-batch", type=int, default=0, help="slio-tgt --disk-batch")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per runner and case, interleaved; the median is printed")
+    ap.add_argument("--pin", action="store_true",
+                    help="target on the first CPU, fio and slio-perf on the last")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
-    size = int(a.size[:-1]) << {"K": 10, "M": 20, "G": 30}[a.size[-1]] if a.size[-1] in "KMG" \
-        else int(a.size)
+    a.size_bytes = parse_size(a.size)
+    names = [c[0] for c in CASES]
+    a.case_list = CASES
+    if a.cases:
+        wanted = a.cases.split(",")
+        unknown = [w for w in wanted if w not in names]
+        if unknown:
+            ap.error(f"unknown case {unknown[0]!r} (known: {', '.join(names)})")
+        a.case_list = [c for c in CASES if c[0] in wanted]
+    if a.repeat < 1:
+        ap.error("--repeat must be at least 1")
+    cpus = sorted(os.sched_getaffinity(0))
+    if a.pin and len(cpus) < 2:
+        ap.error("--pin needs two CPUs")
+    a.cpus = cpus
+    a.tgt_pin = ["-m", hex(1 << cpus[0]), "--reactors", "1"] if a.pin else []
+    a.host_prefix = ["taskset", "-c", str(cpus[-1])] if a.pin else []
+    return a
+
+
+def remote_runners(a):
+    """The remote runners: name -> (slio-tgt options, slio-perf spin, hybrid)."""
+    common = ["--engine", a.engine, "--disk-batch", str(a.disk_batch), *a.tgt_pin]
+    runners = {"remote": (common, a.spin, a.hybrid)}
+    if not a.no_p0:
+        runners["remote-p0"] = (common + ["--poll-us", "0"], a.spin, a.hybrid)
+    if a.full_poll:
+        runners["remote-fp"] = (common + ["--poll-us", "-1"], 1000000, False)
+    return runners
+
+
+def remote_run(a, exe, backing, opts, spin, hybrid, case):
+    """One run against a target of its own: a spinning target must not steal the
+    CPU of the other runners' (all are on the same CPU with --pin)."""
+    _, wl, _, bs, qd = case
+    tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing, opts)
+    try:
+        return perf(exe, "load", tgt.args(), wl, bs, qd, a.seconds, a.size_bytes,
+                    tgt_pid=tgt.proc.pid, spin=spin, hybrid=hybrid, prefix=a.host_prefix)
+    finally:
+        tgt.stop()
+
+
+def run_case(a, exe, backing, case):
+    """All runners of one case, --repeat times interleaved: runner -> list of results."""
+    _, wl, rw, bs, qd = case
+    runs = {}
+    remotes = {} if a.no_remote else remote_runners(a)
+    for _ in range(a.repeat):
+        runs.setdefault("native", []).append(
+            fio(backing, rw, bs, qd, a.seconds, a.size_bytes, a.host_prefix))
+        runs.setdefault("local", []).append(
+            perf(exe, "local", ["-f", backing], wl, bs, qd, a.seconds, a.size_bytes,
+                 prefix=a.host_prefix))
+        for name, (opts, spin, hybrid) in remotes.items():
+            runs.setdefault(name, []).append(
+                remote_run(a, exe, backing, opts, spin, hybrid, case))
+    return runs
+
+
+def target_idle_cpu(a, backing):
+    """CPU of a target with an export and no connection (the first runner's options)."""
+    tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing,
+              remote_runners(a)["remote"][0])
+    try:
+        time.sleep(0.5)
+        return idle_cpu(tgt.proc.pid)
+    finally:
+        tgt.stop()
+
+
+def print_row(name, row, repeat):
+    base = row["native"]["iops"] or 1
+    for runner, r in row.items():
+        if not isinstance(r, dict):
+            continue
+        spread = f"  [{r['iops_min']:.0f}-{r['iops_max']:.0f}]" if repeat > 1 else ""
+        print(f"{name:<20} {runner:<9} {fmt(r)}  {r['iops'] / base:5.2f}x{spread}")
+
+
+def bench_backing(a, exe, kind, directory, results, extra):
+    backing = make_backing(directory, a.size_bytes)
+    try:
+        if not a.no_remote:
+            extra[f"{kind}_idle_cpu"] = target_idle_cpu(a, backing)
+        if not a.json:
+            print(f"\n== backing: {kind} ({backing}, {a.size_bytes >> 20} MiB), "
+                  f"{a.seconds} s per run, {a.repeat} run(s) per runner"
+                  f"{', pinned' if a.pin else ''}")
+            if not a.no_remote:
+                print(f"target idle CPU (export, no connection): "
+                      f"{extra[f'{kind}_idle_cpu'] * 100:.2f}% of a core")
+            print(f"{'case':<20} {'runner':<9} {'IOPS':>10} {'MiB/s':>9} {'p50 us':>8} "
+                  f"{'hostCPU/M':>9} {'tgtCPU/M':>9} {'tgt%':>5}  ratio")
+        for case in a.case_list:
+            runs = run_case(a, exe, backing, case)
+            row = {"backing": kind, "case": case[0]}
+            row.update({runner: median_run(rs) for runner, rs in runs.items()})
+            results.append(row)
+            if not a.json:
+                print_row(case[0], row, a.repeat)
+                floor = (extra.get("tcp_floor") or {}).get("4k-read")
+                if case[4] == 1 and floor:
+                    over = ", ".join(f"{k} {r['p50_us'] - floor['p50_us']:.1f} us"
+                                     for k, r in row.items() if k.startswith("remote"))
+                    print(f"{'':<20} p50 above the TCP floor ({floor['p50_us']:.1f} us): {over}")
+    finally:
+        os.unlink(backing)
+
+
+def main():
+    a = parse_args()
     exe = str(a.build / "perf/slio-perf")
     for need in [exe] + ([] if a.no_remote else [str(a.build / "tgt/slio-tgt"),
                                                   str(a.build / "tgt/slio-tgt-rpc")]):
@@ -194,10 +349,7 @@ def main():
             sys.exit(f"bench: {need} not built (ninja -C {a.build})")
     if not shutil.which("fio"):
         sys.exit("bench: fio not installed")
-    backings = [("tmpfs", a.tmpfs_dir), ("disk", a.disk_dir)]
     results = []
-    hdr = f"{'case':<20} {'runner':<9} {'IOPS':>10} {'MiB/s':>9} {'p50 us':>8} " \
-          f"{'hostCPU/M':>9} {'tgtCPU/M':>9} {'tgt%':>5}  ratio"
     extra = {}
     if not a.no_remote:
         extra["transport_only"] = transport_bench(a.build)
@@ -205,56 +357,16 @@ def main():
             print("transport alone (RAM fake nvmf, minimal host; target CPU excluding the backing):")
             for k, v in extra["transport_only"].items():
                 print(f"  {k:<16} {v['iops']:>10.0f} IOPS  {v['tgt_cpu_us']:.2f} us target CPU/IO")
-    for kind, directory in backings:
-        if a.only and a.only != kind:
-            continue
-        backing = make_backing(directory, size)
-        tgt = tgt0 = None
-        try:
-            if not a.no_remote:
-                tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing,
-                          ["--engine", a.engine, "--disk-batch", str(a.disk_batch)])
-                if not a.no_p0:
-                    tgt0 = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing,
-                               ["--engine", a.engine, "--poll-us", "0",
-                                "--disk-batch", str(a.disk_batch)])
-                extra[f"{kind}_idle_cpu_start"] = idle_cpu(tgt.proc.pid)
-            if not a.json:
-                print(f"\n== backing: {kind} ({backing}, {size >> 20} MiB), {a.seconds} s per run")
-                if tgt:
-                    print(f"target idle CPU (no connection): "
-                          f"{extra[f'{kind}_idle_cpu_start'] * 100:.2f}% of a core")
-                print(hdr)
-            for name, wl, rw, bs, qd in CASES:
-                row = {"backing": kind, "case": name}
-                row["native"] = fio(backing, rw, bs, qd, a.seconds, size)
-                row["local"] = perf(exe, "local", ["-f", backing], wl, bs, qd, a.seconds, size)
-                if tgt:
-                    row["remote"] = perf(exe, "load", tgt.args(), wl, bs, qd, a.seconds, size,
-                                         tgt_pid=tgt.proc.pid, spin=a.spin, hybrid=a.hybrid)
-                if tgt0:
-                    row["remote-p0"] = perf(exe, "load", tgt0.args(), wl, bs, qd, a.seconds,
-                                            size, tgt_pid=tgt0.proc.pid, spin=a.spin,
-                                            hybrid=a.hybrid)
-                results.append(row)
-                if a.json:
-                    continue
-                base = row["native"]["iops"] or 1
-                for runner in ("native", "local", "remote", "remote-p0"):
-                    if runner in row:
-                        ratio = row[runner]["iops"] / base
-                        print(f"{name:<20} {runner:<9} {fmt(row[runner])}  {ratio:5.2f}x")
-            if tgt:
-                time.sleep(0.5)  # connections of the last run are gone
-                extra[f"{kind}_idle_cpu_end"] = idle_cpu(tgt.proc.pid)
-                if not a.json:
-                    print(f"target idle CPU after the runs: "
-                          f"{extra[f'{kind}_idle_cpu_end'] * 100:.2f}% of a core")
-        finally:
-            for t in (tgt, tgt0):
-                if t:
-                    t.stop()
-            os.unlink(backing)
+    if not a.no_remote:
+        extra["tcp_floor"] = tcp_floor(a)
+        if extra["tcp_floor"] and not a.json:
+            print("loopback TCP round trip, both sides spinning (the floor under QD1 remote):")
+            for k, v in extra["tcp_floor"].items():
+                print(f"  {k:<16} {v['req']} B out, {v['resp']} B back: p50 {v['p50_us']:.1f} us"
+                      f"  p99 {v['p99_us']:.1f} us")
+    for kind, directory in (("tmpfs", a.tmpfs_dir), ("disk", a.disk_dir)):
+        if not a.only or a.only == kind:
+            bench_backing(a, exe, kind, directory, results, extra)
     if a.json:
         print(json.dumps({"results": results, **extra}, indent=2))
 
