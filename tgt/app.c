@@ -68,8 +68,8 @@ static void usage(FILE *f)
             "      --engine E          I/O engine: auto, io_uring or epoll (default auto)\n"
             "      --poll-us N         spin N us while I/O is in flight (default 50; 0 never,\n"
             "                          -1 always: burns a core per reactor)\n"
-            "      --disk-batch N      io_uring: submit disk I/O every N requests (default 0:\n"
-            "                          once per loop iteration; 2 suits virtual disks)\n"
+            "      --disk-batch N      io_uring: submit disk I/O every N requests (default 2;\n"
+            "                          0: once per loop iteration)\n"
             "  -L, --logflag COMP      enable debug logs of a component (tgt, rpc, nvmf, all)\n"
             "      --log-level LEVEL   err, warn, info or debug (default info)\n"
             "  -h, --help              this text\n"
@@ -228,7 +228,9 @@ static int load_startup_config(const struct app_opts *o)
 
 int tgt_app_main(int argc, char **argv)
 {
-    struct app_opts o = {.rpc_socket = TGT_RPC_DEFAULT_SOCKET, .reactor.poll_us = 50};
+    /* --disk-batch 2: see "Submitting disk I/O in pairs" in docs/performance.md */
+    struct app_opts o = {.rpc_socket = TGT_RPC_DEFAULT_SOCKET,
+                         .reactor = {.poll_us = 50, .disk_batch = 2}};
     struct tgt_rpc_server *srv = NULL;
     struct slio_err e = {{0}};
     int sfd = -1, r;

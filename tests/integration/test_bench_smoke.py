@@ -43,6 +43,7 @@ def test_bench_tgt_short_pass(tmp_path):
     assert out["tcp_floor"]["4k-read"]["p50_us"] > 0
     (row,) = out["results"]
     assert row["case"] == "4k-randread-qd1"
+    assert row["tcp_floor_p50_us"] > 0  # measured between the QD1 runs
     for runner in ("native", "local", "remote", "remote-p0", "remote-fp"):
         res = row[runner]
         assert res["runs"] == 2

@@ -94,6 +94,11 @@ def test_digests(target, perf, tmp_path, hdgst, ddgst):
         assert res["mismatches"] == 0 and res["verified_blocks"] == (16 << 20) // 512
 
 
+def test_default_disk_batch_is_two(target):
+    """Disk I/O goes to the kernel in pairs unless told otherwise (docs/performance.md)."""
+    assert "poll 50 us, disk batch 2" in target.logtail(), target.logtail()
+
+
 @pytest.mark.parametrize("engine,batch", [("io_uring", 0), ("io_uring", 2), ("epoll", 0)])
 def test_both_engines_end_to_end(target, perf, tmp_path, engine, batch):
     """Each engine moves verified data, small (in-capsule) and large (R2T, C2H in chunks).

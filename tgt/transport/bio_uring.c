@@ -6,8 +6,9 @@
  * and socket operations and sleeps, and a spinning reactor finds received
  * bytes and disk completions in the completion queue without any system call.
  *
- * Backing I/O: SQEs are prepared while PDUs are parsed and submitted once per
- * loop iteration, or every max_batch requests when that is set (--disk-batch):
+ * Backing I/O: SQEs are prepared while PDUs are parsed and submitted every
+ * max_batch requests (--disk-batch, 2 by default) and at the end of each loop
+ * iteration; max_batch 0 leaves only the latter:
  * more than two SQEs in one io_uring_enter() are plugged by the block layer
  * and reach the device together at the end of the call, which a virtual disk
  * answers together too (the convoy in docs/performance.md); batches of one or

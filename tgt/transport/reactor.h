@@ -22,7 +22,8 @@ struct tgt_reactor_opts {
     enum tgt_engine_kind engine;
     int64_t poll_us;     /* adaptive polling: spin this long with work in flight;
                             0 = never spin, -1 = always poll (burns a core) */
-    unsigned disk_batch; /* io_uring: backing I/O per submission (0: a loop iteration's) */
+    unsigned disk_batch; /* io_uring: backing I/O per submission (0: a loop iteration's);
+                            slio-tgt's default is 2 */
 };
 
 int tgt_reactors_start(const struct tgt_reactor_opts *opts) _must_check_;
