@@ -224,7 +224,8 @@ def parse_args():
     ap.add_argument("--spin", type=int, default=50, help="slio-perf --spin (µs) for remote runs")
     ap.add_argument("--hybrid", action="store_true",
                     help="slio-perf --hybrid for remote runs (hybrid polling on the host too)")
-    ap.add_argument("--disk-batch", type=int, default=0, help="slio-tgt --disk-batch")
+    ap.add_argument("--disk-batch", type=int,
+                    help="slio-tgt --disk-batch (default: the target's own default)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="runs per runner and case, interleaved; the median is printed")
     ap.add_argument("--pin", action="store_true",
@@ -253,7 +254,9 @@ def parse_args():
 
 def remote_runners(a):
     """The remote runners: name -> (slio-tgt options, slio-perf spin, hybrid)."""
-    common = ["--engine", a.engine, "--disk-batch", str(a.disk_batch), *a.tgt_pin]
+    common = ["--engine", a.engine, *a.tgt_pin]
+    if a.disk_batch is not None:
+        common += ["--disk-batch", str(a.disk_batch)]
     runners = {"remote": (common, a.spin, a.hybrid)}
     if not a.no_p0:
         runners["remote-p0"] = (common + ["--poll-us", "0"], a.spin, a.hybrid)
