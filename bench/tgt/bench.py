@@ -160,15 +160,18 @@ def transport_bench(build):
     return out
 
 
-def tcp_floor(a):
+FLOOR_SIZES = {"4k-read": 4096 + 48, "no-data": 24}  # bytes back for 72 out
+
+
+def tcp_floor(a, kinds=tuple(FLOOR_SIZES)):
     """Loopback TCP round trips with a QD1 4K read's sizes (bench/tgt/tcp_pingpong.c), or None."""
     exe = a.build / "bench/tcp-pingpong"
     if not os.access(exe, os.X_OK):
         return None
     pin = ["--server-cpu", str(a.cpus[0]), "--client-cpu", str(a.cpus[-1])] if a.pin else []
     out = {}
-    for name, resp in (("4k-read", 4096 + 48), ("no-data", 24)):
-        r = subprocess.run([str(exe), "--count", "50000", "--resp", str(resp), *pin],
+    for name in kinds:
+        r = subprocess.run([str(exe), "--count", "50000", "--resp", str(FLOOR_SIZES[name]), *pin],
                            capture_output=True, text=True)
         if r.returncode == 0:
             out[name] = json.loads(r.stdout)
@@ -286,7 +289,7 @@ def run_case(a, exe, backing, case):
     floors = []
     for _ in range(a.repeat):
         if qd == 1 and remotes:  # the floor in the same minutes as the runs it explains
-            floor = (tcp_floor(a) or {}).get("4k-read")
+            floor = (tcp_floor(a, ("4k-read",)) or {}).get("4k-read")
             if floor:
                 floors.append(floor["p50_us"])
         runs.setdefault("native", []).append(
