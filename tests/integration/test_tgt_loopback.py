@@ -106,7 +106,8 @@ def test_both_engines_end_to_end(target, perf, tmp_path, engine, batch):
     The io_uring engine sends and receives with ring operations, the epoll
     engine with recv/sendmsg: both must carry the same traffic. Unless the
     test directory is on tmpfs, io_uring also carries the backing I/O, in one
-    submission per loop iteration or every --disk-batch requests."""
+    submission per loop iteration or every --disk-batch requests; the epoll
+    engine's reads and writes of the (O_DIRECT) file go to Linux AIO."""
     target.stop()
     target.start(extra=("--engine", engine, "--disk-batch", str(batch)))
     assert f"engine {engine}, poll 50 us, disk batch {batch}" in target.logtail(), \

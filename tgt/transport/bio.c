@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Backing I/O dispatch (tgt_bio_submit): reads, writes and flushes go to the
- * reactor's io_uring when it has one; everything else (and everything on the
- * epoll engine) goes to the worker pool, which runs bio_exec_sync(). Also the
+ * reactor's io_uring when it has one; on the epoll engine reads and writes of
+ * O_DIRECT descriptors go to Linux AIO on the reactor (bio_aio.c); everything
+ * else goes to the worker pool, which runs bio_exec_sync(). Also the
  * per-reactor list of requests deferred by QoS (tgt_req_defer).
  *
  * Memory-backed files (tmpfs, ramfs) are the exception: they support neither
@@ -98,6 +99,14 @@ void tgt_bio_submit(struct tgt_req *req, const struct tgt_bio *bio, tgt_bio_cb c
         c->ring_us = r->iter_us;
         slio_hybrid_submitted(&r->poll.dev, r->iter_us);
         return;
+    }
+    if (!r->uring) {
+        c->ring_us = r->iter_us; /* a detour to the pool clears it */
+        if (bio_aio_queue(r, c)) {
+            slio_hybrid_submitted(&r->poll.dev, r->iter_us);
+            return;
+        }
+        c->ring_us = 0;
     }
     bio_pool_submit(c);
 }

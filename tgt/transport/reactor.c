@@ -191,6 +191,10 @@ int reactor_create(unsigned id, bool use_uring, int64_t poll_us, struct tgt_reac
         err = -errno;
     if (err < 0)
         goto out_close;
+    if (!use_uring && (err = bio_aio_create(r)) < 0)
+        log_debug("reactor %u: Linux AIO for disks unavailable (%s): worker threads", id,
+                  strerror(-err));
+    err = 0;
     err = reactor_ev_add(r, r->evfd, &r->mbox_src, EPOLLIN | EPOLLET);
     if (err < 0)
         goto out_uring;
@@ -198,6 +202,7 @@ int reactor_create(unsigned id, bool use_uring, int64_t poll_us, struct tgt_reac
     return 0;
 
 out_uring:
+    bio_aio_destroy(r);
     bio_uring_destroy(r->uring);
 out_close:
     bio_mem_fini(r);
@@ -216,6 +221,7 @@ void reactor_destroy(struct tgt_reactor *r)
     mailbox_drain(r);
     if (r->uring)
         bio_uring_destroy(r->uring);
+    bio_aio_destroy(r);
     bio_mem_fini(r);
     close(r->evfd);
     if (r->epfd >= 0)
@@ -243,7 +249,9 @@ static int64_t wait_timeout_us(struct tgt_reactor *r, uint64_t now)
      * 9.3k IOPS sleeping, 12.1k spinning).
      */
     r->poll.inflight = r->bio_inflight > 0;
-    r->poll.inflight_on_ring = r->uring != NULL;
+    /* the epoll engine's AIO completions need no worker either: an eventfd tells epoll */
+    r->poll.inflight_on_ring =
+        r->uring != NULL || (r->bio_inflight > 0 && bio_aio_inflight(r) == r->bio_inflight);
     uint64_t deadline = poll_sleep_us(&r->poll, now);
     if (deadline == 0)
         return 0;
@@ -348,6 +356,9 @@ static void dispatch(struct ev_source *src, uint32_t events, void *arg)
     case EV_CONN:
         conn_on_event(SLIO_CONTAINER_OF(src, struct tgt_conn, ev), events);
         break;
+    case EV_AIO:
+        bio_aio_reap(r);
+        break;
     }
 }
 
@@ -364,6 +375,7 @@ static bool wait_events(struct tgt_reactor *r, int64_t timeout_us)
     }
 
     struct epoll_event ev[REACTOR_EVENTS];
+    bio_aio_flush(r); /* what the last iteration queued goes out before the wait */
     int ms = timeout_us < 0 ? -1 : (int)SLIO_DIV_ROUND_UP((uint64_t)timeout_us, 1000u);
     int n = epoll_wait(r->epfd, ev, REACTOR_EVENTS, ms);
     r->iter_us = tgt_now_us();
@@ -389,6 +401,8 @@ void reactor_run_once(struct tgt_reactor *r, int max_wait_ms)
         /* submit what receiving queued; page-cache hits complete right away */
         bio_uring_flush(r->uring);
         work |= bio_uring_reap(r->uring, dispatch, r) > 0;
+    } else {
+        bio_aio_flush(r); /* to the device now, not after the next wait */
     }
     now = tgt_now_us();
     reactor_defer_run(r, now);
@@ -549,6 +563,7 @@ int tgt_reactors_start(const struct tgt_reactor_opts *o)
         g_reactors[i]->cpu = ncpus ? cpus[i % ncpus] : -1;
         if (g_reactors[i]->uring)
             bio_uring_set_batch(g_reactors[i]->uring, o->disk_batch);
+        bio_aio_set_batch(g_reactors[i], o->disk_batch);
         g_count = i + 1;
     }
     listeners_attach(g_reactors[0]);

@@ -64,7 +64,7 @@ struct tgt_msg {
 void reactor_post_msg(struct tgt_reactor *r, struct tgt_msg *m);
 
 /* What a readiness event (epoll, or a poll on the io_uring) points at. */
-enum ev_kind { EV_MAILBOX, EV_LISTENER, EV_CONN };
+enum ev_kind { EV_MAILBOX, EV_LISTENER, EV_CONN, EV_AIO };
 struct ev_source {
     enum ev_kind kind;
     uint32_t slot; /* io_uring engine: the poll's slot in the ring */
@@ -83,7 +83,7 @@ struct bio_ctx {
     struct tgt_reactor *r;
     struct tgt_msg msg;        /* worker pool: completion message */
     struct bio_ctx *next_done; /* reactor's list of inline completions */
-    struct iocb iocb;          /* memory files: the batched AIO request */
+    struct iocb iocb;          /* Linux AIO request: memory files, the epoll engine's O_DIRECT */
 };
 
 /* ---- requests ---- */
@@ -310,6 +310,7 @@ struct tgt_reactor {
     aio_context_t aio_ctx;                      /* memory files: 0 = Linux AIO unavailable */
     unsigned aio_n;                             /* requests queued in aio_q */
     struct iocb *aio_q[BIO_MEM_BATCH];
+    struct bio_aio *aio_disk; /* epoll engine: O_DIRECT disk I/O; NULL: worker pool */
     struct bio_mem_cache {
         const struct tgt_bdev *bdev;
         int fd;
@@ -369,6 +370,15 @@ void bio_mem_init(struct tgt_reactor *r);
 void bio_mem_fini(struct tgt_reactor *r);
 void bio_mem_queue(struct tgt_reactor *r, struct bio_ctx *c); /* result lands on inline_done */
 void bio_mem_flush(struct tgt_reactor *r);                    /* run what is queued */
+
+/* bio_aio.c: the epoll engine's O_DIRECT reads and writes, Linux AIO on the reactor */
+int bio_aio_create(struct tgt_reactor *r); /* needs r's epoll; failure: use the worker pool */
+void bio_aio_destroy(struct tgt_reactor *r);
+void bio_aio_set_batch(struct tgt_reactor *r, unsigned batch);
+bool bio_aio_queue(struct tgt_reactor *r, struct bio_ctx *c); /* false: not for AIO */
+void bio_aio_flush(struct tgt_reactor *r);                    /* submit what is queued */
+unsigned bio_aio_reap(struct tgt_reactor *r);                 /* completions; returns count */
+unsigned bio_aio_inflight(const struct tgt_reactor *r);       /* queued or submitted */
 
 /* bio_thread.c: worker pool (the epoll engine, and blocking ioctls for io_uring too) */
 int bio_pool_start(unsigned nthreads);
