@@ -124,6 +124,20 @@ void bio_complete(struct bio_ctx *c, int res)
     c->cb(&t->req, res);
 }
 
+bool bio_aio_result(struct bio_ctx *c, int64_t res, int *ret_res)
+{
+    if (res == (int64_t)c->bio.len) {
+        *ret_res = (int)SLIO_MIN(c->bio.len, (uint64_t)INT32_MAX);
+        return true;
+    }
+    if (res < 0 && res != -EINTR && res != -EAGAIN) {
+        *ret_res = (int)res;
+        return true;
+    }
+    c->done = res > 0 ? (uint64_t)res : 0; /* short: -EIO at the end of the file */
+    return false;
+}
+
 /* ---- synchronous execution (worker threads) ---- */
 static int rw_sync(struct bio_ctx *c)
 {

@@ -150,17 +150,13 @@ void bio_aio_flush(struct tgt_reactor *r)
 static void on_event(struct tgt_reactor *r, const struct io_event *ev)
 {
     struct bio_ctx *c = (struct bio_ctx *)(uintptr_t)ev->data;
-    int64_t res = ev->res;
+    int res;
 
     r->aio_disk->inflight--;
-    if (res == (int64_t)c->bio.len) {
-        bio_complete(c, (int)SLIO_MIN(c->bio.len, (uint64_t)INT32_MAX));
-    } else if (res < 0 && res != -EINTR && res != -EAGAIN) {
-        bio_complete(c, (int)res);
-    } else {
-        c->done = res > 0 ? (uint64_t)res : 0; /* short: at the end of the file, -EIO there */
-        to_pool(c);
-    }
+    if (bio_aio_result(c, ev->res, &res))
+        bio_complete(c, res);
+    else
+        to_pool(c); /* continues from c->done */
 }
 
 unsigned bio_aio_reap(struct tgt_reactor *r)

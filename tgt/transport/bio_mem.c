@@ -86,20 +86,11 @@ void bio_mem_queue(struct tgt_reactor *r, struct bio_ctx *c)
 static void on_event(struct tgt_reactor *r, const struct io_event *ev)
 {
     struct bio_ctx *c = (struct bio_ctx *)(uintptr_t)ev->data;
-    int64_t res = ev->res;
 
-    if (res == (int64_t)c->bio.len) {
-        c->res = (int)SLIO_MIN(c->bio.len, (uint64_t)INT32_MAX);
+    if (bio_aio_result(c, ev->res, &c->res))
         done_push(r, c);
-        return;
-    }
-    if (res < 0 && res != -EINTR && res != -EAGAIN) {
-        c->res = (int)res;
-        done_push(r, c);
-        return;
-    }
-    c->done = res > 0 ? (uint64_t)res : 0;
-    run_sync(r, c); /* continues from c->done; -EIO at the end of the file */
+    else
+        run_sync(r, c); /* continues from c->done */
 }
 
 void bio_mem_flush(struct tgt_reactor *r)

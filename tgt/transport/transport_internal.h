@@ -360,6 +360,12 @@ void listener_on_event(struct ev_source *src);
 /* bio.c */
 void bio_complete(struct bio_ctx *c, int res);
 int bio_exec_sync(struct bio_ctx *c); /* the whole operation, blocking: worker threads */
+/*
+ * A Linux AIO result for c: true and *ret_res when final (all bytes, or an
+ * error); false when short or interrupted, with c->done set so that
+ * bio_exec_sync() continues from there.
+ */
+bool bio_aio_result(struct bio_ctx *c, int64_t res, int *ret_res);
 void reactor_defer_run(struct tgt_reactor *r, uint64_t now_us);
 unsigned bio_inline_reap(struct tgt_reactor *r); /* run callbacks of inline completions */
 void reactor_defer_cancel_conn(struct tgt_reactor *r, struct tgt_conn *c);
