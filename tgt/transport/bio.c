@@ -124,6 +124,23 @@ void bio_complete(struct bio_ctx *c, int res)
     c->cb(&t->req, res);
 }
 
+void bio_aio_prep(struct bio_ctx *c, int resfd)
+{
+    const struct tgt_bio *b = &c->bio;
+
+    c->iocb = (struct iocb){
+        .aio_data = (uintptr_t)c,
+        .aio_lio_opcode = b->op == TGT_BIO_WRITE ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD,
+        .aio_fildes = (uint32_t)b->bdev->fd,
+        .aio_buf = (uintptr_t)b->buf,
+        .aio_nbytes = b->len,
+        .aio_offset = (int64_t)b->offset,
+        .aio_rw_flags = b->op == TGT_BIO_WRITE && b->fua ? RWF_DSYNC : 0,
+        .aio_flags = resfd >= 0 ? IOCB_FLAG_RESFD : 0,
+        .aio_resfd = resfd >= 0 ? (uint32_t)resfd : 0,
+    };
+}
+
 bool bio_aio_result(struct bio_ctx *c, int64_t res, int *ret_res)
 {
     if (res == (int64_t)c->bio.len) {

@@ -105,17 +105,7 @@ bool bio_aio_queue(struct tgt_reactor *r, struct bio_ctx *c)
     if (!a || !b->bdev->direct || (b->op != TGT_BIO_READ && b->op != TGT_BIO_WRITE) ||
         a->inflight + a->nq >= BIO_AIO_DEPTH)
         return false;
-    c->iocb = (struct iocb){
-        .aio_data = (uintptr_t)c,
-        .aio_lio_opcode = b->op == TGT_BIO_WRITE ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD,
-        .aio_fildes = (uint32_t)b->bdev->fd,
-        .aio_buf = (uintptr_t)b->buf,
-        .aio_nbytes = b->len,
-        .aio_offset = (int64_t)b->offset,
-        .aio_rw_flags = b->op == TGT_BIO_WRITE && b->fua ? RWF_DSYNC : 0,
-        .aio_flags = IOCB_FLAG_RESFD,
-        .aio_resfd = (uint32_t)a->efd,
-    };
+    bio_aio_prep(c, a->efd);
     a->q[a->nq++] = &c->iocb;
     if (a->batch && a->nq >= a->batch)
         bio_aio_flush(r);

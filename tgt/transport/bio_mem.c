@@ -68,15 +68,7 @@ void bio_mem_queue(struct tgt_reactor *r, struct bio_ctx *c)
         run_sync(r, c);
         return;
     }
-    c->iocb = (struct iocb){
-        .aio_data = (uintptr_t)c,
-        .aio_lio_opcode = b->op == TGT_BIO_WRITE ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD,
-        .aio_fildes = (uint32_t)b->bdev->fd,
-        .aio_buf = (uintptr_t)b->buf,
-        .aio_nbytes = b->len,
-        .aio_offset = (int64_t)b->offset,
-        .aio_rw_flags = b->op == TGT_BIO_WRITE && b->fua ? RWF_DSYNC : 0,
-    };
+    bio_aio_prep(c, -1); /* completes inside io_submit(): no eventfd */
     r->aio_q[r->aio_n++] = &c->iocb;
     if (r->aio_n == BIO_MEM_BATCH)
         bio_mem_flush(r);

@@ -366,6 +366,8 @@ int bio_exec_sync(struct bio_ctx *c); /* the whole operation, blocking: worker t
  * bio_exec_sync() continues from there.
  */
 bool bio_aio_result(struct bio_ctx *c, int64_t res, int *ret_res);
+/* c->iocb for c's read or write (FUA as RWF_DSYNC); resfd >= 0: signal that eventfd. */
+void bio_aio_prep(struct bio_ctx *c, int resfd);
 void reactor_defer_run(struct tgt_reactor *r, uint64_t now_us);
 unsigned bio_inline_reap(struct tgt_reactor *r); /* run callbacks of inline completions */
 void reactor_defer_cancel_conn(struct tgt_reactor *r, struct tgt_conn *c);
