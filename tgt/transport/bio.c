@@ -24,7 +24,9 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -139,6 +141,31 @@ void bio_aio_prep(struct bio_ctx *c, int resfd)
         .aio_flags = resfd >= 0 ? IOCB_FLAG_RESFD : 0,
         .aio_resfd = resfd >= 0 ? (uint32_t)resfd : 0,
     };
+}
+
+long bio_aio_submit(aio_context_t ctx, long n, struct iocb **q)
+{
+    long sub;
+
+    do {
+        sub = syscall(SYS_io_submit, ctx, n, q);
+    } while (sub < 0 && errno == EINTR);
+    return sub < 0 ? 0 : sub;
+}
+
+long bio_aio_getevents(aio_context_t ctx, long min, long max, struct io_event *ev,
+                       struct timespec *timeout)
+{
+    long k;
+
+    do {
+        k = syscall(SYS_io_getevents, ctx, min, max, ev, timeout);
+    } while (k < 0 && errno == EINTR);
+    if (k < 0) { /* cannot happen with a valid context */
+        log_error("io_getevents on AIO context %llu: %s", (unsigned long long)ctx, strerror(errno));
+        abort();
+    }
+    return k;
 }
 
 bool bio_aio_result(struct bio_ctx *c, int64_t res, int *ret_res)

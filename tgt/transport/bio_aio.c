@@ -126,11 +126,8 @@ void bio_aio_flush(struct tgt_reactor *r)
 
     if (!a || a->nq == 0)
         return;
-    do {
-        sub = syscall(SYS_io_submit, a->ctx, (long)a->nq, a->q);
-    } while (sub < 0 && errno == EINTR);
-    if (sub < 0)
-        sub = 0; /* EAGAIN (out of AIO slots) or a refusal: the pool retells its error */
+    /* 0 on EAGAIN (out of AIO slots) or a refusal: the pool retells its error */
+    sub = bio_aio_submit(a->ctx, (long)a->nq, a->q);
     a->inflight += (unsigned)sub;
     for (unsigned i = (unsigned)sub; i < a->nq; i++)
         to_pool(SLIO_CONTAINER_OF(a->q[i], struct bio_ctx, iocb));
@@ -164,16 +161,10 @@ unsigned bio_aio_reap(struct tgt_reactor *r)
     if (a->inflight == 0)
         return 0;
     do {
-        k = syscall(SYS_io_getevents, a->ctx, 0L, (long)BIO_AIO_EVENTS, ev, &now);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) { /* cannot happen with a valid context; never lose a request */
-            log_error("reactor %u: io_getevents: %s", r->id, strerror(errno));
-            abort();
-        }
+        k = bio_aio_getevents(a->ctx, 0L, (long)BIO_AIO_EVENTS, ev, &now);
         for (long i = 0; i < k; i++)
             on_event(r, &ev[i]);
         n += (unsigned)k;
-    } while (k == (long)BIO_AIO_EVENTS || (k < 0 && errno == EINTR));
+    } while (k == (long)BIO_AIO_EVENTS);
     return n;
 }

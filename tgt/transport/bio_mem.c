@@ -98,23 +98,13 @@ void bio_mem_flush(struct tgt_reactor *r)
         run_sync(r, SLIO_CONTAINER_OF(r->aio_q[0], struct bio_ctx, iocb));
         return;
     }
-    do {
-        sub = syscall(SYS_io_submit, r->aio_ctx, (long)n, r->aio_q);
-    } while (sub < 0 && errno == EINTR);
-    if (sub < 0)
-        sub = 0; /* e.g. EAGAIN: all of them go the synchronous way below */
+    sub = bio_aio_submit(r->aio_ctx, (long)n, r->aio_q); /* e.g. EAGAIN: 0 */
     /* not submitted: the first of these was refused (its error is retold by preadv2) */
     for (unsigned i = (unsigned)sub; i < n; i++)
         run_sync(r, SLIO_CONTAINER_OF(r->aio_q[i], struct bio_ctx, iocb));
     /* memory files complete inside io_submit(): this does not wait in practice */
     for (long got = 0; got < sub;) {
-        long k = syscall(SYS_io_getevents, r->aio_ctx, sub - got, sub - got, ev, NULL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) { /* cannot happen with a valid context; never lose a request */
-            log_error("reactor %u: io_getevents: %s", r->id, strerror(errno));
-            abort();
-        }
+        long k = bio_aio_getevents(r->aio_ctx, sub - got, sub - got, ev, NULL);
         for (long i = 0; i < k; i++)
             on_event(r, &ev[i]);
         got += k;

@@ -368,6 +368,11 @@ int bio_exec_sync(struct bio_ctx *c); /* the whole operation, blocking: worker t
 bool bio_aio_result(struct bio_ctx *c, int64_t res, int *ret_res);
 /* c->iocb for c's read or write (FUA as RWF_DSYNC); resfd >= 0: signal that eventfd. */
 void bio_aio_prep(struct bio_ctx *c, int resfd);
+/* io_submit(), retried on EINTR: how many of q went in (0 when refused). */
+long bio_aio_submit(aio_context_t ctx, long n, struct iocb **q);
+/* io_getevents(), retried on EINTR; aborts on any other error (a request must not be lost). */
+long bio_aio_getevents(aio_context_t ctx, long min, long max, struct io_event *ev,
+                       struct timespec *timeout);
 void reactor_defer_run(struct tgt_reactor *r, uint64_t now_us);
 unsigned bio_inline_reap(struct tgt_reactor *r); /* run callbacks of inline completions */
 void reactor_defer_cancel_conn(struct tgt_reactor *r, struct tgt_conn *c);
