@@ -56,7 +56,9 @@ struct tgt_req {
     uint16_t status;     /* NVME_STATUS(sct, sc) [| NVME_STATUS_DNR]; 0 = success */
     enum tgt_xfer xfer;
     uint32_t length; /* SGL length; for C2H the handler may lower it */
-    void *data;      /* transport-owned buffer of >= length bytes (NULL if length 0) */
+    void *data;      /* transport-owned buffer of >= length bytes (NULL if length 0); after a
+                      * read of a mapped memory file it may point at the file's pages instead
+                      * (read-only: see registry/bdev_map.c) */
     struct tgt_qpair *qpair;
     void *nvmf_ctx; /* free for the nvmf layer (e.g. AER list link) */
 };

@@ -67,6 +67,7 @@ void bdev_unclaim_locked(struct tgt_bdev *b)
 
 static void bdev_free(struct tgt_bdev *b)
 {
+    bdev_map_fini(b);
     if (b->fd >= 0)
         close(b->fd);
     qos_free(b->qos);
@@ -89,11 +90,6 @@ struct tgt_bdev *tgt_bdev_find_get(const char *name)
         atomic_fetch_add(&b->refs, 1);
     pthread_mutex_unlock(&tgt_registry_lock);
     return b;
-}
-
-uint64_t tgt_bdev_num_blocks(const struct tgt_bdev *b)
-{
-    return atomic_load_explicit(&b->num_blocks, memory_order_relaxed);
 }
 
 /* Size in bytes and logical block size of an open file or block device. */
@@ -216,6 +212,7 @@ static int bdev_open(const struct tgt_bdev_opts *o, struct slio_err *err, struct
     /* files go through the page cache or the disk's cache: both need Flush */
     b->write_cache = true;
     atomic_init(&b->refs, 1);
+    bdev_map_init(b, size);
     *ret = b;
     return 0;
 
@@ -350,6 +347,7 @@ int tgt_bdev_rescan_ex(const char *name, struct slio_err *err)
         return r;
     }
     uint64_t blocks = size / b->block_size;
+    bdev_map_update(b, size);
     uint64_t old = atomic_exchange(&b->num_blocks, blocks);
     if (old != blocks) {
         log_info("bdev %s: resized from %" PRIu64 " to %" PRIu64 " blocks", name, old, blocks);

@@ -47,6 +47,15 @@ struct tgt_bdev {
     _Atomic uint32_t refs;
     /* QoS state is private to registry/qos.c */
     struct tgt_qos *qos;
+
+    /*
+     * A file on tmpfs is also mapped read-only for the life of the bdev, and
+     * reads are sent from its pages (registry/bdev_map.c). map is NULL for
+     * other backings; map_reads says whether reads may use it now.
+     */
+    const uint8_t *map;
+    uint64_t map_len;
+    _Atomic bool map_reads;
 };
 
 struct tgt_ns {
@@ -76,7 +85,33 @@ int tgt_bdev_delete(const char *name) _must_check_; /* -EBUSY while a namespace 
 int tgt_bdev_rescan(const char *name) _must_check_; /* re-reads size, fires ns-changed AENs */
 struct tgt_bdev *tgt_bdev_find_get(const char *name);
 void tgt_bdev_put(struct tgt_bdev *b);
-uint64_t tgt_bdev_num_blocks(const struct tgt_bdev *b);
+static inline uint64_t tgt_bdev_num_blocks(const struct tgt_bdev *b)
+{
+    return atomic_load_explicit(&b->num_blocks, memory_order_relaxed);
+}
+
+/* One more reference, for a caller that already holds one. */
+static inline void tgt_bdev_get(struct tgt_bdev *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+/*
+ * The bytes [offset, offset + len) of a mapped memory file, to be sent as they
+ * are, or NULL when this read must copy them (no mapping, mapping not usable
+ * now, range beyond the bdev's size). Only the kernel may read them (sendmsg):
+ * see registry/bdev_map.c. The caller keeps a reference on b while it does.
+ */
+static inline const uint8_t *tgt_bdev_mapped(const struct tgt_bdev *b, uint64_t offset,
+                                             uint64_t len)
+{
+    if (!b->map || !atomic_load_explicit(&b->map_reads, memory_order_relaxed))
+        return NULL;
+    uint64_t size = tgt_bdev_num_blocks(b) * b->block_size;
+    if (offset > size || len > size - offset || offset + len > b->map_len)
+        return NULL;
+    return b->map + offset;
+}
 
 /*
  * QoS: limits of 0 mean unlimited. Changeable while I/O runs.

@@ -59,6 +59,14 @@ struct tgt_bdev *bdev_find_locked(const char *name);
 /* Drop every bdev (called by tgt_registry_clear() once no namespace is left). */
 void bdev_clear_all(void);
 
+/*
+ * bdev_map.c: map a memory-backed file of `size` bytes (nothing for other
+ * backings; a failure only means reads copy), re-check after a rescan, unmap.
+ */
+void bdev_map_init(struct tgt_bdev *b, uint64_t size);
+void bdev_map_update(struct tgt_bdev *b, uint64_t size);
+void bdev_map_fini(struct tgt_bdev *b);
+
 /* subsys.c: collect (nqn, nsid) of namespaces backed by b and fire ns-changed for each. */
 void subsys_notify_bdev_resized(struct tgt_bdev *b);
 

@@ -177,8 +177,20 @@ void conn_close(struct tgt_conn *c, const char *why)
             c->reqs[i].state = TREQ_FREE;
 }
 
+/* The response that pointed into a bdev's mapping is sent (or dropped): let the bdev go. */
+static void req_unmap(struct tcp_req *t)
+{
+    if (t->mapped) {
+        tgt_bdev_put(t->mapped);
+        t->mapped = NULL;
+    }
+}
+
 void conn_free(struct tgt_conn *c)
 {
+    /* the socket's operations are over: the kernel no longer reads from any mapping */
+    for (uint32_t i = 0; i < c->nreqs; i++)
+        req_unmap(&c->reqs[i]);
     if (c->fd >= 0)
         close(c->fd);
     pool_free(c);
@@ -253,6 +265,7 @@ void conn_req_release(struct tcp_req *t)
 {
     struct tgt_conn *c = t->conn;
 
+    req_unmap(t);
     if (t->cid_held) {
         uint16_t cid = t->req.cmd.cid;
         c->cid_map[cid / 64] &= ~(1ull << (cid % 64));

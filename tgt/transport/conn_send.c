@@ -233,6 +233,15 @@ static bool tx_term_sent(struct tgt_conn *c)
     return true;
 }
 
+/* Why a send failed, for the log: EFAULT is a mapped memory file that shrank under a read. */
+static const char *tx_error(int err)
+{
+    if (err == EFAULT)
+        return "send failed: read data beyond the end of its memory file (truncated without "
+               "bdev_aio_rescan?)";
+    return strerror(err);
+}
+
 /*
  * io_uring engine: one sendmsg in flight per connection, gathering the whole
  * queue; PDUs queued meanwhile go out with the next one when it completes.
@@ -254,7 +263,7 @@ static void tx_flush_ring(struct tgt_conn *c)
 void conn_tx_ring_done(struct tgt_conn *c, int res)
 {
     if (res < 0 && res != -EAGAIN && res != -EINTR) {
-        conn_close(c, strerror(-res));
+        conn_close(c, tx_error(-res));
         return;
     }
     if (res > 0)
@@ -283,7 +292,7 @@ void conn_tx_flush(struct tgt_conn *c)
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 c->tx_ready = false; /* EPOLLOUT brings us back */
             } else if (errno != EINTR) {
-                conn_close(c, strerror(errno));
+                conn_close(c, tx_error(errno));
                 return;
             }
             continue;

@@ -113,11 +113,12 @@ struct tcp_req {
     struct tgt_conn *conn;
     uint16_t idx; /* index in the pool; the R2T transfer tag */
     uint8_t state;
-    bool failed;      /* status already set: respond without executing */
-    bool cid_held;    /* req.cmd.cid is marked in flight */
-    bool bio_pending; /* backing I/O in flight: memory must outlive the connection */
-    bool deferred;    /* on the reactor's defer list */
-    uint8_t *buf;     /* data buffer: this request's slot of the connection's mapping */
+    bool failed;             /* status already set: respond without executing */
+    bool cid_held;           /* req.cmd.cid is marked in flight */
+    bool bio_pending;        /* backing I/O in flight: memory must outlive the connection */
+    bool deferred;           /* on the reactor's defer list */
+    uint8_t *buf;            /* data buffer: this request's slot of the connection's mapping */
+    struct tgt_bdev *mapped; /* a reference while req.data points into its mapping (bio_mem.c) */
     uint32_t buf_cap;
     uint32_t h2c_off; /* H2C bytes received so far */
     uint32_t c2h_off; /* C2H bytes queued so far */

@@ -234,11 +234,6 @@ uint64_t tgt_registry_discovery_genctr(void)
     return fake.genctr;
 }
 
-uint64_t tgt_bdev_num_blocks(const struct tgt_bdev *b)
-{
-    return atomic_load(&b->num_blocks);
-}
-
 /* ---- transport / io_cmd seams ---- */
 
 const struct tgt_transport_opts *tgt_transport_get_opts(void)

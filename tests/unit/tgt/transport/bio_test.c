@@ -4,8 +4,9 @@
  * worker-thread engine and the epoll engine's Linux AIO (an O_DIRECT file on
  * /var/tmp) each run read/write/FUA/flush/write-zeroes/discard and a read
  * past the end; so does the inline path for memory-backed files (a file on
- * tmpfs), which must still complete asynchronously. The reactor loop runs on
- * the test thread.
+ * tmpfs), which must still complete asynchronously, and its reads from the
+ * file's mapping (the request's data then points at the file's pages). The
+ * reactor loop runs on the test thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -360,6 +362,84 @@ static void test_inline_batch(void **state)
     }
 }
 
+/* ---- reads of a memory file from its mapping (what registry/bdev_map.c sets up) ---- */
+static int setup_mapped(void **state)
+{
+    if (setup_mem(state) < 0)
+        return -1;
+    void *p = mmap(NULL, FILE_SIZE, PROT_READ, MAP_SHARED, g_bdev.fd, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    g_bdev.map = p;
+    g_bdev.map_len = FILE_SIZE;
+    atomic_store(&g_bdev.map_reads, true);
+    atomic_store(&g_bdev.refs, 1);
+    return 0;
+}
+
+static int teardown_mapped(void **state)
+{
+    munmap((void *)g_bdev.map, g_bdev.map_len);
+    return engine_teardown(state);
+}
+
+/* A read as the nvmf layer issues it: into the request's own buffer (req.data). */
+static int read_req(uint64_t off, uint64_t len)
+{
+    g_t.req.data = g_buf;
+    return run(TGT_BIO_READ, off, len, g_buf, false);
+}
+
+static void test_mapped_read(void **state)
+{
+    static const uint8_t zero[4096];
+
+    assert_int_equal(run(TGT_BIO_WRITE, 16384, 4096, g_pat, false), 4096);
+    memset(g_buf, 0, 4096);
+    assert_int_equal(read_req(16384, 4096), 4096);
+    assert_ptr_equal(g_t.req.data, g_bdev.map + 16384); /* the send copies from the file */
+    assert_memory_equal(g_t.req.data, g_pat, 4096);
+    assert_memory_equal(g_buf, zero, 4096); /* nothing was copied here */
+    assert_ptr_equal(g_t.mapped, &g_bdev);
+    assert_int_equal(atomic_load(&g_bdev.refs), 2); /* the pages outlive a deleted bdev */
+    conn_req_release(&g_t);                         /* the response went out */
+    assert_null(g_t.mapped);
+    assert_int_equal(atomic_load(&g_bdev.refs), 1);
+    /* the next write is seen by the next read: same pages */
+    assert_int_equal(run(TGT_BIO_WRITE, 16384, 4096, g_pat + 4096, false), 4096);
+    assert_int_equal(read_req(16384, 4096), 4096);
+    assert_memory_equal(g_t.req.data, g_pat + 4096, 4096);
+    conn_req_release(&g_t);
+    g_t.req.data = NULL; /* the other tests read into buffers of their own */
+}
+
+/* Where the mapping must not or cannot be used, the read copies into the buffer as before. */
+static void expect_copied_read(void)
+{
+    memset(g_buf, 0, 4096);
+    assert_int_equal(read_req(0, 4096), 4096);
+    assert_ptr_equal(g_t.req.data, g_buf);
+    assert_memory_equal(g_buf, g_pat, 4096);
+    assert_null(g_t.mapped);
+    assert_int_equal(atomic_load(&g_bdev.refs), 1);
+}
+
+static void test_mapped_read_copies_when_told(void **state)
+{
+    assert_int_equal(run(TGT_BIO_WRITE, 0, 4096, g_pat, false), 4096);
+    /* a data digest would be computed from the pages in user space: SIGBUS if one is gone */
+    g_conn.params.ddgst = true;
+    expect_copied_read();
+    g_conn.params.ddgst = false;
+    atomic_store(&g_bdev.map_reads, false); /* the file system has no room for all of it */
+    expect_copied_read();
+    atomic_store(&g_bdev.map_reads, true);
+    /* beyond the bdev's size: the copying path's -EIO, as before */
+    assert_int_equal(read_req(FILE_SIZE - 4096, 8192), -EIO);
+    assert_null(g_t.mapped);
+    g_t.req.data = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest uring[] = {
@@ -383,6 +463,12 @@ int main(void)
         cmocka_unit_test(test_read_past_end), cmocka_unit_test(test_bad_fd),
         cmocka_unit_test(test_inline_async),  cmocka_unit_test(test_inline_batch),
     };
+    const struct CMUnitTest mapped[] = {
+        cmocka_unit_test(test_mapped_read),
+        cmocka_unit_test(test_mapped_read_copies_when_told),
+        cmocka_unit_test(test_write_read),
+        cmocka_unit_test(test_inline_batch),
+    };
     int rc = 0;
 
     /* io_uring can be refused (seccomp, old kernel): then only the fallback engine is tested */
@@ -396,9 +482,11 @@ int main(void)
     }
     rc |= cmocka_run_group_tests_name("threads", threads, setup_threads, engine_teardown);
     rc |= cmocka_run_group_tests_name("epoll engine, Linux AIO", aio, setup_aio, engine_teardown);
-    if (shm_is_tmpfs())
+    if (shm_is_tmpfs()) {
         rc |= cmocka_run_group_tests_name("memory file inline", mem, setup_mem, engine_teardown);
-    else
+        rc |= cmocka_run_group_tests_name("memory file mapped", mapped, setup_mapped,
+                                          teardown_mapped);
+    } else
         print_message("/dev/shm is not tmpfs here: the inline path is not tested\n");
     return rc;
 }

@@ -7,6 +7,12 @@
 struct fake_nvmf fake;
 static int g_dummy_ctrlr;
 
+/* the registry's, for a request whose read data pointed into a mapping */
+void tgt_bdev_put(struct tgt_bdev *b)
+{
+    atomic_fetch_sub(&b->refs, 1);
+}
+
 void fake_reset(void)
 {
     fake.execs = fake.finis = fake.ticks = 0;

@@ -58,9 +58,10 @@ bool tgt_nvmf_qpair_tick(struct tgt_qpair *qp, uint64_t now_us)
     return true;
 }
 
-uint64_t tgt_bdev_num_blocks(const struct tgt_bdev *b)
+/* the registry's, for a request whose read data pointed into a mapping */
+void tgt_bdev_put(struct tgt_bdev *b)
 {
-    return atomic_load(&b->num_blocks);
+    atomic_fetch_sub(&b->refs, 1);
 }
 
 uint64_t tgt_bdev_qos_admit(struct tgt_bdev *b, bool is_write, uint64_t bytes, uint64_t now_us)

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Namespaces backed by a file on tmpfs: reads are sent from the file's pages
+(registry/bdev_map.c). Data stays right with and without digests, a deleted
+bdev's mapping goes once no response uses it, and a file truncated behind the
+target's back costs that connection only."""
+import os
+import signal
+import time
+import uuid
+
+import pytest
+from conftest import Perf
+
+NQN = "nqn.2024-01.io.slite:mem1"
+NQN_DISK = "nqn.2024-01.io.slite:disk1"
+SIZE = 32 << 20
+
+
+def on_tmpfs(path):
+    with open("/proc/mounts") as f:
+        return any(line.split()[1] == path and line.split()[2] == "tmpfs" for line in f)
+
+
+pytestmark = pytest.mark.skipif(not on_tmpfs("/dev/shm"), reason="/dev/shm is not tmpfs here")
+
+
+@pytest.fixture
+def shm_file():
+    path = f"/dev/shm/slio-it-{uuid.uuid4().hex[:12]}.img"
+    yield path
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def mapped(pid, path):
+    with open(f"/proc/{pid}/maps") as f:
+        return any(path in line for line in f)
+
+
+def verify(perf, bs, qd, queues, *flags):
+    res, _ = perf.json("load", NQN, "-w", "verify", "-o", bs, "-q", qd, "--queues", queues,
+                       "--size", str(SIZE), "--json", *flags)
+    assert res["mismatches"] == 0 and res["errors"] == 0, res
+    assert res["verified_blocks"] == SIZE // 512
+
+
+@pytest.mark.parametrize("engine,flags", [("io_uring", ()), ("io_uring", ("--hdgst",)),
+                                          ("io_uring", ("--ddgst",)), ("epoll", ())])
+def test_reads_from_pages_keep_data_right(target, perf, shm_file, engine, flags):
+    target.stop()
+    target.start(extra=("--engine", engine))
+    target.export(NQN, shm_file, size=SIZE)
+    assert "reads are sent from the pages" in target.logtail(), target.logtail()
+    assert mapped(target.proc.pid, shm_file)
+    verify(perf, "4k", 32, 4, *flags)  # with --ddgst the reads copy: the digest needs the bytes
+    verify(perf, "128k", 8, 2, *flags)
+
+
+def test_mapping_goes_with_the_bdev(target, perf, shm_file):
+    """A host stops reading with responses queued, dies, and its export is removed: nothing
+    keeps the pages (the requests dropped with their connection give their references back)."""
+    bdev = target.export(NQN, shm_file, size=SIZE)
+    p = perf.start("load", NQN, "-w", "read", "-o", "128k", "-q", 127, "--queues", 2, "-t", 30)
+    time.sleep(1.5)
+    assert p.poll() is None, p.communicate()[1]
+    p.send_signal(signal.SIGSTOP)  # the socket buffers fill: responses wait in the target
+    time.sleep(0.5)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    target.rpc("nvmf_delete_subsystem", {"nqn": NQN})
+    deadline = time.monotonic() + 10
+    while True:  # the connections close asynchronously; the namespace holds the bdev till then
+        try:
+            target.rpc("bdev_aio_delete", {"name": bdev})
+            break
+        except Exception:
+            assert time.monotonic() < deadline, target.logtail()
+            time.sleep(0.1)
+    while mapped(target.proc.pid, shm_file):
+        assert time.monotonic() < deadline, "the deleted bdev's file is still mapped"
+        time.sleep(0.1)
+
+
+def test_truncated_file_costs_one_connection(target, perf, shm_file, tmp_path):
+    """The file shrinks under a read load without a rescan: mapped reads beyond its end
+    fail inside sendmsg (EFAULT), which closes that connection; the target and its other
+    exports carry on."""
+    target.export(NQN, shm_file, size=SIZE)
+    target.export(NQN_DISK, tmp_path / "d.img", size=8 << 20)
+    p = perf.start("load", NQN, "-w", "randread", "-o", "4k", "-q", 32, "-t", 4, "--json")
+    time.sleep(1)
+    os.truncate(shm_file, 1 << 20)
+    p.communicate(timeout=60)
+    assert p.returncode != 0, "reads beyond the new end of the file cannot have succeeded"
+    assert target.alive(), target.logtail()
+    assert "beyond the end of its memory file" in target.logtail(), target.logtail()
+    res, _ = Perf(target.port).json("load", NQN_DISK, "-w", "verify", "-o", "4k", "-q", 8,
+                                    "--size", str(8 << 20), "--json")
+    assert res["mismatches"] == 0 and res["errors"] == 0
