@@ -3,7 +3,8 @@
 # host over 127.0.0.1, configured with slio-tgt-rpc (SPDK method names). Checks: discovery,
 # connect without and with header/data digests, ext4/xfs + fio crc32c verify at several block
 # sizes and queue depths, online resize (lvextend + bdev_aio_rescan), host ACL refusal without a
-# hang, disconnect, clean SIGTERM stop. Every wait is bounded.
+# hang, a namespace on a tmpfs file (reads sent from its pages), disconnect, clean SIGTERM stop.
+# Every wait is bounded.
 # Keep-alive expiry uses slio-perf (a user-space host we can freeze with SIGSTOP; the kernel host
 # cannot be frozen from inside the guest).
 . /usr/lib/slio-vm/lib.sh
@@ -131,6 +132,39 @@ step acl
 U=$(cat /proc/sys/kernel/random/uuid)
 nvme_connect_must_fail "$NQN" 10 --hostnqn "nqn.2014-08.org.nvmexpress:uuid:$U" --hostid "$U"
 [ "$(nvme_ctrl_count "$NQN")" = 0 ] || fail "a kernel controller exists after the refused connect"
+
+step memory-file
+# A namespace on a file on tmpfs: slio-tgt sends its reads from the file's pages (the registry maps
+# it, tgt/registry/bdev_map.c). The kernel host must read back exactly what it wrote, through
+# 4K reads and 128K ones.
+MEMNQN=nqn.2024-01.io.slite:mem1
+MEMDIR=$VM_TMP/shm
+mkdir -p "$MEMDIR"
+run mount -t tmpfs -o size=96M slio-shm "$MEMDIR"
+run truncate -s 64M "$MEMDIR/mem.img"
+rpc bdev_aio_create "{\"filename\": \"$MEMDIR/mem.img\", \"name\": \"mem0\"}"
+grep -q "bdev mem0: reads are sent from the pages" "$TGT_LOG" ||
+    { tgt_log_tail; fail "slio-tgt did not map the tmpfs file of bdev mem0"; }
+rpc nvmf_create_subsystem "{\"nqn\": \"$MEMNQN\", \"allow_any_host\": true}"
+rpc nvmf_subsystem_add_ns "{\"nqn\": \"$MEMNQN\", \"namespace\": {\"bdev_name\": \"mem0\"}}"
+rpc nvmf_subsystem_add_listener "{\"nqn\": \"$MEMNQN\", \"listen_address\": $ADDR}"
+nvme_connect "$MEMNQN"
+for j in 4k:16 128k:8; do
+    _t0=$(uptime_s)
+    fio --name="mem-${j%%:*}" --filename="$NS_DEV" --size=32M --rw=randwrite --bs="${j%%:*}" \
+        --iodepth="${j#*:}" --direct=1 --ioengine=libaio --verify=crc32c --do_verify=1 \
+        --verify_fatal=1 --output="$VM_TMP/fio.out" >/dev/null 2>&1 ||
+        { cat "$VM_TMP/fio.out"; fail "fio on the tmpfs-backed namespace, bs ${j%%:*}: verify failed"; }
+    echo "fio raw bs=${j%%:*} iodepth=${j#*:} 32MiB write+verify ok in" \
+        "$(awk "BEGIN{printf \"%.1f\", $(uptime_s)-$_t0}")s"
+done
+nvme_disconnect "$MEMNQN"
+rpc nvmf_delete_subsystem "{\"nqn\": \"$MEMNQN\"}"
+bdev_gone() { timeout -k 2 10 "$RPC" -s "$SOCK" bdev_aio_delete '{"name": "mem0"}' >/dev/null 2>&1; }
+wait_for 10 "bdev mem0 to be deletable once its namespace is gone" bdev_gone
+file_unmapped() { ! grep -q "$MEMDIR/mem.img" "/proc/$TGT_PID/maps"; }
+wait_for 10 "slio-tgt to unmap the deleted bdev's file" file_unmapped
+run umount "$MEMDIR"
 
 step keep-alive
 # A host that stops sending Keep Alive loses its controller after KATO: slio-perf holds an
