@@ -72,7 +72,10 @@ void bdev_map_init(struct tgt_bdev *b, uint64_t size)
 {
     struct statfs sf;
 
-    if (b->is_blockdev || fstatfs(b->fd, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
+    if (b->is_blockdev || fstatfs(b->fd, &sf) < 0)
+        return;
+    b->in_memory = sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC;
+    if (sf.f_type != TMPFS_MAGIC) /* ramfs: no size to map up to, and nothing to check room on */
         return;
     /* a tmpfs mounted without a size limit reports 0 blocks: map the file as it is */
     uint64_t fs_size = (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;

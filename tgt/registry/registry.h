@@ -33,7 +33,8 @@ struct tgt_bdev {
     char filename[4096];
     int fd; /* opened O_RDWR (| O_DIRECT when the backing allows it) */
     bool is_blockdev;
-    bool direct;                 /* fd has O_DIRECT: buffers and offsets must be aligned */
+    bool in_memory; /* a file on tmpfs or ramfs: its I/O runs on the reactor (transport/bio.c) */
+    bool direct;    /* fd has O_DIRECT: buffers and offsets must be aligned */
     uint32_t block_size;         /* logical block size exposed (512 or 4096) */
     _Atomic uint64_t num_blocks; /* changes on bdev_aio_rescan */
     uint8_t uuid[16];

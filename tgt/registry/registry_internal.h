@@ -60,8 +60,9 @@ struct tgt_bdev *bdev_find_locked(const char *name);
 void bdev_clear_all(void);
 
 /*
- * bdev_map.c: map a memory-backed file of `size` bytes (nothing for other
- * backings; a failure only means reads copy), re-check after a rescan, unmap.
+ * bdev_map.c: tell whether a bdev's file of `size` bytes is in memory
+ * (in_memory) and map it if it is on tmpfs (a failure only means reads copy),
+ * re-check after a rescan, unmap.
  */
 void bdev_map_init(struct tgt_bdev *b, uint64_t size);
 void bdev_map_update(struct tgt_bdev *b, uint64_t size);

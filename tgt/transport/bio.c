@@ -6,49 +6,29 @@
  * else goes to the worker pool, which runs bio_exec_sync(). Also the
  * per-reactor list of requests deferred by QoS (tgt_req_defer).
  *
- * Memory-backed files (tmpfs, ramfs) are the exception: they support neither
- * RWF_NOWAIT nor real O_DIRECT, so io_uring hands every request to an io-wq
- * kernel thread and the worker pool costs a cross-thread wake-up each way;
- * measured on 2 cores that cost was more than the copy itself (bench/tgt:
- * 4K randread QD32 93k IOPS with an io-wq thread burning 0.25 core). Reads,
- * writes and flushes of such files run on the reactor instead, batched per
- * loop iteration (bio_mem.c: a memcpy that cannot wait for a device, as
- * SPDK's aio bdev does on tmpfs); their callbacks run later in the same loop
- * iteration, never from inside tgt_bio_submit(), so callers see the same
- * asynchronous contract.
+ * Memory-backed files (tmpfs, ramfs: the registry's tgt_bdev.in_memory) are the exception: they
+ * support neither RWF_NOWAIT nor real O_DIRECT, so io_uring hands every request to an io-wq kernel
+ * thread and the worker pool costs a cross-thread wake-up each way; measured on 2 cores that cost
+ * was more than the copy itself (bench/tgt: 4K randread QD32 93k IOPS with an io-wq thread burning
+ * 0.25 core). Reads, writes and flushes of such files run on the reactor instead, batched per loop
+ * iteration (bio_mem.c: a memcpy that cannot wait for a device, as SPDK's aio bdev does on tmpfs);
+ * their callbacks run later in the same loop iteration, never from inside tgt_bio_submit(), so
+ * callers see the same asynchronous contract.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <linux/magic.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "slio/log.h"
 #include "transport/transport_internal.h"
-
-/* Is b's file in memory? Cached per reactor; a stale entry (bdev re-created at the same
- * address with the same fd) would only pick the slower or the blocking path, never wrong data. */
-static bool bio_is_mem(struct tgt_reactor *r, const struct tgt_bdev *b)
-{
-    struct bio_mem_cache *e = &r->mem_cache[((uintptr_t)b >> 6) % SLIO_ARRAY_SIZE(r->mem_cache)];
-    struct statfs sf;
-
-    if (e->bdev == b && e->fd == b->fd)
-        return e->mem;
-    e->bdev = b;
-    e->fd = b->fd;
-    e->mem = !b->is_blockdev && fstatfs(b->fd, &sf) == 0 &&
-             (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
-    return e->mem;
-}
 
 static bool bio_inline(struct tgt_reactor *r, const struct tgt_bio *b)
 {
@@ -56,7 +36,7 @@ static bool bio_inline(struct tgt_reactor *r, const struct tgt_bio *b)
         return false;
     if (b->op != TGT_BIO_READ && b->op != TGT_BIO_WRITE && b->op != TGT_BIO_FLUSH)
         return false;
-    return bio_is_mem(r, b->bdev);
+    return b->bdev->in_memory;
 }
 
 unsigned bio_inline_reap(struct tgt_reactor *r)

@@ -312,11 +312,6 @@ struct tgt_reactor {
     unsigned aio_n;                             /* requests queued in aio_q */
     struct iocb *aio_q[BIO_MEM_BATCH];
     struct bio_aio *aio_disk; /* epoll engine: O_DIRECT disk I/O; NULL: worker pool */
-    struct bio_mem_cache {
-        const struct tgt_bdev *bdev;
-        int fd;
-        bool mem;
-    } mem_cache[8]; /* is this bdev's file in memory? (a stale entry only costs speed) */
 
     /* statistics: written by the reactor, read by the management thread */
     _Atomic uint64_t st_admin, st_io, st_cur_admin, st_cur_io, st_completions, st_requests,

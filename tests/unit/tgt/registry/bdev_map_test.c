@@ -94,6 +94,7 @@ static void test_tmpfs_file_is_mapped(void **state)
 {
     struct tgt_bdev *b = create();
 
+    assert_true(b->in_memory); /* the transport runs its I/O on the reactor */
     assert_non_null(b->map);
     assert_true(atomic_load(&b->map_reads));
     assert_true(b->map_len >= SIZE);
@@ -172,6 +173,7 @@ static void test_disk_file_is_not_mapped(void **state)
 {
     struct tgt_bdev *b = create();
 
+    assert_false(b->in_memory);
     assert_null(b->map);
     assert_null(tgt_bdev_mapped(b, 0, 4096));
     assert_false(file_mapped());
