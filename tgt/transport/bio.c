@@ -6,14 +6,16 @@
  * else goes to the worker pool, which runs bio_exec_sync(). Also the
  * per-reactor list of requests deferred by QoS (tgt_req_defer).
  *
- * Memory-backed files (tmpfs, ramfs: the registry's tgt_bdev.in_memory) are the exception: they
- * support neither RWF_NOWAIT nor real O_DIRECT, so io_uring hands every request to an io-wq kernel
- * thread and the worker pool costs a cross-thread wake-up each way; measured on 2 cores that cost
- * was more than the copy itself (bench/tgt: 4K randread QD32 93k IOPS with an io-wq thread burning
- * 0.25 core). Reads, writes and flushes of such files run on the reactor instead, batched per loop
- * iteration (bio_mem.c: a memcpy that cannot wait for a device, as SPDK's aio bdev does on tmpfs);
- * their callbacks run later in the same loop iteration, never from inside tgt_bio_submit(), so
- * callers see the same asynchronous contract.
+ * Memory-backed files (tmpfs, ramfs: tgt_bdev.in_memory) are the exception:
+ * they support neither RWF_NOWAIT nor real O_DIRECT, so io_uring hands every
+ * request to an io-wq kernel thread and the worker pool costs a cross-thread
+ * wake-up each way; measured on 2 cores that cost was more than the copy
+ * itself (bench/tgt: 4K randread QD32 93k IOPS with an io-wq thread burning
+ * 0.25 core). Reads, writes and flushes of such files run on the reactor
+ * instead, batched per loop iteration (bio_mem.c: a memcpy that cannot wait
+ * for a device, as SPDK's aio bdev does on tmpfs); their callbacks run later
+ * in the same loop iteration, never from inside tgt_bio_submit(), so callers
+ * see the same asynchronous contract.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
@@ -30,7 +32,7 @@
 #include "slio/log.h"
 #include "transport/transport_internal.h"
 
-static bool bio_inline(struct tgt_reactor *r, const struct tgt_bio *b)
+static bool bio_inline(const struct tgt_bio *b)
 {
     if (b->len > TGT_BIO_INLINE_MAX)
         return false;
@@ -73,7 +75,7 @@ void tgt_bio_submit(struct tgt_req *req, const struct tgt_bio *bio, tgt_bio_cb c
     t->bio_pending = true;
     t->conn->bio_pending++;
     r->bio_inflight++;
-    if (bio_inline(r, bio)) {
+    if (bio_inline(bio)) {
         bio_mem_queue(r, c);
         return;
     }
