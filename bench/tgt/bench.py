@@ -14,12 +14,17 @@ ratios against native fio. Runners:
   remote-p0 the same against a target started with --poll-us 0 (never spins):
             its tgtCPU is the work itself, so tgt% near 100 means the target
             is the limit
+  remote-hp (--host-poll) the default target (adaptive polling, idle at rest)
+            with a host that never sleeps, as SPDK's perf: what the target
+            delivers when the host does not add wake-ups of its own
   remote-fp (--full-poll) target with --poll-us -1 and a host that never
             sleeps: both sides burn a core, as SPDK's target and perf do
 With --repeat N every case runs each runner N times, interleaved (native,
 local, remote, ... then again), and prints the run with the median IOPS and the
 min-max range: this machine's speed drifts by 20 % within minutes, so single
-runs of different runners are not comparable. --pin puts the target on the
+runs of different runners are not comparable. It also prints the paired ratio:
+each round's runner against the fio run of the same round, median [min-max]
+over the rounds, which cancels most of the drift. --pin puts the target on the
 first CPU (-m, one reactor) and fio and slio-perf on the last one, as the
 issue measured SPDK.
 Also prints the target's idle CPU (no connection) and, when the build has it,
@@ -29,7 +34,8 @@ with a RAM fake behind it, i.e. target CPU excluding the backing device.
   bench/tgt/bench.py [--build DIR] [--seconds 10] [--size 1G] [--disk-dir /var/tmp]
                      [--tmpfs-dir /dev/shm] [--only tmpfs|disk] [--no-remote] [--no-p0]
                      [--engine auto|io_uring|epoll] [--spin US] [--hybrid] [--disk-batch N]
-                     [--cases NAME,...] [--repeat N] [--pin] [--full-poll] [--json]
+                     [--cases NAME,...] [--repeat N] [--pin] [--host-poll] [--full-poll]
+                     [--json]
 """
 import argparse
 import json
@@ -220,6 +226,8 @@ def parse_args():
     ap.add_argument("--cases", help="comma-separated case names (default: all)")
     ap.add_argument("--no-remote", action="store_true")
     ap.add_argument("--no-p0", action="store_true", help="skip the --poll-us 0 target runs")
+    ap.add_argument("--host-poll", action="store_true",
+                    help="also run remote-hp: default target, host never sleeps")
     ap.add_argument("--full-poll", action="store_true",
                     help="also run remote-fp: target --poll-us -1, host never sleeps")
     ap.add_argument("--engine", choices=["auto", "io_uring", "epoll"], default="auto",
@@ -263,6 +271,8 @@ def remote_runners(a):
     runners = {"remote": (common, a.spin, a.hybrid)}
     if not a.no_p0:
         runners["remote-p0"] = (common + ["--poll-us", "0"], a.spin, a.hybrid)
+    if a.host_poll:
+        runners["remote-hp"] = (common, 1000000, False)
     if a.full_poll:
         runners["remote-fp"] = (common + ["--poll-us", "-1"], 1000000, False)
     return runners
@@ -314,13 +324,26 @@ def target_idle_cpu(a, backing):
         tgt.stop()
 
 
+def paired_ratios(runs):
+    """Each runner's IOPS over native's in the same round: runner -> (median, min, max)."""
+    out = {}
+    for runner, rs in runs.items():
+        ratios = sorted(r["iops"] / (n["iops"] or 1) for r, n in zip(rs, runs["native"]))
+        out[runner] = (statistics.median(ratios), ratios[0], ratios[-1])
+    return out
+
+
 def print_row(name, row, repeat):
     base = row["native"]["iops"] or 1
     for runner, r in row.items():
         if not isinstance(r, dict):
             continue
         spread = f"  [{r['iops_min']:.0f}-{r['iops_max']:.0f}]" if repeat > 1 else ""
-        print(f"{name:<20} {runner:<9} {fmt(r)}  {r['iops'] / base:5.2f}x{spread}")
+        paired = ""
+        if repeat > 1 and runner != "native":
+            med, lo, hi = r["paired_ratio"]
+            paired = f"  paired {med:.2f}x [{lo:.2f}-{hi:.2f}]"
+        print(f"{name:<20} {runner:<9} {fmt(r)}  {r['iops'] / base:5.2f}x{spread}{paired}")
 
 
 def bench_backing(a, exe, kind, directory, results, extra):
@@ -341,6 +364,8 @@ def bench_backing(a, exe, kind, directory, results, extra):
             runs, floors = run_case(a, exe, backing, case)
             row = {"backing": kind, "case": case[0]}
             row.update({runner: median_run(rs) for runner, rs in runs.items()})
+            for runner, ratio in paired_ratios(runs).items():
+                row[runner]["paired_ratio"] = ratio
             if floors:
                 row["tcp_floor_p50_us"] = statistics.median(floors)
             results.append(row)

@@ -34,7 +34,7 @@ def test_bench_tgt_short_pass(tmp_path):
     binary("perf/slio-perf")
     argv = [sys.executable, str(REPO / "bench/tgt/bench.py"), "--build", str(BUILD),
             "--seconds", "1", "--size", "16M", "--only", "tmpfs", "--tmpfs-dir", str(tmp_path),
-            "--cases", "4k-randread-qd1", "--repeat", "2", "--full-poll", "--json"]
+            "--cases", "4k-randread-qd1", "--repeat", "2", "--host-poll", "--full-poll", "--json"]
     if len(os.sched_getaffinity(0)) >= 2:
         argv.append("--pin")
     r = subprocess.run(argv, capture_output=True, text=True, timeout=180)
@@ -44,10 +44,13 @@ def test_bench_tgt_short_pass(tmp_path):
     (row,) = out["results"]
     assert row["case"] == "4k-randread-qd1"
     assert row["tcp_floor_p50_us"] > 0  # measured between the QD1 runs
-    for runner in ("native", "local", "remote", "remote-p0", "remote-fp"):
+    for runner in ("native", "local", "remote", "remote-p0", "remote-hp", "remote-fp"):
         res = row[runner]
         assert res["runs"] == 2
         assert 0 < res["iops_min"] <= res["iops"] <= res["iops_max"]
+        med, lo, hi = res["paired_ratio"]  # against fio of the same round
+        assert 0 < lo <= med <= hi
+    assert row["native"]["paired_ratio"] == [1.0, 1.0, 1.0]
     assert list(tmp_path.glob("slio-bench-*.img")) == []  # the backing file is removed
 
 
