@@ -3,7 +3,9 @@
 # host over 127.0.0.1, configured with slio-tgt-rpc (SPDK method names). Checks: discovery,
 # connect without and with header/data digests, ext4/xfs + fio crc32c verify at several block
 # sizes and queue depths, online resize (lvextend + bdev_aio_rescan), host ACL refusal without a
-# hang, a namespace on a tmpfs file (reads sent from its pages), disconnect, clean SIGTERM stop.
+# hang, kill -9 of the target under a mounted file system with writes in flight and a restart
+# from its saved configuration (the kernel host reconnects and carries on), a namespace on a
+# tmpfs file (reads sent from its pages), disconnect, clean SIGTERM stop.
 # Every wait is bounded.
 # Keep-alive expiry uses slio-perf (a user-space host we can freeze with SIGSTOP; the kernel host
 # cannot be frozen from inside the guest).
@@ -19,6 +21,7 @@ LV=/dev/$VG/vol1
 NQN=nqn.2024-01.io.slite:vol1
 HOSTNQN=$(cat /etc/nvme/hostnqn)
 TGT_LOG=$VM_TMP/slio-tgt.log
+TGT_CFG=$VM_TMP/slio-tgt.json # --save-config: rewritten after every change, loaded on restart
 TGT_PID=
 
 step binaries
@@ -87,13 +90,18 @@ run vgcreate -q "$VG" "$VM_DISK"
 run lvcreate -q -y -L 2G -T "$VG/pool"
 run lvcreate -q -y -V 1G -T "$VG/pool" -n vol1
 
+# start_tgt [options...]: start slio-tgt (log appended to TGT_LOG) and wait for its RPC socket.
+start_tgt() {
+    rm -f "$SOCK"
+    echo "+ slio-tgt -r $SOCK --save-config $TGT_CFG $* 2>> $TGT_LOG &"
+    "$TGT" -r "$SOCK" --save-config "$TGT_CFG" "$@" >> "$TGT_LOG" 2>&1 &
+    TGT_PID=$!
+    wait_for 10 "slio-tgt to listen on $SOCK" tgt_ready
+    echo "slio-tgt running (pid $TGT_PID)"
+}
+
 step start-target
-rm -f "$SOCK"
-echo "+ slio-tgt -r $SOCK 2> $TGT_LOG &"
-"$TGT" -r "$SOCK" > "$TGT_LOG" 2>&1 &
-TGT_PID=$!
-wait_for 10 "slio-tgt to listen on $SOCK" tgt_ready
-echo "slio-tgt running (pid $TGT_PID)"
+start_tgt
 
 step configure
 rpc bdev_aio_create "{\"filename\": \"$LV\", \"name\": \"aio0\", \"block_size\": 512}"
@@ -132,6 +140,57 @@ step acl
 U=$(cat /proc/sys/kernel/random/uuid)
 nvme_connect_must_fail "$NQN" 10 --hostnqn "nqn.2014-08.org.nvmexpress:uuid:$U" --hostid "$U"
 [ "$(nvme_ctrl_count "$NQN")" = 0 ] || fail "a kernel controller exists after the refused connect"
+
+step crash-restart
+# slio-tgt is killed (SIGKILL) under a mounted ext4 with fio's writes in flight, and restarted from
+# the configuration it saved: the kernel host reconnects by itself, the writes it held meanwhile
+# complete, fio's crc32c verify passes, a file written before the crash is intact, fsck is clean.
+# ctrl_state STATE: the kernel controller of $NQN is in STATE (live, connecting, resetting...).
+ctrl_state() {
+    for _c in /sys/class/nvme/nvme*; do
+        [ "$(cat "$_c/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
+        [ "$(cat "$_c/state" 2>/dev/null)" = "$1" ] && return 0
+    done
+    return 1
+}
+ctrl_not_live() { ! ctrl_state live; }
+writes_of_aio0() {
+    timeout -k 2 10 "$RPC" -s "$SOCK" bdev_get_iostat '{"name": "aio0"}' 2>/dev/null |
+        sed -n 's/.*"num_write_ops": *\([0-9]*\).*/\1/p'
+}
+[ -s "$TGT_CFG" ] || fail "slio-tgt did not write its configuration to $TGT_CFG"
+nvme_connect "$NQN" --reconnect-delay 1 --ctrl-loss-tmo 60
+run /usr/sbin/mkfs.ext4 -q -F "$NS_DEV"
+mkdir -p /mnt/fio
+run mount -t ext4 "$NS_DEV" /mnt/fio
+run dd if=/dev/urandom of=/mnt/fio/before bs=1M count=8 conv=fsync status=none
+SUM_BEFORE=$(sha_of /mnt/fio/before 8)
+W0=$(writes_of_aio0)
+timeout -k 5 120 fio --name=crash --filename=/mnt/fio/crash --size=24M --rw=randwrite --bs=4k \
+    --iodepth=16 --direct=1 --ioengine=libaio --verify=crc32c --do_verify=1 --verify_fatal=1 \
+    --output="$VM_TMP/fio-crash.out" >/dev/null 2>&1 &
+FIO_PID=$!
+fio_writing() { [ "$(($(writes_of_aio0) - W0))" -ge 512 ]; }
+wait_for 30 "fio's writes to reach slio-tgt" fio_writing
+echo "+ kill -KILL $TGT_PID (fio writing: $(($(writes_of_aio0) - W0)) writes so far)"
+kill -KILL "$TGT_PID"
+wait "$TGT_PID" 2>/dev/null || true # 137: killed
+TGT_PID=
+wait_for 15 "the kernel host to notice the lost connection" ctrl_not_live
+echo "kernel controller: $(for c in /sys/class/nvme/nvme*; do cat "$c/state"; done | tr '\n' ' ')"
+t0=$(uptime_s)
+start_tgt -c "$TGT_CFG"
+wait_for 30 "the kernel host to reconnect to the restarted slio-tgt" ctrl_state live
+echo "kernel host live again $(awk "BEGIN{printf \"%.1f\", $(uptime_s)-$t0}")s after the restart"
+[ "$(host_ctrl_count)" = 1 ] || fail "slio-tgt lists $(host_ctrl_count) controllers of $HOSTNQN after the reconnect"
+frc=0
+wait "$FIO_PID" || frc=$?
+[ $frc -eq 0 ] || { cat "$VM_TMP/fio-crash.out"; fail "fio across the target's crash failed (rc=$frc): write or crc32c verify"; }
+echo "fio across the crash: write+verify ok: $(grep -E '^ +(WRITE|READ):' "$VM_TMP/fio-crash.out" | sed 's/,.*//; s/^ *//' | tr '\n' ' ')"
+[ "$(sha_of /mnt/fio/before 8)" = "$SUM_BEFORE" ] || fail "a file written before the crash changed"
+run umount /mnt/fio
+run /usr/sbin/fsck.ext4 -n -f "$NS_DEV"
+nvme_disconnect "$NQN"
 
 step memory-file
 # A namespace on a file on tmpfs: slio-tgt sends its reads from the file's pages (the registry maps
