@@ -5,7 +5,9 @@
 # sizes and queue depths, online resize (lvextend + bdev_aio_rescan), host ACL refusal without a
 # hang, kill -9 of the target under a mounted file system with writes in flight and a restart
 # from its saved configuration (the kernel host reconnects and carries on), a namespace on a
-# tmpfs file (reads sent from its pages), disconnect, clean SIGTERM stop.
+# tmpfs file (reads sent from its pages), Debian's nvme-cli through the kernel's admin and I/O
+# pass-through (identify, descriptors, SMART counters, features, flush, write zeroes, deallocate,
+# controller reset), disconnect, clean SIGTERM stop.
 # Every wait is bounded.
 # Keep-alive expiry uses slio-perf (a user-space host we can freeze with SIGSTOP; the kernel host
 # cannot be frozen from inside the guest).
@@ -190,6 +192,67 @@ echo "fio across the crash: write+verify ok: $(grep -E '^ +(WRITE|READ):' "$VM_T
 [ "$(sha_of /mnt/fio/before 8)" = "$SUM_BEFORE" ] || fail "a file written before the crash changed"
 run umount /mnt/fio
 run /usr/sbin/fsck.ext4 -n -f "$NS_DEV"
+nvme_disconnect "$NQN"
+
+step nvme-cli
+# What a real client reads back: Debian's nvme-cli through the kernel host's pass-through.
+# json_num KEY / json_str KEY: the first value of KEY in the JSON on stdin (nvme-cli quotes
+# 128-bit counters such as SMART's).
+json_num() { sed -n "s/.*\"$1\" *: *\"\{0,1\}\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+json_str() { sed -n "s/.*\"$1\" *: *\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+# cli ARGS...: nvme ARGS (bounded), output in CLI_OUT and echoed; any failure fails the step.
+cli() {
+    echo "+ nvme $*"
+    _rc=0
+    CLI_OUT=$(timeout -k 2 20 $NVME "$@" 2>&1) || _rc=$?
+    echo "$CLI_OUT" | head -n 12
+    [ $_rc -eq 0 ] || fail "nvme $* failed (rc=$_rc)"
+}
+nvme_connect "$NQN"
+CTRL=
+for c in /sys/class/nvme/nvme*; do
+    [ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$NQN" ] && CTRL=/dev/${c##*/}
+done
+[ -c "$CTRL" ] || fail "no controller character device for $NQN"
+cli id-ctrl "$CTRL" -o json
+IDC=$CLI_OUT
+[ "$(echo "$IDC" | json_str subnqn)" = "$NQN" ] || fail "id-ctrl subnqn is not $NQN"
+[ "$(echo "$IDC" | json_str sn | tr -d ' ')" = SLIO0001 ] || fail "id-ctrl serial is not SLIO0001"
+MDTS=$(echo "$IDC" | json_num mdts)
+[ -n "$MDTS" ] && [ "$MDTS" -ge 5 ] || fail "id-ctrl mdts $MDTS: below 128 KiB (2^5 pages of 4 KiB)"
+[ "$(echo "$IDC" | json_num kas)" -gt 0 ] || fail "id-ctrl kas is 0: keep alive not supported"
+cli id-ns "$NS_DEV" -o json
+NSZE=$(echo "$CLI_OUT" | json_num nsze)
+[ "$((NSZE * 512))" = "$(size_bytes "$NS_DEV")" ] ||
+    fail "id-ns nsze $NSZE blocks of 512 is not the device's $(size_bytes "$NS_DEV") bytes"
+cli list-ns "$CTRL"
+echo "$CLI_OUT" | grep -q "0x1" || fail "list-ns does not list namespace 1"
+NS_UUID=$(sed -n '/nvmf_subsystem_add_ns/,/}/p' "$TGT_CFG" | json_str uuid)
+[ -n "$NS_UUID" ] || fail "no namespace uuid in $TGT_CFG"
+cli ns-descs "$NS_DEV"
+echo "$CLI_OUT" | grep -qi "$NS_UUID" || fail "ns-descs does not carry the namespace's uuid $NS_UUID"
+cli smart-log "$CTRL" -o json
+R0=$(echo "$CLI_OUT" | json_num host_read_commands)
+run dd if="$NS_DEV" of=/dev/null bs=4k count=1024 iflag=direct status=none
+cli smart-log "$CTRL" -o json
+R1=$(echo "$CLI_OUT" | json_num host_read_commands)
+[ "$((R1 - R0))" -ge 1024 ] || fail "SMART host_read_commands moved by $((R1 - R0)) for 1024 reads"
+echo "SMART host_read_commands $R0 -> $R1 after 1024 reads of 4 KiB"
+cli error-log "$CTRL" -e 1
+cli get-feature "$CTRL" -f 7
+cli get-feature "$CTRL" -f 0xf
+echo "$CLI_OUT" | grep -qi "current value: *0x0*[1-9a-f]" || fail "keep-alive timer feature reads 0"
+cli flush "$NS_DEV" -n 1
+write_pattern "$VM_TMP/pat4k" 1
+run dd if="$VM_TMP/pat4k" of="$NS_DEV" bs=4k count=1 oflag=direct status=none
+cli write-zeroes "$NS_DEV" -n 1 -s 0 -c 7
+NONZERO=$(dd if="$NS_DEV" bs=4k count=1 iflag=direct status=none | tr -d '\0' | wc -c)
+[ "$NONZERO" -eq 0 ] || fail "LBAs 0-7 hold $NONZERO non-zero bytes after write-zeroes"
+cli dsm "$NS_DEV" -n 1 --ad -s 8 -b 8
+SUM_RST=$(sha_of "$NS_DEV" 4 16)
+cli reset "$CTRL"
+wait_for 30 "the controller to be live again after the reset" ctrl_state live
+[ "$(sha_of "$NS_DEV" 4 16)" = "$SUM_RST" ] || fail "data read after the controller reset differs"
 nvme_disconnect "$NQN"
 
 step memory-file
