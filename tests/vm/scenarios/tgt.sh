@@ -7,7 +7,8 @@
 # from its saved configuration (the kernel host reconnects and carries on), a namespace on a
 # tmpfs file (reads sent from its pages), Debian's nvme-cli through the kernel's admin and I/O
 # pass-through (identify, descriptors, SMART counters, features, flush, write zeroes, deallocate,
-# controller reset), disconnect, clean SIGTERM stop.
+# controller reset), a namespace added to and removed from a connected subsystem (asynchronous
+# event + changed namespace list), disconnect, clean SIGTERM stop.
 # Every wait is bounded.
 # Keep-alive expiry uses slio-perf (a user-space host we can freeze with SIGSTOP; the kernel host
 # cannot be frozen from inside the guest).
@@ -254,6 +255,43 @@ cli reset "$CTRL"
 wait_for 30 "the controller to be live again after the reset" ctrl_state live
 [ "$(sha_of "$NS_DEV" 4 16)" = "$SUM_RST" ] || fail "data read after the controller reset differs"
 nvme_disconnect "$NQN"
+
+step ns-hotplug
+# A namespace added to a subsystem the host is connected to appears on that host (Asynchronous
+# Event "namespace attribute changed", then the Changed Namespace List log), carries data, and
+# leaves the host when it is removed; namespace 1 is untouched throughout.
+# ns_by_uuid UUID: the namespace block device whose UUID is UUID.
+ns_by_uuid() {
+    for _b in /sys/block/nvme*; do
+        case ${_b##*/} in *c*) continue ;; esac
+        [ "$(cat "$_b/uuid" 2>/dev/null)" = "$1" ] && { echo "/dev/${_b##*/}"; return 0; }
+    done
+    return 1
+}
+ns2_present() { ns_by_uuid "$UUID2" >/dev/null; }
+ns2_absent() { ! ns2_present; }
+nvme_connect "$NQN"
+NS1=$NS_DEV
+SUM1=$(sha_of "$NS1" 4 16)
+run lvcreate -q -y -V 256M -T "$VG/pool" -n vol2
+rpc bdev_aio_create "{\"filename\": \"/dev/$VG/vol2\", \"name\": \"aio1\", \"block_size\": 512}"
+UUID2=$(cat /proc/sys/kernel/random/uuid)
+rpc nvmf_subsystem_add_ns \
+    "{\"nqn\": \"$NQN\", \"namespace\": {\"bdev_name\": \"aio1\", \"nsid\": 2, \"uuid\": \"$UUID2\"}}"
+wait_for 15 "namespace 2 (uuid $UUID2) to appear on the connected host" ns2_present
+NS2=$(ns_by_uuid "$UUID2")
+echo "namespace 2 appeared as $NS2"
+[ "$(size_bytes "$NS2")" = $((256 << 20)) ] || fail "$NS2 is $(size_bytes "$NS2") bytes, vol2 is 256 MiB"
+write_pattern "$VM_TMP/pat8m" 8
+run dd if="$VM_TMP/pat8m" of="$NS2" bs=1M oflag=direct status=none
+[ "$(sha_of "$NS2" 8)" = "$(sha256sum < "$VM_TMP/pat8m" | cut -d' ' -f1)" ] ||
+    fail "namespace 2 does not read back what was written to it"
+rpc nvmf_subsystem_remove_ns "{\"nqn\": \"$NQN\", \"nsid\": 2}"
+wait_for 15 "namespace 2 to leave the connected host" ns2_absent
+[ "$(sha_of "$NS1" 4 16)" = "$SUM1" ] || fail "namespace 1 changed while namespace 2 came and went"
+nvme_disconnect "$NQN"
+rpc bdev_aio_delete '{"name": "aio1"}'
+run lvremove -q -y "$VG/vol2"
 
 step memory-file
 # A namespace on a file on tmpfs: slio-tgt sends its reads from the file's pages (the registry maps
