@@ -8,7 +8,8 @@
 # tmpfs file (reads sent from its pages), Debian's nvme-cli through the kernel's admin and I/O
 # pass-through (identify, descriptors, SMART counters, features, flush, write zeroes, deallocate,
 # controller reset), a namespace added to and removed from a connected subsystem (asynchronous
-# event + changed namespace list), disconnect, clean SIGTERM stop.
+# event + changed namespace list), a full thin pool (the host's writes fail with ENOSPC, the target
+# carries on, writes succeed again once the pool is extended), disconnect, clean SIGTERM stop.
 # Every wait is bounded.
 # Keep-alive expiry uses slio-perf (a user-space host we can freeze with SIGSTOP; the kernel host
 # cannot be frozen from inside the guest).
@@ -292,6 +293,41 @@ wait_for 15 "namespace 2 to leave the connected host" ns2_absent
 nvme_disconnect "$NQN"
 rpc bdev_aio_delete '{"name": "aio1"}'
 run lvremove -q -y "$VG/vol2"
+
+step thin-pool-full
+# An over-provisioned thin pool runs out of space (created with --errorwhenfull y, so dm-thin fails
+# new allocations at once instead of queueing them for 60 s): the host's writes fail with "No space
+# left on device" (NVMe Capacity Exceeded), slio-tgt stays up, and once the pool is extended the
+# same writes succeed and read back.
+FULLNQN=nqn.2024-01.io.slite:full1
+run lvcreate -q -y -L 32M -T "$VG/small" --errorwhenfull y
+run lvcreate -q -y -V 128M -T "$VG/small" -n over
+rpc bdev_aio_create "{\"filename\": \"/dev/$VG/over\", \"name\": \"over0\", \"block_size\": 512}"
+rpc nvmf_create_subsystem "{\"nqn\": \"$FULLNQN\", \"allow_any_host\": true}"
+rpc nvmf_subsystem_add_ns "{\"nqn\": \"$FULLNQN\", \"namespace\": {\"bdev_name\": \"over0\"}}"
+rpc nvmf_subsystem_add_listener "{\"nqn\": \"$FULLNQN\", \"listen_address\": $ADDR}"
+nvme_connect "$FULLNQN"
+write_pattern "$VM_TMP/pat64m" 64
+echo "+ dd 64 MiB into a 128 MiB thin LV whose pool holds 32 MiB (must fail)"
+drc=0
+timeout -k 2 60 dd if="$VM_TMP/pat64m" of="$NS_DEV" bs=1M oflag=direct 2> "$VM_TMP/dd.err" || drc=$?
+cat "$VM_TMP/dd.err"
+[ $drc -ne 0 ] || fail "64 MiB went into a thin pool of 32 MiB"
+[ $drc -ne 124 ] && [ $drc -ne 137 ] || fail "writes to a full thin pool hung instead of failing"
+grep -q "No space left on device" "$VM_TMP/dd.err" ||
+    fail "writes to a full thin pool failed without ENOSPC on the host"
+kill -0 "$TGT_PID" || fail "slio-tgt died when its thin pool filled up"
+rpc bdev_get_iostat '{"name": "over0"}'
+run lvextend -q -L 160M "$VG/small"
+run dd if="$VM_TMP/pat64m" of="$NS_DEV" bs=1M oflag=direct status=none
+[ "$(sha_of "$NS_DEV" 64)" = "$(sha256sum < "$VM_TMP/pat64m" | cut -d' ' -f1)" ] ||
+    fail "the writes after extending the pool do not read back"
+echo "after lvextend of the pool: 64 MiB written and read back"
+nvme_disconnect "$FULLNQN"
+rpc nvmf_delete_subsystem "{\"nqn\": \"$FULLNQN\"}"
+full_bdev_gone() { timeout -k 2 10 "$RPC" -s "$SOCK" bdev_aio_delete '{"name": "over0"}' >/dev/null 2>&1; }
+wait_for 10 "bdev over0 to be deletable once its subsystem is gone" full_bdev_gone
+run lvremove -q -y "$VG/over" "$VG/small"
 
 step memory-file
 # A namespace on a file on tmpfs: slio-tgt sends its reads from the file's pages (the registry maps
