@@ -4,7 +4,8 @@
 # connect without and with header/data digests, ext4/xfs + fio crc32c verify at several block
 # sizes and queue depths, online resize (lvextend + bdev_aio_rescan), host ACL refusal without a
 # hang, kill -9 of the target under a mounted file system with writes in flight and a restart
-# from its saved configuration (the kernel host reconnects and carries on), a namespace on a
+# from its saved configuration (the kernel host reconnects and carries on), its listener removed
+# and added back under writes (the host's controller is dropped, it reconnects), a namespace on a
 # tmpfs file (reads sent from its pages), Debian's nvme-cli through the kernel's admin and I/O
 # pass-through (identify, descriptors, SMART counters, features, flush, write zeroes, deallocate,
 # controller reset), a namespace added to and removed from a connected subsystem (asynchronous
@@ -194,6 +195,33 @@ echo "fio across the crash: write+verify ok: $(grep -E '^ +(WRITE|READ):' "$VM_T
 [ "$(sha_of /mnt/fio/before 8)" = "$SUM_BEFORE" ] || fail "a file written before the crash changed"
 run umount /mnt/fio
 run /usr/sbin/fsck.ext4 -n -f "$NS_DEV"
+nvme_disconnect "$NQN"
+
+step listener-flap
+# The listener is removed under a host writing through it (slio-tgt drops the controllers that
+# connected through it) and added back 3 s later: the host's reconnects are refused meanwhile, then
+# succeed; the writes it held complete and verify.
+nvme_connect "$NQN" --reconnect-delay 1 --ctrl-loss-tmo 60
+W0=$(writes_of_aio0)
+timeout -k 5 120 fio --name=flap --filename="$NS_DEV" --size=16M --rw=randwrite --bs=4k \
+    --iodepth=16 --direct=1 --ioengine=libaio --verify=crc32c --do_verify=1 --verify_fatal=1 \
+    --output="$VM_TMP/fio-flap.out" >/dev/null 2>&1 &
+FIO_PID=$!
+wait_for 30 "fio's writes to reach slio-tgt" fio_writing
+rpc nvmf_subsystem_remove_listener "{\"nqn\": \"$NQN\", \"listen_address\": $ADDR}"
+wait_for 15 "the kernel host to lose its controller" ctrl_not_live
+wait_for 10 "slio-tgt to drop the host's controller" no_tgt_ctrl
+sleep 3
+ctrl_not_live || fail "the kernel host reconnected while slio-tgt had no listener"
+rpc nvmf_subsystem_add_listener "{\"nqn\": \"$NQN\", \"listen_address\": $ADDR}"
+t0=$(uptime_s)
+wait_for 30 "the kernel host to reconnect through the new listener" ctrl_state live
+echo "kernel host live again $(awk "BEGIN{printf \"%.1f\", $(uptime_s)-$t0}")s after the listener came back"
+frc=0
+wait "$FIO_PID" || frc=$?
+[ $frc -eq 0 ] || { cat "$VM_TMP/fio-flap.out"; fail "fio across the listener's absence failed (rc=$frc)"; }
+echo "fio across the listener flap: write+verify ok"
+[ "$(host_ctrl_count)" = 1 ] || fail "slio-tgt lists $(host_ctrl_count) controllers of $HOSTNQN"
 nvme_disconnect "$NQN"
 
 step nvme-cli
