@@ -88,6 +88,47 @@ host_ctrl_count() {
         2>/dev/null | grep -c "$HOSTNQN"
 }
 no_tgt_ctrl() { [ "$(host_ctrl_count)" = 0 ]; }
+# ctrl_state STATE: the kernel controller of $NQN is in STATE (live, connecting, resetting...).
+ctrl_state() {
+    for _c in /sys/class/nvme/nvme*; do
+        [ "$(cat "$_c/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
+        [ "$(cat "$_c/state" 2>/dev/null)" = "$1" ] && return 0
+    done
+    return 1
+}
+ctrl_not_live() { ! ctrl_state live; }
+# wait_reconnect WHAT: the kernel host's controller of $NQN is live again after WHAT.
+wait_reconnect() {
+    _t0=$(uptime_s)
+    wait_for 30 "the kernel host to reconnect after $1" ctrl_state live
+    echo "kernel host live again $(awk "BEGIN{printf \"%.1f\", $(uptime_s)-$_t0}")s after $1"
+    [ "$(host_ctrl_count)" = 1 ] || fail "slio-tgt lists $(host_ctrl_count) controllers of $HOSTNQN after $1"
+}
+writes_of_aio0() {
+    timeout -k 2 10 "$RPC" -s "$SOCK" bdev_get_iostat '{"name": "aio0"}' 2>/dev/null |
+        sed -n 's/.*"num_write_ops": *\([0-9]*\).*/\1/p'
+}
+fio_writing() { [ "$(($(writes_of_aio0) - FIO_W0))" -ge 512 ]; }
+# fio_bg_start NAME FILE MIB: fio's 4K random writes (QD16, O_DIRECT) + crc32c verify of FILE in
+# the background, bounded to 120 s; returns once its writes reach bdev aio0.
+fio_bg_start() {
+    FIO_NAME=$1
+    FIO_W0=$(writes_of_aio0)
+    timeout -k 5 120 fio --name="$1" --filename="$2" --size="$3M" --rw=randwrite --bs=4k \
+        --iodepth=16 --direct=1 --ioengine=libaio --verify=crc32c --do_verify=1 --verify_fatal=1 \
+        --output="$VM_TMP/fio-$1.out" >/dev/null 2>&1 &
+    FIO_PID=$!
+    wait_for 30 "fio's writes to reach slio-tgt" fio_writing
+    echo "fio $1 writing: $(($(writes_of_aio0) - FIO_W0)) writes so far"
+}
+# fio_bg_check WHAT: the background fio wrote and verified everything across WHAT.
+fio_bg_check() {
+    _frc=0
+    wait "$FIO_PID" || _frc=$?
+    [ $_frc -eq 0 ] || { cat "$VM_TMP/fio-$FIO_NAME.out"; fail "fio across $1 failed (rc=$_frc): write or crc32c verify"; }
+    echo "fio across $1: write+verify ok: $(grep -E '^ +(WRITE|READ):' "$VM_TMP/fio-$FIO_NAME.out" |
+        sed 's/,.*//; s/^ *//' | tr '\n' ' ')"
+}
 
 step lvm
 run pvcreate -q "$VM_DISK"
@@ -150,19 +191,6 @@ step crash-restart
 # slio-tgt is killed (SIGKILL) under a mounted ext4 with fio's writes in flight, and restarted from
 # the configuration it saved: the kernel host reconnects by itself, the writes it held meanwhile
 # complete, fio's crc32c verify passes, a file written before the crash is intact, fsck is clean.
-# ctrl_state STATE: the kernel controller of $NQN is in STATE (live, connecting, resetting...).
-ctrl_state() {
-    for _c in /sys/class/nvme/nvme*; do
-        [ "$(cat "$_c/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
-        [ "$(cat "$_c/state" 2>/dev/null)" = "$1" ] && return 0
-    done
-    return 1
-}
-ctrl_not_live() { ! ctrl_state live; }
-writes_of_aio0() {
-    timeout -k 2 10 "$RPC" -s "$SOCK" bdev_get_iostat '{"name": "aio0"}' 2>/dev/null |
-        sed -n 's/.*"num_write_ops": *\([0-9]*\).*/\1/p'
-}
 [ -s "$TGT_CFG" ] || fail "slio-tgt did not write its configuration to $TGT_CFG"
 nvme_connect "$NQN" --reconnect-delay 1 --ctrl-loss-tmo 60
 run /usr/sbin/mkfs.ext4 -q -F "$NS_DEV"
@@ -170,28 +198,16 @@ mkdir -p /mnt/fio
 run mount -t ext4 "$NS_DEV" /mnt/fio
 run dd if=/dev/urandom of=/mnt/fio/before bs=1M count=8 conv=fsync status=none
 SUM_BEFORE=$(sha_of /mnt/fio/before 8)
-W0=$(writes_of_aio0)
-timeout -k 5 120 fio --name=crash --filename=/mnt/fio/crash --size=24M --rw=randwrite --bs=4k \
-    --iodepth=16 --direct=1 --ioengine=libaio --verify=crc32c --do_verify=1 --verify_fatal=1 \
-    --output="$VM_TMP/fio-crash.out" >/dev/null 2>&1 &
-FIO_PID=$!
-fio_writing() { [ "$(($(writes_of_aio0) - W0))" -ge 512 ]; }
-wait_for 30 "fio's writes to reach slio-tgt" fio_writing
-echo "+ kill -KILL $TGT_PID (fio writing: $(($(writes_of_aio0) - W0)) writes so far)"
+fio_bg_start crash /mnt/fio/crash 24
+echo "+ kill -KILL $TGT_PID"
 kill -KILL "$TGT_PID"
 wait "$TGT_PID" 2>/dev/null || true # 137: killed
 TGT_PID=
 wait_for 15 "the kernel host to notice the lost connection" ctrl_not_live
 echo "kernel controller: $(for c in /sys/class/nvme/nvme*; do cat "$c/state"; done | tr '\n' ' ')"
-t0=$(uptime_s)
 start_tgt -c "$TGT_CFG"
-wait_for 30 "the kernel host to reconnect to the restarted slio-tgt" ctrl_state live
-echo "kernel host live again $(awk "BEGIN{printf \"%.1f\", $(uptime_s)-$t0}")s after the restart"
-[ "$(host_ctrl_count)" = 1 ] || fail "slio-tgt lists $(host_ctrl_count) controllers of $HOSTNQN after the reconnect"
-frc=0
-wait "$FIO_PID" || frc=$?
-[ $frc -eq 0 ] || { cat "$VM_TMP/fio-crash.out"; fail "fio across the target's crash failed (rc=$frc): write or crc32c verify"; }
-echo "fio across the crash: write+verify ok: $(grep -E '^ +(WRITE|READ):' "$VM_TMP/fio-crash.out" | sed 's/,.*//; s/^ *//' | tr '\n' ' ')"
+wait_reconnect "the target's restart"
+fio_bg_check "the target's crash"
 [ "$(sha_of /mnt/fio/before 8)" = "$SUM_BEFORE" ] || fail "a file written before the crash changed"
 run umount /mnt/fio
 run /usr/sbin/fsck.ext4 -n -f "$NS_DEV"
@@ -202,26 +218,15 @@ step listener-flap
 # connected through it) and added back 3 s later: the host's reconnects are refused meanwhile, then
 # succeed; the writes it held complete and verify.
 nvme_connect "$NQN" --reconnect-delay 1 --ctrl-loss-tmo 60
-W0=$(writes_of_aio0)
-timeout -k 5 120 fio --name=flap --filename="$NS_DEV" --size=16M --rw=randwrite --bs=4k \
-    --iodepth=16 --direct=1 --ioengine=libaio --verify=crc32c --do_verify=1 --verify_fatal=1 \
-    --output="$VM_TMP/fio-flap.out" >/dev/null 2>&1 &
-FIO_PID=$!
-wait_for 30 "fio's writes to reach slio-tgt" fio_writing
+fio_bg_start flap "$NS_DEV" 16
 rpc nvmf_subsystem_remove_listener "{\"nqn\": \"$NQN\", \"listen_address\": $ADDR}"
 wait_for 15 "the kernel host to lose its controller" ctrl_not_live
 wait_for 10 "slio-tgt to drop the host's controller" no_tgt_ctrl
 sleep 3
 ctrl_not_live || fail "the kernel host reconnected while slio-tgt had no listener"
 rpc nvmf_subsystem_add_listener "{\"nqn\": \"$NQN\", \"listen_address\": $ADDR}"
-t0=$(uptime_s)
-wait_for 30 "the kernel host to reconnect through the new listener" ctrl_state live
-echo "kernel host live again $(awk "BEGIN{printf \"%.1f\", $(uptime_s)-$t0}")s after the listener came back"
-frc=0
-wait "$FIO_PID" || frc=$?
-[ $frc -eq 0 ] || { cat "$VM_TMP/fio-flap.out"; fail "fio across the listener's absence failed (rc=$frc)"; }
-echo "fio across the listener flap: write+verify ok"
-[ "$(host_ctrl_count)" = 1 ] || fail "slio-tgt lists $(host_ctrl_count) controllers of $HOSTNQN"
+wait_reconnect "the listener's return"
+fio_bg_check "the listener's absence"
 nvme_disconnect "$NQN"
 
 step nvme-cli
