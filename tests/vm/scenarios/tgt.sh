@@ -228,6 +228,12 @@ rpc nvmf_subsystem_add_listener "{\"nqn\": \"$NQN\", \"listen_address\": $ADDR}"
 wait_reconnect "the listener's return"
 fio_bg_check "the listener's absence"
 nvme_disconnect "$NQN"
+wait_for 10 "slio-tgt to drop the host's controller" no_tgt_ctrl
+# Everything the steps below create (connections, bdevs, subsystems, a mapped file) is gone again
+# by step "disconnected", which checks that the target holds no more descriptors than now.
+tgt_fds() { ls "/proc/$TGT_PID/fd" | wc -l; }
+FDS_BASE=$(tgt_fds)
+echo "slio-tgt holds $FDS_BASE file descriptors with no host connected"
 
 step nvme-cli
 # What a real client reads back: Debian's nvme-cli through the kernel host's pass-through.
@@ -419,6 +425,13 @@ subs=$($NVME list-subsys 2>&1)
 echo "$subs" | grep -q "$NQN" && fail "nvme list-subsys still lists $NQN: $subs"
 wait_for 10 "slio-tgt to drop all controllers" no_tgt_ctrl
 echo "no nvme block device, nvme list-subsys empty, no controller in slio-tgt"
+i=0
+while [ "$(tgt_fds)" -gt "$FDS_BASE" ]; do # closing connections may take a moment
+    i=$((i + 1))
+    [ $i -lt 100 ] || { ls -l "/proc/$TGT_PID/fd"; fail "slio-tgt holds $(tgt_fds) descriptors, $FDS_BASE before"; }
+    sleep 0.1
+done
+echo "slio-tgt holds $(tgt_fds) file descriptors after the hot-plug, full-pool, memory-file and keep-alive steps"
 
 step stop-target
 rpc nvmf_delete_subsystem "{\"nqn\": \"$NQN\"}"
