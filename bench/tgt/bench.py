@@ -61,6 +61,7 @@ CASES = [  # name, slio-perf workload, fio rw, block size, queue depth
 ]
 NQN = "nqn.2024-01.io.slite:bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+HOST_NEVER_SLEEPS = 1000000  # slio-perf --spin (µs, its maximum): spin for the whole run
 
 
 def proc_cpu(pid):
@@ -272,9 +273,9 @@ def remote_runners(a):
     if not a.no_p0:
         runners["remote-p0"] = (common + ["--poll-us", "0"], a.spin, a.hybrid)
     if a.host_poll:
-        runners["remote-hp"] = (common, 1000000, False)
+        runners["remote-hp"] = (common, HOST_NEVER_SLEEPS, False)
     if a.full_poll:
-        runners["remote-fp"] = (common + ["--poll-us", "-1"], 1000000, False)
+        runners["remote-fp"] = (common + ["--poll-us", "-1"], HOST_NEVER_SLEEPS, False)
     return runners
 
 

@@ -18,8 +18,7 @@ nvme_ns_dev() {
             [ -b "/dev/$_b" ] && { echo "/dev/$_b"; return 0; }
         done
     done
-    for _c in /sys/class/nvme/nvme*; do # without native multipath
-        [ "$(cat "$_c/subsysnqn" 2>/dev/null)" = "$1" ] || continue
+    for _c in $(nvme_ctrls_of "$1"); do # without native multipath
         for _n in "$_c"/nvme*n*; do
             _b=${_n##*/}
             [ -b "/dev/$_b" ] && { echo "/dev/$_b"; return 0; }
@@ -28,12 +27,18 @@ nvme_ns_dev() {
     return 1
 }
 
+# nvme_ctrls_of NQN: the sysfs directories of the kernel controllers connected to subsystem NQN.
+nvme_ctrls_of() {
+    for _c in /sys/class/nvme/nvme*; do
+        [ "$(cat "$_c/subsysnqn" 2>/dev/null)" = "$1" ] && echo "$_c"
+    done
+    return 0
+}
+
 # nvme_ctrl_count NQN: number of kernel controllers connected to subsystem NQN.
 nvme_ctrl_count() {
     _k=0
-    for _c in /sys/class/nvme/nvme*; do
-        [ "$(cat "$_c/subsysnqn" 2>/dev/null)" = "$1" ] && _k=$((_k + 1))
-    done
+    for _c in $(nvme_ctrls_of "$1"); do _k=$((_k + 1)); done
     echo $_k
 }
 

@@ -88,10 +88,13 @@ host_ctrl_count() {
         2>/dev/null | grep -c "$HOSTNQN"
 }
 no_tgt_ctrl() { [ "$(host_ctrl_count)" = 0 ]; }
+# bdev_deleted NAME: bdev_aio_delete NAME succeeds (it is refused while a namespace still uses it).
+bdev_deleted() {
+    timeout -k 2 10 "$RPC" -s "$SOCK" bdev_aio_delete "{\"name\": \"$1\"}" >/dev/null 2>&1
+}
 # ctrl_state STATE: the kernel controller of $NQN is in STATE (live, connecting, resetting...).
 ctrl_state() {
-    for _c in /sys/class/nvme/nvme*; do
-        [ "$(cat "$_c/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
+    for _c in $(nvme_ctrls_of "$NQN"); do
         [ "$(cat "$_c/state" 2>/dev/null)" = "$1" ] && return 0
     done
     return 1
@@ -204,7 +207,7 @@ kill -KILL "$TGT_PID"
 wait "$TGT_PID" 2>/dev/null || true # 137: killed
 TGT_PID=
 wait_for 15 "the kernel host to notice the lost connection" ctrl_not_live
-echo "kernel controller: $(for c in /sys/class/nvme/nvme*; do cat "$c/state"; done | tr '\n' ' ')"
+echo "kernel controller: $(for c in $(nvme_ctrls_of "$NQN"); do cat "$c/state"; done | tr '\n' ' ')"
 start_tgt -c "$TGT_CFG"
 wait_reconnect "the target's restart"
 fio_bg_check "the target's crash"
@@ -250,10 +253,7 @@ cli() {
     [ $_rc -eq 0 ] || fail "nvme $* failed (rc=$_rc)"
 }
 nvme_connect "$NQN"
-CTRL=
-for c in /sys/class/nvme/nvme*; do
-    [ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$NQN" ] && CTRL=/dev/${c##*/}
-done
+CTRL=/dev/$(basename "$(nvme_ctrls_of "$NQN" | head -n 1)")
 [ -c "$CTRL" ] || fail "no controller character device for $NQN"
 cli id-ctrl "$CTRL" -o json
 IDC=$CLI_OUT
@@ -364,8 +364,7 @@ run dd if="$VM_TMP/pat64m" of="$NS_DEV" bs=1M oflag=direct status=none
 echo "after lvextend of the pool: 64 MiB written and read back"
 nvme_disconnect "$FULLNQN"
 rpc nvmf_delete_subsystem "{\"nqn\": \"$FULLNQN\"}"
-full_bdev_gone() { timeout -k 2 10 "$RPC" -s "$SOCK" bdev_aio_delete '{"name": "over0"}' >/dev/null 2>&1; }
-wait_for 10 "bdev over0 to be deletable once its subsystem is gone" full_bdev_gone
+wait_for 10 "bdev over0 to be deletable once its subsystem is gone" bdev_deleted over0
 run lvremove -q -y "$VG/over" "$VG/small"
 
 step memory-file
@@ -395,8 +394,7 @@ for j in 4k:16 128k:8; do
 done
 nvme_disconnect "$MEMNQN"
 rpc nvmf_delete_subsystem "{\"nqn\": \"$MEMNQN\"}"
-bdev_gone() { timeout -k 2 10 "$RPC" -s "$SOCK" bdev_aio_delete '{"name": "mem0"}' >/dev/null 2>&1; }
-wait_for 10 "bdev mem0 to be deletable once its namespace is gone" bdev_gone
+wait_for 10 "bdev mem0 to be deletable once its namespace is gone" bdev_deleted mem0
 file_unmapped() { ! grep -q "$MEMDIR/mem.img" "/proc/$TGT_PID/maps"; }
 wait_for 10 "slio-tgt to unmap the deleted bdev's file" file_unmapped
 run umount "$MEMDIR"
