@@ -107,6 +107,25 @@ void nvmf_aer_poll(struct tgt_ctrlr *c)
     }
 }
 
+struct tgt_req *tgt_nvmf_take_abandoned(struct tgt_qpair *qp, uint16_t cid)
+{
+    struct tgt_ctrlr *c = qp->ctrlr;
+
+    if (!c || qp->qid != 0 || c->admin_qp != qp)
+        return NULL;
+    for (uint32_t i = 0; i < c->nr_aers; i++) {
+        struct tgt_req *req = c->aers[i];
+        if (req->cmd.cid != cid)
+            continue;
+        memmove(&c->aers[i], &c->aers[i + 1], (c->nr_aers - i - 1) * sizeof(c->aers[0]));
+        c->nr_aers--;
+        log_debug("ctrlr %u: host reused CID %u of an outstanding AER: the AER is dropped",
+                  c->cntlid, cid);
+        return req;
+    }
+    return NULL;
+}
+
 void nvmf_aer_drop(struct tgt_ctrlr *c)
 {
     /* The transport frees these requests after qpair_fini: forget them, never complete. */

@@ -244,6 +244,15 @@ static void prop_get(struct tgt_req *req, struct tgt_ctrlr *c)
     case NVME_REG_CSTS:
         req->result = c->csts;
         break;
+    case NVME_REG_CMBLOC:
+    case NVME_REG_CMBSZ:
+    case NVME_REG_BPINFO:
+    case NVME_REG_PMRCAP:
+        /* Optional capabilities we lack read as zero ("not supported"), as on
+         * SPDK's target: SPDK's host probes them at every attach and logs an
+         * error for each refusal. */
+        req->result = 0;
+        break;
     default:
         req->status = NVMF_INVALID_FIELD;
     }

@@ -81,6 +81,15 @@ void tgt_req_complete(struct tgt_req *req);
  */
 void tgt_nvmf_qpair_fini(struct tgt_qpair *qp);
 /*
+ * nvmf layer: the host sent a new command with the CID of a request the
+ * nvmf layer still holds on this admin queue (an Asynchronous Event
+ * Request). SPDK's host completes its AERs locally when it detaches and
+ * reuses their CIDs for the shutdown's Property Get/Set, so such an AER is
+ * abandoned: it is removed and returned for the transport to free without
+ * a response. NULL if the nvmf layer holds no request with that CID.
+ */
+struct tgt_req *tgt_nvmf_take_abandoned(struct tgt_qpair *qp, uint16_t cid);
+/*
  * nvmf layer: called by each reactor about every 10 ms for each of its
  * qpairs (keep-alive expiry, pending asynchronous events).
  * Returns false when the transport must close the qpair's connection.

@@ -100,8 +100,12 @@ static bool cid_claim(struct tgt_conn *c, struct tcp_req *t)
     uint16_t cid = t->req.cmd.cid;
     uint64_t bit = 1ull << (cid % 64);
 
-    if (c->cid_map[cid / 64] & bit)
-        return false;
+    if (c->cid_map[cid / 64] & bit) {
+        struct tgt_req *held = tgt_nvmf_take_abandoned(&c->qp, cid);
+        if (!held)
+            return false;
+        conn_req_release(tcp_req_of(held)); /* clears the CID's bit */
+    }
     c->cid_map[cid / 64] |= bit;
     t->cid_held = true;
     return true;

@@ -195,6 +195,36 @@ static void test_aer_ns_changed(void **state)
     assert_int_equal(fake.completed, 2);
 }
 
+/* SPDK's host completes its AERs locally at detach and reuses their CIDs:
+ * the transport hands such a CID here and gets the abandoned AER back. */
+static void test_aer_abandoned_by_cid(void **state)
+{
+    struct t_qpair a, io;
+    uint16_t cntlid = t_admin_up(&a, T_SUBNQN, 5000);
+    struct tgt_req aer[3];
+    for (int i = 0; i < 3; i++) {
+        submit_aer(&a, &aer[i]);
+        aer[i].cmd.cid = (uint16_t)(10 + i);
+    }
+    assert_null(tgt_nvmf_take_abandoned(&a.qp, 7));
+    assert_ptr_equal(tgt_nvmf_take_abandoned(&a.qp, 11), &aer[1]);
+    assert_null(tgt_nvmf_take_abandoned(&a.qp, 11));
+    /* An I/O queue holds no AERs. */
+    t_qpair_init(&io);
+    assert_int_equal(t_connect(&io, 1, T_SUBNQN, T_HOSTNQN, cntlid, 31, 0), 0);
+    assert_null(tgt_nvmf_take_abandoned(&io.qp, 10));
+    /* The two left are the ones an event completes, oldest first. */
+    assert_int_equal(t_set_feature(&a, NVME_FEAT_FID_ASYNC_EVENT, 1u << 8, NULL), 0);
+    tgt_nvmf_ns_changed(T_SUBNQN, 1);
+    assert_true(tgt_nvmf_qpair_tick(&a.qp, fake.now_us));
+    assert_int_equal(fake.completed, 1);
+    assert_ptr_equal(fake.last_completed, &aer[0]);
+    assert_ptr_equal(tgt_nvmf_take_abandoned(&a.qp, 12), &aer[2]);
+    t_close(&io);
+    t_close(&a);
+    assert_int_equal(fake.completed, 1);
+}
+
 static void test_aer_event_before_request(void **state)
 {
     struct t_qpair a;
@@ -259,6 +289,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kato_zero_discovery_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_for_each_and_access_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aer_ns_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aer_abandoned_by_cid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aer_event_before_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discovery_changed, setup, teardown),
     };

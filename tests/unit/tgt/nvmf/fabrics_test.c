@@ -147,6 +147,14 @@ static void test_properties(void **state)
     assert_int_equal(t_prop_get(&q, NVME_REG_CSTS, false, &v), 0);
     assert_int_equal(v, 0);
     assert_int_equal(t_prop_get(&q, 0x24 /* AQA */, false, &v), ST(0, NVME_SC_INVALID_FIELD));
+    /* Optional capability properties a host may probe: zero, i.e. not supported. */
+    const uint32_t absent[] = {NVME_REG_CMBLOC, NVME_REG_CMBSZ, NVME_REG_BPINFO, NVME_REG_PMRCAP};
+    for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
+        v = 1;
+        assert_int_equal(t_prop_get(&q, absent[i], false, &v), 0);
+        assert_int_equal(v, 0);
+        assert_int_equal(t_prop_get(&q, absent[i], true, &v), ST(0, NVME_SC_INVALID_FIELD));
+    }
 
     /* Enable: CSTS.RDY follows; CC reads back. */
     assert_int_equal(t_prop_set_cc(&q, CC_ENABLE_VALUE), 0);

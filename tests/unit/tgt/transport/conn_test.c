@@ -534,6 +534,37 @@ static void test_cid_conflict(void **state)
     assert_int_equal(fake.npending, 1);
 }
 
+/* A held request the nvmf layer gives up (an AER the host abandoned) frees
+ * its CID for the new command, and is never answered. */
+static void test_cid_reuse_of_abandoned(void **state)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    fake.abandonable = true;
+    do_icreq(0);
+    do_connect(0, false, false, false);
+    host_sqe_rw(&sqe, FAKE_PENDING_OPC, 5, 0, 0, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    pump();
+    assert_int_equal(fake.npending, 1);
+    host_sqe_rw(&sqe, 0x00, 5, 0, 0, false); /* a flush: the fake succeeds it at once */
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    pump();
+    assert_int_equal(fake.abandoned, 1);
+    assert_int_equal(fake.npending, 0);
+    /* the new command ran (no CID conflict); nothing is sent for the abandoned one */
+    assert_int_equal(expect_rsp(5, false), 0);
+    uint8_t b;
+    assert_int_equal(recv(g_host, &b, 1, MSG_DONTWAIT), -1);
+    /* without an abandonable holder a reused CID is still a conflict */
+    fake.abandonable = false;
+    host_sqe_rw(&sqe, FAKE_PENDING_OPC, 6, 0, 0, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    assert_int_equal(expect_rsp(6, false), NVME_STATUS(0, 0x03) | NVME_STATUS_DNR);
+}
+
 static void test_byte_at_a_time(void **state)
 {
     static uint8_t stream[16384], data[4096];
@@ -736,6 +767,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_h2c_term_full_echo_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_with_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cid_reuse_of_abandoned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_while_send_stalled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hpda_alignment, setup, teardown),
     };

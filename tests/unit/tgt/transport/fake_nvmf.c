@@ -18,6 +18,8 @@ void fake_reset(void)
     fake.execs = fake.finis = fake.ticks = 0;
     fake.tick_ok = true;
     fake.npending = 0;
+    fake.abandonable = false;
+    fake.abandoned = 0;
 }
 
 static void fake_connect(struct tgt_req *req)
@@ -108,6 +110,20 @@ void tgt_nvmf_qpair_fini(struct tgt_qpair *qp)
         if (fake.pending[i]->qpair != qp)
             fake.pending[k++] = fake.pending[i];
     fake.npending = k;
+}
+
+struct tgt_req *tgt_nvmf_take_abandoned(struct tgt_qpair *qp, uint16_t cid)
+{
+    for (unsigned i = 0; fake.abandonable && i < fake.npending; i++) {
+        struct tgt_req *req = fake.pending[i];
+        if (req->qpair != qp || req->cmd.cid != cid)
+            continue;
+        memmove(&fake.pending[i], &fake.pending[i + 1],
+                (--fake.npending - i) * sizeof(fake.pending[0]));
+        fake.abandoned++;
+        return req;
+    }
+    return NULL;
 }
 
 bool tgt_nvmf_qpair_tick(struct tgt_qpair *qp, uint64_t now_us)

@@ -22,6 +22,8 @@ struct fake_nvmf {
     bool tick_ok;
     struct tgt_req *pending[FAKE_MAX_PENDING];
     unsigned npending;
+    bool abandonable; /* pending requests are AER-like: a reused CID abandons them */
+    unsigned abandoned;
     uint8_t disk[FAKE_DISK_SIZE];
 };
 extern struct fake_nvmf fake;

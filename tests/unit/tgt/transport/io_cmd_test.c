@@ -52,6 +52,10 @@ enum tgt_exec_result tgt_nvmf_exec(struct tgt_req *req)
 }
 
 void tgt_nvmf_qpair_fini(struct tgt_qpair *qp) {}
+struct tgt_req *tgt_nvmf_take_abandoned(struct tgt_qpair *qp, uint16_t cid)
+{
+    return NULL;
+}
 
 bool tgt_nvmf_qpair_tick(struct tgt_qpair *qp, uint64_t now_us)
 {
