@@ -70,6 +70,12 @@ void perf_report_identify(const struct slio_host_ctrl_info *info, uint32_t nsid,
 {
     const struct nvme_id_ctrl *id = &info->id;
     uint32_t lbads = ns->lbaf[ns->flbas & 0xf].ds;
+    char version[16]; /* VS: major 31:16, minor 15:8, tertiary 7:0 */
+    if (info->vs & 0xff)
+        snprintf(version, sizeof(version), "%u.%u.%u", info->vs >> 16, (info->vs >> 8) & 0xff,
+                 info->vs & 0xff);
+    else
+        snprintf(version, sizeof(version), "%u.%u", info->vs >> 16, (info->vs >> 8) & 0xff);
 
     json_t *jns =
         json_pack("{s:i, s:I, s:I, s:I, s:i, s:I}", "nsid", (json_int_t)nsid, "nsze",
@@ -83,7 +89,7 @@ void perf_report_identify(const struct slio_host_ctrl_info *info, uint32_t nsid,
         fixed_str(id->subnqn, sizeof(id->subnqn)), "mdts", id->mdts, "max_xfer", info->max_xfer,
         "ioccsz", le32toh(id->ioccsz), "maxcmd", le16toh(id->maxcmd), "nn", le32toh(id->nn), "vwc",
         id->vwc, "mqes", info->mqes, "hdgst", info->hdgst, "ddgst", info->ddgst, "version",
-        info->vs >= 0x10400 ? "1.4+" : "older", "namespace", jns);
+        version, "namespace", jns);
     dump(o);
 }
 

@@ -19,6 +19,8 @@ ratios against native fio. Runners:
             delivers when the host does not add wake-ups of its own
   remote-fp (--full-poll) target with --poll-us -1 and a host that never
             sleeps: both sides burn a core, as SPDK's target and perf do
+  spdk, spdk-tgt, spdk-host (--spdk DIR) SPDK's nvmf_tgt and perf, and each
+            crossed with ours, in the same rounds (bench/tgt/spdk.py)
 With --repeat N every case runs each runner N times, interleaved (native,
 local, remote, ... then again), and prints the run with the median IOPS and the
 min-max range: this machine's speed drifts by 20 % within minutes, so single
@@ -35,7 +37,7 @@ with a RAM fake behind it, i.e. target CPU excluding the backing device.
                      [--tmpfs-dir /dev/shm] [--only tmpfs|disk] [--no-remote] [--no-p0]
                      [--engine auto|io_uring|epoll] [--spin US] [--hybrid] [--disk-batch N]
                      [--cases NAME,...] [--repeat N] [--pin] [--host-poll] [--full-poll]
-                     [--json]
+                     [--spdk DIR] [--json]
 """
 import argparse
 import json
@@ -50,6 +52,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import spdk
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = [  # name, slio-perf workload, fio rw, block size, queue depth
@@ -107,10 +111,31 @@ def perf(exe, mode, target_args, wl, bs, qd, seconds, size, tgt_pid=None, spin=0
     return out
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def configure_export(rpc, backing, port):
+    """Export backing as namespace 1 of NQN on 127.0.0.1:port through JSON-RPC
+    (the same calls configure slio-tgt and SPDK's nvmf_tgt)."""
+    calls = [
+        ("bdev_aio_create", {"filename": str(backing), "name": "bench0", "block_size": 512}),
+        ("nvmf_create_transport", {"trtype": "TCP"}),
+        ("nvmf_create_subsystem", {"nqn": NQN, "serial_number": "BENCH", "allow_any_host": True}),
+        ("nvmf_subsystem_add_ns", {"nqn": NQN, "namespace": {"bdev_name": "bench0"}}),
+        ("nvmf_subsystem_add_listener", {"nqn": NQN, "listen_address": {
+            "trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": str(port)}}),
+    ]
+    for m, p in calls:
+        subprocess.run(rpc + [m, json.dumps(p)], check=True, capture_output=True)
+
+
 class Tgt:
     def __init__(self, build, workdir, backing, extra=()):
         self.sock = os.path.join(workdir, "bench.sock")
-        self.port = self._free_port()
+        self.port = free_port()
         self.proc = subprocess.Popen([str(build / "tgt/slio-tgt"), "-r", self.sock, *extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rpc = [str(build / "tgt/slio-tgt-rpc"), "-s", self.sock]
@@ -118,23 +143,7 @@ class Tgt:
             if os.path.exists(self.sock):
                 break
             time.sleep(0.05)
-        calls = [
-            ("bdev_aio_create", {"filename": str(backing), "name": "bench0", "block_size": 512}),
-            ("nvmf_create_transport", {"trtype": "TCP"}),
-            ("nvmf_create_subsystem", {"nqn": NQN, "serial_number": "BENCH", "allow_any_host": True}),
-            ("nvmf_subsystem_add_ns", {"nqn": NQN, "namespace": {"bdev_name": "bench0"}}),
-            ("nvmf_subsystem_add_listener", {"nqn": NQN, "listen_address": {
-                "trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1",
-                "trsvcid": str(self.port)}}),
-        ]
-        for m, p in calls:
-            subprocess.run(rpc + [m, json.dumps(p)], check=True, capture_output=True)
-
-    @staticmethod
-    def _free_port():
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
+        configure_export(rpc, backing, self.port)
 
     def args(self):
         return ["-a", "127.0.0.1", "-s", str(self.port), "-n", NQN]
@@ -242,6 +251,9 @@ def parse_args():
                     help="runs per runner and case, interleaved; the median is printed")
     ap.add_argument("--pin", action="store_true",
                     help="target on the first CPU, fio and slio-perf on the last")
+    ap.add_argument("--spdk", type=Path, metavar="DIR",
+                    help="an SPDK build/ directory: adds the spdk, spdk-tgt and spdk-host runners "
+                         "(needs --pin and hugepages, see bench/tgt/spdk.py)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     a.size_bytes = parse_size(a.size)
@@ -259,6 +271,12 @@ def parse_args():
     if a.pin and len(cpus) < 2:
         ap.error("--pin needs two CPUs")
     a.cpus = cpus
+    if a.spdk:
+        if not a.pin or a.no_remote:
+            ap.error("--spdk needs --pin (SPDK's target and perf each take one CPU) and remote runs")
+        why = spdk.check(a.spdk)
+        if why:
+            ap.error(f"--spdk: {why}")
     a.tgt_pin = ["-m", hex(1 << cpus[0]), "--reactors", "1"] if a.pin else []
     a.host_prefix = ["taskset", "-c", str(cpus[-1])] if a.pin else []
     return a
@@ -291,6 +309,45 @@ def remote_run(a, exe, backing, opts, spin, hybrid, case):
         tgt.stop()
 
 
+def with_target_cpu(pid, seconds, run):
+    """run() -> result, with the target's CPU per I/O and its use of a core added."""
+    t0 = proc_cpu(pid)
+    r = run()
+    tgt_cpu = proc_cpu(pid) - t0
+    r["tgt_cpu_per_mio"] = tgt_cpu / ((r["iops"] * seconds) or 1) * 1e6
+    r["tgt_util"] = tgt_cpu / seconds * 100
+    return r
+
+
+def spdk_round(a, exe, backing, case):
+    """One run of each SPDK runner (see bench/tgt/spdk.py): name -> result."""
+    _, wl, _, bs, qd = case
+    host_cpu = a.cpus[-1]
+
+    def spdk_perf(port):
+        return spdk.perf(a.spdk, host_cpu, port, NQN, wl, bs, qd, a.seconds)
+
+    def slio_perf(port):
+        return perf(exe, "load", ["-a", "127.0.0.1", "-s", str(port), "-n", NQN], wl, bs, qd,
+                    a.seconds, a.size_bytes, spin=HOST_NEVER_SLEEPS,
+                    prefix=["taskset", "-c", str(host_cpu)])
+
+    out = {}
+    for name, host in (("spdk", spdk_perf), ("spdk-tgt", slio_perf)):
+        tgt, port = spdk.SpdkTgt(a.spdk, str(a.build / "tgt/slio-tgt-rpc"), a.cpus[0]), free_port()
+        try:
+            configure_export(tgt.rpc, backing, port)
+            out[name] = with_target_cpu(tgt.proc.pid, a.seconds, lambda: host(port))
+        finally:
+            tgt.stop()
+    tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing, remote_runners(a)["remote"][0])
+    try:
+        out["spdk-host"] = with_target_cpu(tgt.proc.pid, a.seconds, lambda: spdk_perf(tgt.port))
+    finally:
+        tgt.stop()
+    return out
+
+
 def run_case(a, exe, backing, case):
     """All runners of one case, --repeat times interleaved: (runner -> list of results,
     TCP floor p50s measured between the runs of a QD1 case)."""
@@ -311,6 +368,9 @@ def run_case(a, exe, backing, case):
         for name, (opts, spin, hybrid) in remotes.items():
             runs.setdefault(name, []).append(
                 remote_run(a, exe, backing, opts, spin, hybrid, case))
+        if a.spdk:
+            for name, r in spdk_round(a, exe, backing, case).items():
+                runs.setdefault(name, []).append(r)
     return runs, floors
 
 
@@ -375,7 +435,8 @@ def bench_backing(a, exe, kind, directory, results, extra):
                 floor = row.get("tcp_floor_p50_us")
                 if floor:
                     over = ", ".join(f"{k} {r['p50_us'] - floor:.1f} us"
-                                     for k, r in row.items() if k.startswith("remote"))
+                                     for k, r in row.items()
+                                     if k.startswith(("remote", "spdk")) and r["p50_us"])
                     print(f"{'':<20} p50 above the TCP floor measured between these runs "
                           f"({floor:.1f} us): {over}")
     finally:

@@ -59,3 +59,38 @@ def test_bench_tgt_refuses_unknown_case():
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
     assert "unknown case '4k-nope'" in r.stderr
+
+
+def load_bench_spdk():
+    sys.path.insert(0, str(REPO / "bench/tgt"))
+    try:
+        import spdk
+    finally:
+        sys.path.pop(0)
+    return spdk
+
+
+def test_spdk_perf_output_is_parsed():
+    # Real output of SPDK v23.01.1's perf -L against slio-tgt (histogram lines dropped).
+    spdk = load_bench_spdk()
+    text = (REPO / "tests/integration/data/spdk-perf-v23.01.txt").read_text()
+    assert spdk.parse_perf(text) == (186824.00, 729.78, 21.39, 19.791)
+    no_p50 = text.split("Summary latency data")[0]
+    assert spdk.parse_perf(no_p50) == (186824.00, 729.78, 21.39, None)
+    try:
+        spdk.parse_perf("Initializing NVMe Controllers\n")
+        raise AssertionError("parsed output without a Total line")
+    except ValueError as e:
+        assert "Total" in str(e)
+
+
+def test_bench_tgt_spdk_needs_a_build_and_pin(tmp_path):
+    bench = [sys.executable, str(REPO / "bench/tgt/bench.py"), "--build", str(BUILD)]
+    r = subprocess.run(bench + ["--spdk", str(tmp_path)], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2
+    assert "--spdk needs --pin" in r.stderr
+    r = subprocess.run(bench + ["--pin", "--spdk", str(tmp_path)], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2
+    assert f"{tmp_path}/bin/nvmf_tgt is not an executable" in r.stderr

@@ -28,6 +28,7 @@ def test_identify_and_connect_sequence(mock, mperf):
     ident, _ = mperf.json("identify", NQN, "--kato", 5000)
     assert ident["model"] == "SLIO mock" and ident["serial"] == "MOCK0001"
     assert ident["mdts"] == 5 and ident["max_xfer"] == 131072
+    assert ident["version"] == "1.4"  # the mock's VS property, 0x10400
     assert ident["namespace"] == {"nsid": 1, "nsze": 16384, "ncap": 16384, "nuse": 16384,
                                   "block_size": 512, "size_bytes": 8 << 20}
     assert mock.kato == 5000

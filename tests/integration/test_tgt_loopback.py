@@ -89,6 +89,7 @@ def test_digests(target, perf, tmp_path, hdgst, ddgst):
     flags = (["--hdgst"] if hdgst else []) + (["--ddgst"] if ddgst else [])
     ident, _ = perf.json("identify", NQN1, *flags)
     assert ident["hdgst"] == hdgst and ident["ddgst"] == ddgst
+    assert ident["version"] == "1.3"  # slio-tgt's VS property
     for bs in ("4k", "128k"):
         res, _ = perf.json("load", NQN1, *verify_args(bs, 8, 2, "16M"), *flags)
         assert res["mismatches"] == 0 and res["verified_blocks"] == (16 << 20) // 512
