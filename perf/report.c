@@ -88,8 +88,8 @@ void perf_report_identify(const struct slio_host_ctrl_info *info, uint32_t nsid,
         fixed_str(id->sn, sizeof(id->sn)), "firmware", fixed_str(id->fr, sizeof(id->fr)), "subnqn",
         fixed_str(id->subnqn, sizeof(id->subnqn)), "mdts", id->mdts, "max_xfer", info->max_xfer,
         "ioccsz", le32toh(id->ioccsz), "maxcmd", le16toh(id->maxcmd), "nn", le32toh(id->nn), "vwc",
-        id->vwc, "mqes", info->mqes, "hdgst", info->hdgst, "ddgst", info->ddgst, "version",
-        version, "namespace", jns);
+        id->vwc, "mqes", info->mqes, "hdgst", info->hdgst, "ddgst", info->ddgst, "version", version,
+        "namespace", jns);
     dump(o);
 }
 

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import binary
+from conftest import RpcError, binary
 
 NQN1 = "nqn.2024-01.io.slite:it1"
 NQN2 = "nqn.2024-01.io.slite:it2"
@@ -285,3 +285,109 @@ def test_bad_input_isolated(target, perf, tmp_path):
     assert res["errors"] == 0 and res["ios"] > 0
     ident, _ = perf.json("identify", NQN1)
     assert ident["namespace"]["nsze"] > 0
+
+
+# --- SPDK-compatible RPC results and codes (docs/tgt-rpc.md) ----------------------------------
+
+def rpc_error(target, method, params=None):
+    with pytest.raises(RpcError) as e:
+        target.rpc(method, params)
+    return e.value.error
+
+
+# every integer member SPDK v23.01 returns per bdev in bdev_get_iostat
+IOSTAT_INTS = [f"{p}{kind}_latency_ticks" for kind in ("read", "write", "unmap", "copy")
+               for p in ("", "max_", "min_")] + [
+    "bytes_read", "num_read_ops", "bytes_written", "num_write_ops", "bytes_unmapped",
+    "num_unmap_ops", "bytes_copied", "num_copy_ops"]
+
+
+def check_latency(st, kind, n):
+    """The sum, max and min of n completed I/Os of one kind must agree with each other."""
+    total, hi, lo = (st[f"{p}{kind}_latency_ticks"] for p in ("", "max_", "min_"))
+    assert lo <= hi <= total, (kind, lo, hi, total)
+    assert hi > 0 or total == 0, (kind, hi, total)
+    assert lo * n <= total <= hi * n, (kind, n, lo, hi, total)
+
+
+def test_rpc_bdev_results_after_io(target, perf, tmp_path):
+    bdev = target.export(NQN1, tmp_path / "a.img")
+    res, _ = perf.json("load", NQN1, *verify_args("4k", 8, 2, "8M"))
+    assert res["mismatches"] == 0 and res["reads"] > 0 and res["writes"] > 0
+    types = target.rpc("bdev_get_bdevs", {"name": bdev})[0]["supported_io_types"]
+    assert {k for k, v in types.items() if v is True} == {"read", "write", "flush", "unmap",
+                                                         "write_zeroes"}
+    assert {k for k, v in types.items() if v is False} == {"reset", "compare",
+                                                          "compare_and_write", "abort",
+                                                          "nvme_admin", "nvme_io"}
+    st = target.rpc("bdev_get_iostat", {"name": bdev})["bdevs"][0]
+    for k in IOSTAT_INTS:
+        assert isinstance(st[k], int) and st[k] >= 0, (k, st.get(k))
+    assert st["io_error"] == {}
+    assert st["num_read_ops"] == res["reads"] and st["num_write_ops"] == res["writes"]
+    assert all(st[k] == 0 for k in IOSTAT_INTS if "copy" in k or "copied" in k)
+    for kind in ("read", "write"):
+        check_latency(st, kind, st[f"num_{kind}_ops"])
+
+
+def test_rpc_nvmf_results(target, tmp_path):
+    target.export(NQN1, tmp_path / "a.img")
+    tr = target.rpc("nvmf_get_transports")
+    assert len(tr) == 1 and tr[0]["trtype"] == "TCP"
+    for k in ("num_shared_buffers", "buf_cache_size", "sock_priority", "abort_timeout_sec"):
+        assert type(tr[0][k]) is int and tr[0][k] == 0, (k, tr[0][k])
+    for k in ("dif_insert_or_strip", "zcopy", "c2h_success"):
+        assert tr[0][k] is False, (k, tr[0][k])
+    sub = target.rpc("nvmf_get_subsystems", {"nqn": NQN1})[0]
+    assert sub["listen_addresses"] == [{"transport": "TCP", "trtype": "TCP", "adrfam": "IPv4",
+                                        "traddr": "127.0.0.1", "trsvcid": str(target.port)}]
+    # save_config keeps SPDK-loadable params: no "transport" in a listener, no ignored option
+    saved = {s["subsystem"]: s["config"] for s in target.rpc("save_config")["subsystems"]}
+    calls = {c["method"]: c["params"] for c in saved["nvmf"]}
+    assert "transport" not in calls["nvmf_subsystem_add_listener"]["listen_address"]
+    assert not {"num_shared_buffers", "c2h_success"} & set(calls["nvmf_create_transport"])
+
+
+def test_rpc_error_codes(target, tmp_path):
+    target.export(NQN1, tmp_path / "a.img")
+    # the target cannot do what was asked: -32603, as SPDK
+    e = rpc_error(target, "nvmf_create_transport", {"trtype": "TCP"})
+    assert e["code"] == -32603 and "Transport type 'TCP' already exists" in e["message"], e
+    e = rpc_error(target, "nvmf_create_subsystem", {"nqn": NQN1})
+    assert e["code"] == -32603 and NQN1 in e["message"] and "already exists" in e["message"], e
+    e = rpc_error(target, "nvmf_create_subsystem", {"nqn": "not-an-nqn"})
+    assert e["code"] == -32603 and "not-an-nqn" in e["message"], e
+    # missing or ill-typed parameters, and a bad serial number: -32602
+    for params, name in (({}, "nqn"), ({"nqn": 7}, "nqn"),
+                         ({"nqn": NQN2, "serial_number": "a\tb"}, "serial_number")):
+        e = rpc_error(target, "nvmf_create_subsystem", params)
+        assert e["code"] == -32602 and f"'{name}'" in e["message"], (params, e)
+    assert [s["nqn"] for s in target.rpc("nvmf_get_subsystems")][1:] == [NQN1]
+
+
+def save_config_like_rpc_py(target):
+    """SPDK's rpc.py save_config: framework_get_subsystems, then framework_get_config each."""
+    return {"subsystems": [
+        {"subsystem": s["subsystem"],
+         "config": target.rpc("framework_get_config", {"name": s["subsystem"]})}
+        for s in target.rpc("framework_get_subsystems")]}
+
+
+def test_rpc_framework_config_restores(target, perf, tmp_path):
+    target.export(NQN1, tmp_path / "a.img", hosts=[HOST_A])
+    subs = target.rpc("framework_get_subsystems")
+    assert [(s["subsystem"], s["depends_on"]) for s in subs] == [("bdev", []), ("nvmf", ["bdev"])]
+    saved = target.rpc("save_config")
+    assembled = save_config_like_rpc_py(target)
+    assert assembled == saved
+    e = rpc_error(target, "framework_get_config", {"name": "nope"})
+    assert e["code"] == -32602 and "'nope'" in e["message"], e
+    assert "framework_get_config" in target.rpc("rpc_get_methods")
+
+    cfg = tmp_path / "assembled.json"
+    cfg.write_text(json.dumps(assembled))
+    target.stop()
+    target.start(config=cfg)
+    ident, _ = perf.json("identify", NQN1, "--hostnqn", HOST_A)
+    assert ident["namespace"]["nsze"] == (32 << 20) // 512
+    assert target.rpc("save_config") == saved

@@ -7,8 +7,8 @@
  * and backing-I/O errors become NVMe status in exactly one table.
  *
  * While a request is in flight req->nvmf_ctx holds the namespace reference
- * and req->result serves as scratch (start time for latency, or the DSM range
- * cursor); both are cleared before completion.
+ * and req->result serves as scratch (start time for latency; for DSM also the
+ * range cursor, below it); both are cleared before completion.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
@@ -82,12 +82,12 @@ static void account(struct tgt_req *req, struct tgt_bdev *b)
     case nvme_cmd_read:
         stat_add(&b->bytes_read, req->length);
         stat_add(&b->num_read_ops, 1);
-        stat_add(&b->read_latency_ticks, lat);
+        tgt_bdev_account_latency(b, TGT_BDEV_IO_READ, lat);
         break;
     case nvme_cmd_write:
         stat_add(&b->bytes_written, req->length);
         stat_add(&b->num_write_ops, 1);
-        stat_add(&b->write_latency_ticks, lat);
+        tgt_bdev_account_latency(b, TGT_BDEV_IO_WRITE, lat);
         break;
     case nvme_cmd_flush:
         stat_add(&b->num_flush_ops, 1);
@@ -150,6 +150,13 @@ static uint16_t rw_setup(struct tgt_req *req, struct tgt_bdev *b, struct tgt_bio
 }
 
 /* ---- Dataset Management: ranges deallocated one after another ---- */
+/*
+ * req->result holds both the range cursor (low 16 bits: at most 256 ranges)
+ * and the start time in µs (the bits above), for unmap_latency_ticks.
+ */
+#define DSM_CURSOR_BITS 16
+#define DSM_CURSOR(req) ((req)->result & ((1u << DSM_CURSOR_BITS) - 1))
+
 static void dsm_next(struct tgt_req *req, struct tgt_ns *ns);
 
 static void dsm_done(struct tgt_req *req, int res)
@@ -174,14 +181,17 @@ static void dsm_next(struct tgt_req *req, struct tgt_ns *ns)
     uint32_t nr = (le32toh(req->cmd.cdw10) & 0xffu) + 1;
     struct tgt_bdev *b = ns->bdev;
 
-    while (req->result < nr && dsm_range(req, req->result)->nlb == 0)
+    while (DSM_CURSOR(req) < nr && dsm_range(req, DSM_CURSOR(req))->nlb == 0)
         req->result++;
-    if (req->result >= nr) {
+    if (DSM_CURSOR(req) >= nr) {
         stat_add(&b->num_unmap_ops, 1);
+        tgt_bdev_account_latency(b, TGT_BDEV_IO_UNMAP,
+                                 tgt_now_us() - (req->result >> DSM_CURSOR_BITS));
         finish(req, ns);
         return;
     }
-    const struct nvme_dsm_range *rg = dsm_range(req, req->result++);
+    const struct nvme_dsm_range *rg = dsm_range(req, DSM_CURSOR(req));
+    req->result++;
     struct tgt_bio bio = {
         .op = TGT_BIO_DISCARD,
         .bdev = b,
@@ -217,7 +227,7 @@ static enum tgt_exec_result dsm_exec(struct tgt_req *req, struct tgt_ns *ns)
     if (!any)
         goto done;
     req->nvmf_ctx = ns;
-    req->result = 0;
+    req->result = tgt_now_us() << DSM_CURSOR_BITS;
     dsm_next(req, ns);
     return TGT_EXEC_PENDING;
 done:

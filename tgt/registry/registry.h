@@ -27,6 +27,20 @@
 #define TGT_TRADDR_MAX     64
 #define TGT_TRSVCID_MAX    32
 
+/* The kinds of I/O whose latency bdev_get_iostat reports (sum, max, min). */
+enum tgt_bdev_io_kind { TGT_BDEV_IO_READ, TGT_BDEV_IO_WRITE, TGT_BDEV_IO_UNMAP, TGT_BDEV_IO_KINDS };
+
+/*
+ * Largest and smallest latency of one kind of I/O, in microseconds. The
+ * minimum is kept plus one so that a zeroed bdev (calloc, or a test's static
+ * one) reads as "none completed yet" while a real 0 µs completion (tmpfs) is
+ * still recorded: tgt_bdev_latency_min() undoes it.
+ */
+struct tgt_bdev_lat_range {
+    _Atomic uint64_t max;
+    _Atomic uint64_t min_plus_1; /* 0: no I/O of this kind has completed */
+};
+
 /* A backing store: a regular file or a block device. */
 struct tgt_bdev {
     char name[TGT_NAME_MAX + 1];
@@ -43,7 +57,9 @@ struct tgt_bdev {
     /* I/O statistics (bdev_get_iostat); updated with relaxed atomics */
     _Atomic uint64_t bytes_read, num_read_ops, bytes_written, num_write_ops;
     _Atomic uint64_t num_unmap_ops, bytes_unmapped, num_flush_ops, read_latency_ticks,
-        write_latency_ticks;
+        write_latency_ticks, unmap_latency_ticks;
+    /* extremes, indexed by enum tgt_bdev_io_kind: see tgt_bdev_account_latency() */
+    struct tgt_bdev_lat_range lat_range[TGT_BDEV_IO_KINDS];
 
     _Atomic uint32_t refs;
     /* QoS state is private to registry/qos.c */
@@ -112,6 +128,57 @@ static inline const uint8_t *tgt_bdev_mapped(const struct tgt_bdev *b, uint64_t 
     if (offset > size || len > size - offset || offset + len > b->map_len)
         return NULL;
     return b->map + offset;
+}
+
+/* The counter bdev_get_iostat reports as <kind>_latency_ticks. */
+static inline _Atomic uint64_t *tgt_bdev_latency_sum(struct tgt_bdev *b, enum tgt_bdev_io_kind kind)
+{
+    switch (kind) {
+    case TGT_BDEV_IO_READ:
+        return &b->read_latency_ticks;
+    case TGT_BDEV_IO_WRITE:
+        return &b->write_latency_ticks;
+    default:
+        return &b->unmap_latency_ticks;
+    }
+}
+
+/*
+ * I/O path, any reactor: one I/O of `kind` completed after `us` microseconds.
+ * Adds it to the kind's latency sum and raises its max / lowers its min. No
+ * lock and no allocation: relaxed atomics, and a compare-and-swap only when
+ * `us` is a new extreme (rare once the first few I/Os have completed).
+ */
+static inline void tgt_bdev_account_latency(struct tgt_bdev *b, enum tgt_bdev_io_kind kind,
+                                            uint64_t us)
+{
+    struct tgt_bdev_lat_range *r = &b->lat_range[kind];
+    uint64_t enc = us < UINT64_MAX ? us + 1 : us; /* min_plus_1's encoding */
+    uint64_t cur;
+
+    atomic_fetch_add_explicit(tgt_bdev_latency_sum(b, kind), us, memory_order_relaxed);
+    cur = atomic_load_explicit(&r->max, memory_order_relaxed);
+    while (us > cur && !atomic_compare_exchange_weak_explicit(
+                           &r->max, &cur, us, memory_order_relaxed, memory_order_relaxed))
+        ;
+    cur = atomic_load_explicit(&r->min_plus_1, memory_order_relaxed);
+    while ((cur == 0 || enc < cur) &&
+           !atomic_compare_exchange_weak_explicit(&r->min_plus_1, &cur, enc, memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
+static inline uint64_t tgt_bdev_latency_max(const struct tgt_bdev *b, enum tgt_bdev_io_kind kind)
+{
+    return atomic_load_explicit(&b->lat_range[kind].max, memory_order_relaxed);
+}
+
+/* 0 while no I/O of this kind has completed, as SPDK reports it. */
+static inline uint64_t tgt_bdev_latency_min(const struct tgt_bdev *b, enum tgt_bdev_io_kind kind)
+{
+    uint64_t enc = atomic_load_explicit(&b->lat_range[kind].min_plus_1, memory_order_relaxed);
+
+    return enc ? enc - 1 : 0;
 }
 
 /*

@@ -50,6 +50,12 @@ struct tgt_subsys_opts {
     bool allow_any_host;
     uint32_t max_namespaces; /* 0: TGT_MAX_NAMESPACES */
 };
+/*
+ * Is nqn a valid subsystem NQN (syntax, at most 223 bytes)? 0 or -EINVAL with
+ * the reason in err. tgt_subsys_create() checks it first; the RPC calls it on
+ * its own because SPDK reports a bad NQN differently from other bad options.
+ */
+int tgt_subsys_nqn_check(const char *nqn, struct slio_err *err) _must_check_;
 int tgt_subsys_create(const struct tgt_subsys_opts *o, struct slio_err *err) _must_check_;
 int tgt_subsys_delete(const char *nqn, struct slio_err *err) _must_check_;
 

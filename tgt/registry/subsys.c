@@ -159,15 +159,26 @@ static bool printable(const char *s)
     return true;
 }
 
-static int check_subsys_opts(const struct tgt_subsys_opts *o, struct slio_err *err)
+int tgt_subsys_nqn_check(const char *nqn, struct slio_err *err)
 {
-    int r = o->nqn ? slio_nqn_validate(o->nqn) : -EINVAL;
+    int r = nqn ? slio_nqn_validate(nqn) : -EINVAL;
 
     if (r < 0) {
-        slio_err_set(err, "invalid parameter 'nqn': \"%.230s\" is %s", o->nqn ? o->nqn : "",
-                     r == -ENAMETOOLONG ? "longer than 223 bytes" : "not a valid NQN");
+        /* the reason before the value: a long value is cut to fit, the reason must not be */
+        slio_err_set(err, "invalid parameter 'nqn': %s: \"%.200s\"",
+                     r == -ENAMETOOLONG ? "longer than 223 bytes" : "not a valid NQN",
+                     nqn ? nqn : "");
         return -EINVAL;
     }
+    return 0;
+}
+
+static int check_subsys_opts(const struct tgt_subsys_opts *o, struct slio_err *err)
+{
+    int r = tgt_subsys_nqn_check(o->nqn, err);
+
+    if (r < 0)
+        return r;
     if (o->serial && (strlen(o->serial) > TGT_SERIAL_LEN || !printable(o->serial))) {
         slio_err_set(err,
                      "invalid parameter 'serial_number': at most %d printable ASCII characters",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * save_config / load_config in SPDK's layout:
+ * save_config / load_config in SPDK's layout, and framework_get_subsystems /
+ * framework_get_config, from which SPDK's rpc.py assembles the same document:
  *   {"subsystems": [{"subsystem": "bdev", "config": [{"method": ..., "params": ...}]},
  *                   {"subsystem": "nvmf", "config": [...]}]}
  * Loading replays each method through the same handlers the RPC uses, so a
@@ -77,21 +78,93 @@ static void subsys_entries(const struct tgt_subsys_view *v, void *ctx)
     }
 }
 
+static void bdev_config(json_t *config)
+{
+    tgt_bdev_for_each(bdev_entry, config);
+}
+
+static void nvmf_config(json_t *config)
+{
+    if (tgt_transport_created())
+        json_array_append_new(config, call("nvmf_create_transport", tgt_rpc_transport_json()));
+    tgt_subsys_for_each(subsys_entries, config);
+}
+
+/*
+ * The subsystems save_config writes, each after the one it depends on, since
+ * a loader replays them in this order (namespaces need their bdevs). SPDK's
+ * rpc.py rebuilds the same document from framework_get_subsystems and
+ * framework_get_config, so all three read this table.
+ */
+static const struct config_subsystem {
+    const char *name;
+    const char *depends_on; /* NULL: none */
+    void (*write)(json_t *config);
+} g_subsystems[] = {
+    {"bdev", NULL, bdev_config},
+    {"nvmf", "bdev", nvmf_config},
+};
+
+static const struct config_subsystem *subsystem_find(const char *name)
+{
+    for (size_t i = 0; i < SLIO_ARRAY_SIZE(g_subsystems); i++)
+        if (strcmp(g_subsystems[i].name, name) == 0)
+            return &g_subsystems[i];
+    return NULL;
+}
+
+/* The subsystem's "config" array, or NULL when out of memory. */
+static json_t *subsystem_config(const struct config_subsystem *s)
+{
+    json_t *config = json_array();
+
+    if (config)
+        s->write(config);
+    return config;
+}
+
+int tgt_config_subsystem(const char *name, json_t **ret)
+{
+    const struct config_subsystem *s = subsystem_find(name);
+
+    if (!s)
+        return -ENOENT;
+    json_t *config = subsystem_config(s);
+    if (!config)
+        return -ENOMEM;
+    *ret = config;
+    return 0;
+}
+
+json_t *tgt_config_subsystems(void)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < SLIO_ARRAY_SIZE(g_subsystems); i++) {
+        const struct config_subsystem *s = &g_subsystems[i];
+        json_t *deps = s->depends_on ? json_pack("[s]", s->depends_on) : json_array();
+        if (json_array_append_new(
+                a, json_pack("{s:s, s:o}", "subsystem", s->name, "depends_on", deps)) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
 json_t *tgt_config_build(void)
 {
-    json_t *bdev = json_array(), *nvmf = json_array();
+    json_t *subsystems = json_array();
 
-    if (!bdev || !nvmf) {
-        json_decref(bdev);
-        json_decref(nvmf);
-        return NULL;
+    for (size_t i = 0; subsystems && i < SLIO_ARRAY_SIZE(g_subsystems); i++) {
+        const struct config_subsystem *s = &g_subsystems[i];
+        if (json_array_append_new(subsystems, json_pack("{s:s, s:o}", "subsystem", s->name,
+                                                        "config", subsystem_config(s))) < 0) {
+            json_decref(subsystems);
+            return NULL;
+        }
     }
-    tgt_bdev_for_each(bdev_entry, bdev);
-    if (tgt_transport_created())
-        json_array_append_new(nvmf, call("nvmf_create_transport", tgt_rpc_transport_json()));
-    tgt_subsys_for_each(subsys_entries, nvmf);
-    return json_pack("{s:[{s:s, s:o}, {s:s, s:o}]}", "subsystems", "subsystem", "bdev", "config",
-                     bdev, "subsystem", "nvmf", "config", nvmf);
+    return json_pack("{s:o}", "subsystems", subsystems);
 }
 
 static int apply_one(json_t *entry, const char *where, struct tgt_rpc_err *err)
@@ -133,7 +206,7 @@ int tgt_config_apply(json_t *doc, struct tgt_rpc_err *err)
             return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
                                  "invalid parameter 'subsystems[%zu].subsystem': expected a string",
                                  i);
-        if (strcmp(name, "bdev") != 0 && strcmp(name, "nvmf") != 0) {
+        if (!subsystem_find(name)) {
             if (json_array_size(config))
                 log_warn("configuration: subsystem %.32s is not supported, skipped", name);
             continue;

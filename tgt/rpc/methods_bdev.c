@@ -112,6 +112,19 @@ struct list_ctx {
     bool found;
 };
 
+/*
+ * SPDK's supported_io_types keys. An AIO bdev here does reads, writes, flush,
+ * unmap (discard) and write zeroes; it has no reset, compare, abort of
+ * submitted I/O or NVMe passthrough, so those are false.
+ */
+static json_t *io_types_json(void)
+{
+    return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "read", true,
+                     "write", true, "unmap", true, "write_zeroes", true, "flush", true, "reset",
+                     false, "compare", false, "compare_and_write", false, "abort", false,
+                     "nvme_admin", false, "nvme_io", false);
+}
+
 static void bdev_info(struct tgt_bdev *b, bool claimed, void *ctx)
 {
     struct list_ctx *c = ctx;
@@ -122,14 +135,13 @@ static void bdev_info(struct tgt_bdev *b, bool claimed, void *ctx)
     c->found = true;
     json_array_append_new(
         c->out,
-        json_pack("{s:s, s:[], s:s, s:i, s:I, s:s, s:o, s:b, s:b, s:{s:b, s:b, s:b, s:b, s:b}, "
-                  "s:{s:{s:s, s:b, s:b}}}",
+        json_pack("{s:s, s:[], s:s, s:i, s:I, s:s, s:o, s:b, s:b, s:o, s:{s:{s:s, s:b, s:b}}}",
                   "name", b->name, "aliases", "product_name", "AIO disk", "block_size",
                   (int)b->block_size, "num_blocks", (json_int_t)tgt_bdev_num_blocks(b), "uuid",
                   slio_uuid_format(b->uuid, uuid), "assigned_rate_limits", limits_json(b),
-                  "claimed", claimed, "zoned", false, "supported_io_types", "read", true, "write",
-                  true, "flush", true, "unmap", true, "write_zeroes", true, "driver_specific",
-                  "aio", "filename", b->filename, "block_size_override", false, "readonly", false));
+                  "claimed", claimed, "zoned", false, "supported_io_types", io_types_json(),
+                  "driver_specific", "aio", "filename", b->filename, "block_size_override", false,
+                  "readonly", false));
 }
 
 static int bdev_get_bdevs(json_t *params, json_t **ret, struct tgt_rpc_err *err)
@@ -149,6 +161,49 @@ static int bdev_get_bdevs(json_t *params, json_t **ret, struct tgt_rpc_err *err)
     return 0;
 }
 
+struct stat_field {
+    const char *name;
+    uint64_t value;
+};
+
+/* One bdev's bdev_get_iostat entry, SPDK's keys in SPDK's order; ticks are microseconds. */
+static json_t *bdev_stat_json(struct tgt_bdev *b)
+{
+#define LD(f) atomic_load_explicit(&b->f, memory_order_relaxed)
+    const struct stat_field f[] = {
+        {"bytes_read", LD(bytes_read)},
+        {"num_read_ops", LD(num_read_ops)},
+        {"bytes_written", LD(bytes_written)},
+        {"num_write_ops", LD(num_write_ops)},
+        {"bytes_unmapped", LD(bytes_unmapped)},
+        {"num_unmap_ops", LD(num_unmap_ops)},
+        {"num_flush_ops", LD(num_flush_ops)},
+        /* there is no Copy command: its counters stay 0 */
+        {"bytes_copied", 0},
+        {"num_copy_ops", 0},
+        {"read_latency_ticks", LD(read_latency_ticks)},
+        {"max_read_latency_ticks", tgt_bdev_latency_max(b, TGT_BDEV_IO_READ)},
+        {"min_read_latency_ticks", tgt_bdev_latency_min(b, TGT_BDEV_IO_READ)},
+        {"write_latency_ticks", LD(write_latency_ticks)},
+        {"max_write_latency_ticks", tgt_bdev_latency_max(b, TGT_BDEV_IO_WRITE)},
+        {"min_write_latency_ticks", tgt_bdev_latency_min(b, TGT_BDEV_IO_WRITE)},
+        {"unmap_latency_ticks", LD(unmap_latency_ticks)},
+        {"max_unmap_latency_ticks", tgt_bdev_latency_max(b, TGT_BDEV_IO_UNMAP)},
+        {"min_unmap_latency_ticks", tgt_bdev_latency_min(b, TGT_BDEV_IO_UNMAP)},
+        {"copy_latency_ticks", 0},
+        {"max_copy_latency_ticks", 0},
+        {"min_copy_latency_ticks", 0},
+    };
+#undef LD
+    json_t *o = json_pack("{s:s}", "name", b->name);
+
+    for (size_t i = 0; o && i < SLIO_ARRAY_SIZE(f); i++)
+        json_object_set_new(o, f[i].name, json_integer((json_int_t)f[i].value));
+    /* SPDK counts failed I/O by status here; failures are only logged (rate-limited) */
+    json_object_set_new(o, "io_error", json_object());
+    return o;
+}
+
 static void bdev_stat(struct tgt_bdev *b, bool claimed, void *ctx)
 {
     struct list_ctx *c = ctx;
@@ -156,16 +211,7 @@ static void bdev_stat(struct tgt_bdev *b, bool claimed, void *ctx)
     if (c->name && strcmp(c->name, b->name) != 0)
         return;
     c->found = true;
-#define LD(f) ((json_int_t)atomic_load_explicit(&b->f, memory_order_relaxed))
-    json_array_append_new(
-        c->out, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name",
-                          b->name, "bytes_read", LD(bytes_read), "num_read_ops", LD(num_read_ops),
-                          "bytes_written", LD(bytes_written), "num_write_ops", LD(num_write_ops),
-                          "bytes_unmapped", LD(bytes_unmapped), "num_unmap_ops", LD(num_unmap_ops),
-                          "num_flush_ops", LD(num_flush_ops), "read_latency_ticks",
-                          LD(read_latency_ticks), "write_latency_ticks", LD(write_latency_ticks),
-                          "unmap_latency_ticks", (json_int_t)0));
-#undef LD
+    json_array_append_new(c->out, bdev_stat_json(b));
 }
 
 static int bdev_get_iostat(json_t *params, json_t **ret, struct tgt_rpc_err *err)

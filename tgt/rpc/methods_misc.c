@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* spdk_get_version, rpc_get_methods, save_config, load_config. */
+/*
+ * spdk_get_version, rpc_get_methods, save_config, load_config,
+ * framework_get_subsystems, framework_get_config.
+ */
 #define SLIO_LOG_COMPONENT "rpc"
 
+#include <errno.h>
 #include <string.h>
 
 #include "rpc/rpc.h"
@@ -57,6 +61,40 @@ static int save_config(json_t *params, json_t **ret, struct tgt_rpc_err *err)
     return *ret ? 0 : tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "out of memory");
 }
 
+/*
+ * SPDK has no server-side save_config: rpc.py lists the subsystems with
+ * framework_get_subsystems and asks framework_get_config for each one's calls.
+ */
+static int framework_get_subsystems(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    if (tgt_rpc_no_params(params, err) < 0)
+        return -1;
+    *ret = tgt_config_subsystems();
+    return *ret ? 0 : tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "out of memory");
+}
+
+struct get_config_req {
+    const char *name;
+};
+static const struct slio_json_field get_config_fields[] = {
+    SLIO_JSON_FIELD(struct get_config_req, name, "name", SLIO_JSON_STRING, .required = true,
+                    .min = 1),
+};
+
+static int framework_get_config(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    struct get_config_req req = {0};
+
+    if (TGT_RPC_DECODE(params, get_config_fields, &req, 0, err) < 0)
+        return -1;
+    int r = tgt_config_subsystem(req.name, ret);
+    if (r == -ENOENT)
+        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
+                             "Subsystem '%.64s' not found (framework_get_subsystems lists them)",
+                             req.name);
+    return r < 0 ? tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "out of memory") : 0;
+}
+
 static int load_config(json_t *params, json_t **ret, struct tgt_rpc_err *err)
 {
     if (tgt_config_apply(params, err) < 0)
@@ -69,5 +107,7 @@ const struct tgt_rpc_method tgt_rpc_misc_methods[] = {
     {"rpc_get_methods", rpc_get_methods, false},
     {"save_config", save_config, false},
     {"load_config", load_config, true},
+    {"framework_get_subsystems", framework_get_subsystems, false},
+    {"framework_get_config", framework_get_config, false},
 };
 const size_t tgt_rpc_misc_methods_count = SLIO_ARRAY_SIZE(tgt_rpc_misc_methods);

@@ -70,11 +70,12 @@ static int nvmf_create_transport(json_t *params, json_t **ret, struct tgt_rpc_er
     log_ignored(params);
     if (req.max_qpairs_per_ctrlr)
         req.o.max_io_qpairs_per_ctrlr = req.max_qpairs_per_ctrlr - 1;
+    /* SPDK answers an existing transport with an internal error, not a parameter error */
     if (tgt_transport_created())
-        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS, "Transport type 'TCP' already exists");
+        return tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "Transport type 'TCP' already exists");
     int r = tgt_transport_create(&req.o);
     if (r == -EEXIST)
-        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS, "Transport type 'TCP' already exists");
+        return tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "Transport type 'TCP' already exists");
     if (r < 0)
         return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
                              "Unable to create transport TCP: %s (the target's log names the "
@@ -92,6 +93,32 @@ json_t *tgt_rpc_transport_json(void)
                      (int)o->max_io_qpairs_per_ctrlr, "in_capsule_data_size",
                      (int)o->in_capsule_data_size, "max_io_size", (int)o->max_io_size,
                      "io_unit_size", (int)o->io_unit_size, "max_aq_depth", (int)o->max_aq_depth);
+}
+
+/*
+ * nvmf_get_transports also shows SPDK's options that slio-tgt accepts and
+ * ignores, with the values that describe what it does (docs/tgt-rpc.md). They
+ * stay out of save_config: num_shared_buffers 0, for one, is not a value to
+ * hand to SPDK's nvmf_create_transport.
+ */
+static json_t *transport_view_json(void)
+{
+    json_t *o = tgt_rpc_transport_json();
+    json_t *fixed = json_pack(
+        "{s:i, s:i, s:b, s:b, s:b, s:i, s:i}",
+        /* no shared buffer pool: each queue preallocates its data buffers */
+        "num_shared_buffers", 0, "buf_cache_size", 0, "dif_insert_or_strip", false, "zcopy", false,
+        /* a response capsule follows C2H data unless the host disabled SQ flow control */
+        "c2h_success", false, "sock_priority", 0,
+        /* Abort never aborts a command that reached the backing: nothing to time out */
+        "abort_timeout_sec", 0);
+
+    if (json_object_update(o, fixed) < 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(fixed);
+    return o;
 }
 
 struct get_transports_req {
@@ -113,7 +140,7 @@ static int nvmf_get_transports(json_t *params, json_t **ret, struct tgt_rpc_err 
         return tgt_rpc_error(err, -ENODEV, "Transport %.32s not found", req.trtype);
     json_t *a = json_array();
     if (tgt_transport_created())
-        json_array_append_new(a, tgt_rpc_transport_json());
+        json_array_append_new(a, transport_view_json());
     *ret = a;
     return 0;
 }
@@ -127,8 +154,8 @@ struct create_subsys_req {
     uint16_t min_cntlid, max_cntlid;
 };
 static const struct slio_json_field create_subsys_fields[] = {
-    SLIO_JSON_FIELD(struct create_subsys_req, nqn, "nqn", SLIO_JSON_STRING, .required = true,
-                    .min = 1, .max = TGT_NQN_MAX),
+    /* no length bound here: an over-long NQN is an invalid NQN (tgt_subsys_nqn_check) */
+    SLIO_JSON_FIELD(struct create_subsys_req, nqn, "nqn", SLIO_JSON_STRING, .required = true),
     SLIO_JSON_FIELD(struct create_subsys_req, serial, "serial_number", SLIO_JSON_STRING,
                     .max = TGT_SERIAL_LEN),
     SLIO_JSON_FIELD(struct create_subsys_req, model, "model_number", SLIO_JSON_STRING,
@@ -157,8 +184,17 @@ static int nvmf_create_subsystem(json_t *params, json_t **ret, struct tgt_rpc_er
         .allow_any_host = req.allow_any_host,
         .max_namespaces = req.max_namespaces,
     };
+    /*
+     * SPDK answers a subsystem it cannot create (invalid or taken NQN) with an
+     * internal error, but a bad serial or model number with a parameter error.
+     */
+    if (tgt_subsys_nqn_check(req.nqn, &e) < 0)
+        return tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "%s", e.text);
     int r = tgt_subsys_create(&o, &e);
-    return r < 0 ? tgt_rpc_error_from(err, r, &e, false) : tgt_rpc_ok(ret);
+    if (r < 0)
+        return tgt_rpc_error(err, r == -EINVAL ? TGT_RPC_INVALID_PARAMS : TGT_RPC_INTERNAL_ERROR,
+                             "%s", e.text);
+    return tgt_rpc_ok(ret);
 }
 
 static int nvmf_delete_subsystem(json_t *params, json_t **ret, struct tgt_rpc_err *err)
@@ -195,12 +231,30 @@ static json_t *ns_json(const struct tgt_ns *ns)
                      slio_uuid_format(ns->uuid, uuid));
 }
 
+/*
+ * nvmf_get_subsystems' listen_addresses entry: SPDK prints the transport under
+ * both "transport" (its older name) and "trtype". save_config's listener
+ * params (tgt_rpc_listen_json) keep only "trtype", which is what
+ * nvmf_subsystem_add_listener decodes.
+ */
+static json_t *listen_view_json(const struct tgt_listen_addr *a)
+{
+    json_t *o = json_pack("{s:s}", "transport", a->trtype), *addr = tgt_rpc_listen_json(a);
+
+    if (json_object_update(o, addr) < 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(addr);
+    return o;
+}
+
 static json_t *subsys_json(const struct tgt_subsys_view *v)
 {
     json_t *listeners = json_array(), *hosts = json_array();
 
     for (unsigned i = 0; i < v->nr_listeners; i++)
-        json_array_append_new(listeners, tgt_rpc_listen_json(&v->listeners[i]));
+        json_array_append_new(listeners, listen_view_json(&v->listeners[i]));
     for (unsigned i = 0; i < v->nr_hosts; i++)
         json_array_append_new(hosts, json_pack("{s:s}", "nqn", v->hosts[i]));
     json_t *o =

@@ -6,7 +6,8 @@
  *   stream.c    framing: complete JSON values out of a byte stream
  *   dispatch.c  request validation, method lookup, error objects
  *   methods_*.c the methods, each a table of {name, handler}
- *   config.c    save_config / load_config and --save-config persistence
+ *   config.c    save_config / load_config, framework_get_subsystems /
+ *               framework_get_config and --save-config persistence
  *   server.c    the unix socket and its poll() loop
  */
 #ifndef TGT_RPC_H
@@ -112,6 +113,16 @@ int tgt_rpc_stream_feed(struct tgt_rpc_stream *s, const void *data, size_t len,
 /* ---- config.c ---- */
 /* The save_config document (SPDK layout), or NULL when out of memory. */
 json_t *tgt_config_build(void);
+/*
+ * framework_get_subsystems: [{"subsystem": NAME, "depends_on": [NAME...]}] in
+ * save_config's order, or NULL when out of memory.
+ */
+json_t *tgt_config_subsystems(void);
+/*
+ * framework_get_config: the "config" array save_config writes for subsystem
+ * name into *ret. -ENOENT if save_config has no such subsystem, -ENOMEM.
+ */
+int tgt_config_subsystem(const char *name, json_t **ret) _must_check_;
 /* Apply a save_config document method by method; stops at the first failure. */
 int tgt_config_apply(json_t *doc, struct tgt_rpc_err *err) _must_check_;
 int tgt_config_load_file(const char *path, struct tgt_rpc_err *err) _must_check_;

@@ -172,6 +172,92 @@ static void test_bdev_delete_busy(void **state)
     assert_int_equal(tgt_bdev_delete_ex("aio0", &e), 0);
 }
 
+/* Latency sum, max and min of each kind, as bdev_get_iostat reports them. */
+static void test_bdev_latency(void **state)
+{
+    (void)state;
+    struct tgt_bdev *b = create_bdev("aio0", 0);
+    const uint64_t reads[] = {40, 7, 0, 12, 90, 7};
+    uint64_t sum = 0, max = 0, min = UINT64_MAX;
+
+    for (int k = 0; k < TGT_BDEV_IO_KINDS; k++) {
+        assert_int_equal(tgt_bdev_latency_max(b, k), 0);
+        assert_int_equal(tgt_bdev_latency_min(b, k), 0); /* none completed: 0, as SPDK */
+    }
+    for (size_t i = 0; i < SLIO_ARRAY_SIZE(reads); i++) {
+        tgt_bdev_account_latency(b, TGT_BDEV_IO_READ, reads[i]);
+        sum += reads[i];
+        max = reads[i] > max ? reads[i] : max;
+        min = reads[i] < min ? reads[i] : min;
+        assert_int_equal(tgt_bdev_latency_max(b, TGT_BDEV_IO_READ), max);
+        assert_int_equal(tgt_bdev_latency_min(b, TGT_BDEV_IO_READ), min);
+    }
+    assert_int_equal(atomic_load(&b->read_latency_ticks), sum);
+    /* a 0 µs read (tmpfs) is a real minimum, not "none yet": larger ones do not replace it */
+    assert_int_equal(min, 0);
+
+    /* the kinds are independent; unmap has a sum of its own */
+    tgt_bdev_account_latency(b, TGT_BDEV_IO_UNMAP, 25);
+    tgt_bdev_account_latency(b, TGT_BDEV_IO_UNMAP, 15);
+    assert_int_equal(atomic_load(&b->unmap_latency_ticks), 25 + 15);
+    assert_int_equal(tgt_bdev_latency_max(b, TGT_BDEV_IO_UNMAP), 25);
+    assert_int_equal(tgt_bdev_latency_min(b, TGT_BDEV_IO_UNMAP), 15);
+    assert_int_equal(atomic_load(&b->write_latency_ticks), 0);
+    assert_int_equal(tgt_bdev_latency_max(b, TGT_BDEV_IO_WRITE), 0);
+    assert_int_equal(tgt_bdev_latency_min(b, TGT_BDEV_IO_WRITE), 0);
+    assert_int_equal(atomic_load(&b->read_latency_ticks), sum);
+    tgt_bdev_put(b);
+}
+
+#define LAT_THREADS 4
+#define LAT_PER     20000
+
+struct lat_thread {
+    struct tgt_bdev *b;
+    unsigned seed;
+    uint64_t sum, max, min; /* what this thread accounted */
+};
+
+static void *lat_loop(void *arg)
+{
+    struct lat_thread *t = arg;
+
+    t->min = UINT64_MAX;
+    for (int i = 0; i < LAT_PER; i++) {
+        uint64_t us = 1 + (uint64_t)(rand_r(&t->seed) % 100000);
+        tgt_bdev_account_latency(t->b, TGT_BDEV_IO_WRITE, us);
+        t->sum += us;
+        t->max = us > t->max ? us : t->max;
+        t->min = us < t->min ? us : t->min;
+    }
+    return NULL;
+}
+
+/* Reactors account completions concurrently: no update of the extremes is lost. */
+static void test_bdev_latency_concurrent(void **state)
+{
+    (void)state;
+    struct tgt_bdev *b = create_bdev("aio0", 0);
+    struct lat_thread t[LAT_THREADS];
+    pthread_t th[LAT_THREADS];
+    uint64_t sum = 0, max = 0, min = UINT64_MAX;
+
+    for (unsigned i = 0; i < LAT_THREADS; i++) {
+        t[i] = (struct lat_thread){.b = b, .seed = i + 1};
+        assert_int_equal(pthread_create(&th[i], NULL, lat_loop, &t[i]), 0);
+    }
+    for (unsigned i = 0; i < LAT_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        sum += t[i].sum;
+        max = t[i].max > max ? t[i].max : max;
+        min = t[i].min < min ? t[i].min : min;
+    }
+    assert_int_equal(atomic_load(&b->write_latency_ticks), sum);
+    assert_int_equal(tgt_bdev_latency_max(b, TGT_BDEV_IO_WRITE), max);
+    assert_int_equal(tgt_bdev_latency_min(b, TGT_BDEV_IO_WRITE), min);
+    tgt_bdev_put(b);
+}
+
 static void test_subsys_create(void **state)
 {
     (void)state;
@@ -200,6 +286,13 @@ static void test_subsys_create(void **state)
     assert_non_null(strstr(e.text, "'nqn'"));
     struct tgt_subsys_opts bad = {.nqn = "iqn.2016-06.io.spdk:x"};
     assert_int_equal(tgt_subsys_create(&bad, &e), -EINVAL);
+    /* the check the RPC makes on its own gives the same answer and text */
+    struct slio_err e2 = {{0}};
+    assert_int_equal(tgt_subsys_nqn_check(bad.nqn, &e2), -EINVAL);
+    assert_string_equal(e2.text, e.text);
+    assert_int_equal(tgt_subsys_nqn_check(long_nqn, &e2), -EINVAL);
+    assert_non_null(strstr(e2.text, "longer than 223 bytes"));
+    assert_int_equal(tgt_subsys_nqn_check(NQN2, &e2), 0);
     struct tgt_subsys_opts serial = {.nqn = NQN2, .serial = "012345678901234567890"};
     assert_int_equal(tgt_subsys_create(&serial, &e), -EINVAL);
     assert_non_null(strstr(e.text, "serial_number"));
@@ -514,6 +607,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bdev_too_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bdev_rescan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bdev_delete_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bdev_latency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bdev_latency_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subsys_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_namespaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ns_refcount, setup, teardown),

@@ -288,6 +288,11 @@ static void test_zeroes_and_deallocate(void **state)
     assert_int_equal(read_into(6, 16, back, 4096), 0);
     assert_memory_equal(back, zero, 4096);
     assert_int_equal(atomic_load(&g_bdev.num_unmap_ops), 1);
+    /* one unmap: its latency is the sum, the max and the min */
+    assert_int_equal(tgt_bdev_latency_max(&g_bdev, TGT_BDEV_IO_UNMAP),
+                     atomic_load(&g_bdev.unmap_latency_ticks));
+    assert_int_equal(tgt_bdev_latency_min(&g_bdev, TGT_BDEV_IO_UNMAP),
+                     atomic_load(&g_bdev.unmap_latency_ticks));
 
     rg[1].nlb = htole32(1); /* now out of range: nothing is discarded */
     assert_int_equal(exec(&sqe, rg, sizeof(rg)),
