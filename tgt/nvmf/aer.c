@@ -70,10 +70,11 @@ enum tgt_exec_result nvmf_aer_submit(struct tgt_req *req)
     return TGT_EXEC_PENDING;
 }
 
-static struct tgt_req *aer_take_oldest(struct tgt_ctrlr *c)
+/* Remove the i-th held AER, keeping the others in submission order. */
+static struct tgt_req *aer_take(struct tgt_ctrlr *c, uint32_t i)
 {
-    struct tgt_req *req = c->aers[0];
-    memmove(&c->aers[0], &c->aers[1], (c->nr_aers - 1) * sizeof(c->aers[0]));
+    struct tgt_req *req = c->aers[i];
+    memmove(&c->aers[i], &c->aers[i + 1], (c->nr_aers - i - 1) * sizeof(c->aers[0]));
     c->nr_aers--;
     return req;
 }
@@ -88,7 +89,7 @@ void nvmf_aer_poll(struct tgt_ctrlr *c)
     pthread_mutex_unlock(&c->lock);
 
     while (abort_all && c->nr_aers > 0) {
-        struct tgt_req *req = aer_take_oldest(c);
+        struct tgt_req *req = aer_take(c, 0);
         req->status = NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_ABORT_QUEUE);
         tgt_req_complete(req);
     }
@@ -99,7 +100,7 @@ void nvmf_aer_poll(struct tgt_ctrlr *c)
         pthread_mutex_unlock(&c->lock);
         if (!have)
             break;
-        struct tgt_req *req = aer_take_oldest(c);
+        struct tgt_req *req = aer_take(c, 0);
         req->status = 0;
         req->result = dw0;
         log_debug("ctrlr %u: asynchronous event 0x%08x reported", c->cntlid, dw0);
@@ -114,14 +115,11 @@ struct tgt_req *tgt_nvmf_take_abandoned(struct tgt_qpair *qp, uint16_t cid)
     if (!c || qp->qid != 0 || c->admin_qp != qp)
         return NULL;
     for (uint32_t i = 0; i < c->nr_aers; i++) {
-        struct tgt_req *req = c->aers[i];
-        if (req->cmd.cid != cid)
+        if (c->aers[i]->cmd.cid != cid)
             continue;
-        memmove(&c->aers[i], &c->aers[i + 1], (c->nr_aers - i - 1) * sizeof(c->aers[0]));
-        c->nr_aers--;
         log_debug("ctrlr %u: host reused CID %u of an outstanding AER: the AER is dropped",
                   c->cntlid, cid);
-        return req;
+        return aer_take(c, i);
     }
     return NULL;
 }

@@ -95,6 +95,17 @@ json_t *tgt_rpc_transport_json(void)
                      "io_unit_size", (int)o->io_unit_size, "max_aq_depth", (int)o->max_aq_depth);
 }
 
+/* o with the members of extra added (both consumed); NULL if either is or on failure. */
+static json_t *merged(json_t *o, json_t *extra)
+{
+    if (!o || !extra || json_object_update(o, extra) < 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(extra);
+    return o;
+}
+
 /*
  * nvmf_get_transports also shows SPDK's options that slio-tgt accepts and
  * ignores, with the values that describe what it does (docs/tgt-rpc.md). They
@@ -103,7 +114,6 @@ json_t *tgt_rpc_transport_json(void)
  */
 static json_t *transport_view_json(void)
 {
-    json_t *o = tgt_rpc_transport_json();
     json_t *fixed = json_pack(
         "{s:i, s:i, s:b, s:b, s:b, s:i, s:i}",
         /* no shared buffer pool: each queue preallocates its data buffers */
@@ -113,12 +123,7 @@ static json_t *transport_view_json(void)
         /* Abort never aborts a command that reached the backing: nothing to time out */
         "abort_timeout_sec", 0);
 
-    if (json_object_update(o, fixed) < 0) {
-        json_decref(o);
-        o = NULL;
-    }
-    json_decref(fixed);
-    return o;
+    return merged(tgt_rpc_transport_json(), fixed);
 }
 
 struct get_transports_req {
@@ -239,14 +244,7 @@ static json_t *ns_json(const struct tgt_ns *ns)
  */
 static json_t *listen_view_json(const struct tgt_listen_addr *a)
 {
-    json_t *o = json_pack("{s:s}", "transport", a->trtype), *addr = tgt_rpc_listen_json(a);
-
-    if (json_object_update(o, addr) < 0) {
-        json_decref(o);
-        o = NULL;
-    }
-    json_decref(addr);
-    return o;
+    return merged(json_pack("{s:s}", "transport", a->trtype), tgt_rpc_listen_json(a));
 }
 
 static json_t *subsys_json(const struct tgt_subsys_view *v)
