@@ -2,8 +2,9 @@
 """bench/tgt --spdk DIR: SPDK's nvmf_tgt and perf beside slio-tgt and slio-perf.
 
 The issue's reference is SPDK's nvmf_tgt with its own perf tool, both spinning a
-core. With an SPDK build at hand (`DIR` holds bin/nvmf_tgt, examples/perf and,
-for a shared build, lib/), the bench adds three runners, each in the same
+core. With an SPDK build at hand (`DIR` holds bin/nvmf_tgt, bin/spdk_nvme_perf
+(v24.09) or examples/perf (v23.01), and for a shared build lib/), the bench
+adds three runners, each in the same
 rounds as fio and ours, so the comparison is made in the same minutes:
   spdk       SPDK's nvmf_tgt + SPDK's perf (the issue's reference)
   spdk-tgt   SPDK's nvmf_tgt + slio-perf spinning (our host against theirs)
@@ -26,11 +27,24 @@ TOTAL_RE = re.compile(r"^Total\s*:\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)", re.M)
 P50_RE = re.compile(r"^\s*50\.00000%\s*:\s*([\d.]+)us", re.M)
 
 
+PERF_PATHS = ("bin/spdk_nvme_perf", "examples/perf")  # newer SPDK (24.09), older (23.01)
+
+
+def perf_exe(spdk_dir):
+    """SPDK's perf tool in this build, or None."""
+    for rel in PERF_PATHS:
+        path = os.path.join(spdk_dir, rel)
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
 def check(spdk_dir):
     """None if SPDK's binaries and hugepages are usable, else why not."""
-    for rel in ("bin/nvmf_tgt", "examples/perf"):
-        if not os.access(os.path.join(spdk_dir, rel), os.X_OK):
-            return f"{spdk_dir}/{rel} is not an executable (give --spdk an SPDK build/ directory)"
+    if not os.access(os.path.join(spdk_dir, "bin/nvmf_tgt"), os.X_OK):
+        return f"{spdk_dir}/bin/nvmf_tgt is not an executable (give --spdk an SPDK build/ directory)"
+    if not perf_exe(spdk_dir):
+        return f"no SPDK perf in {spdk_dir} ({' or '.join(PERF_PATHS)})"
     free = 0
     with open("/proc/meminfo") as f:
         for line in f:
@@ -89,7 +103,7 @@ def perf(spdk_dir, cpu, port, nqn, wl, bs, qd, seconds):
     """SPDK perf against 127.0.0.1:port; returns a bench result dict (host CPU: it spins)."""
     trid = f"trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:{port} subnqn:{nqn}"
     size = {"4k": "4096", "128k": "131072"}[bs]
-    argv = [os.path.join(spdk_dir, "examples/perf"), "-r", trid, "-q", str(qd), "-o", size,
+    argv = [perf_exe(spdk_dir), "-r", trid, "-q", str(qd), "-o", size,
             "-w", wl, "-t", str(seconds), "-c", hex(1 << cpu), "-s", PERF_MEM_MB, "-L"]
     r = subprocess.run(argv, env=env(spdk_dir), capture_output=True, text=True)
     try:

@@ -317,9 +317,11 @@ def test_rpc_bdev_results_after_io(target, perf, tmp_path):
     types = target.rpc("bdev_get_bdevs", {"name": bdev})[0]["supported_io_types"]
     assert {k for k, v in types.items() if v is True} == {"read", "write", "flush", "unmap",
                                                          "write_zeroes"}
-    assert {k for k, v in types.items() if v is False} == {"reset", "compare",
-                                                          "compare_and_write", "abort",
-                                                          "nvme_admin", "nvme_io"}
+    assert {k for k, v in types.items() if v is False} == {
+        "reset", "compare", "compare_and_write", "abort", "nvme_admin", "nvme_io",
+        # added by SPDK v24.09
+        "nvme_io_md", "zcopy", "get_zone_info", "zone_management", "zone_append", "seek_hole",
+        "seek_data", "copy", "nvme_iov_md"}
     st = target.rpc("bdev_get_iostat", {"name": bdev})["bdevs"][0]
     for k in IOSTAT_INTS:
         assert isinstance(st[k], int) and st[k] >= 0, (k, st.get(k))
@@ -334,7 +336,8 @@ def test_rpc_nvmf_results(target, tmp_path):
     target.export(NQN1, tmp_path / "a.img")
     tr = target.rpc("nvmf_get_transports")
     assert len(tr) == 1 and tr[0]["trtype"] == "TCP"
-    for k in ("num_shared_buffers", "buf_cache_size", "sock_priority", "abort_timeout_sec"):
+    for k in ("num_shared_buffers", "buf_cache_size", "sock_priority", "abort_timeout_sec",
+              "ack_timeout", "data_wr_pool_size"):
         assert type(tr[0][k]) is int and tr[0][k] == 0, (k, tr[0][k])
     for k in ("dif_insert_or_strip", "zcopy", "c2h_success"):
         assert tr[0][k] is False, (k, tr[0][k])

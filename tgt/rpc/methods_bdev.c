@@ -113,16 +113,24 @@ struct list_ctx {
 };
 
 /*
- * SPDK's supported_io_types keys. An AIO bdev here does reads, writes, flush,
- * unmap (discard) and write zeroes; it has no reset, compare, abort of
- * submitted I/O or NVMe passthrough, so those are false.
+ * SPDK's supported_io_types keys (v23.01's eleven and the nine v24.09 added).
+ * An AIO bdev here does reads, writes, flush, unmap (discard) and write
+ * zeroes; none of the others (reset, compare, abort of submitted I/O, NVMe
+ * passthrough, zero-copy, zones, seek hole/data, copy).
  */
 static json_t *io_types_json(void)
 {
-    return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "read", true,
-                     "write", true, "unmap", true, "write_zeroes", true, "flush", true, "reset",
-                     false, "compare", false, "compare_and_write", false, "abort", false,
-                     "nvme_admin", false, "nvme_io", false);
+    static const char *const unsupported[] = {
+        "reset",      "compare", "compare_and_write", "abort",           "nvme_admin",  "nvme_io",
+        "nvme_io_md", "zcopy",   "get_zone_info",     "zone_management", "zone_append", "seek_hole",
+        "seek_data",  "copy",    "nvme_iov_md",
+    };
+    json_t *o = json_pack("{s:b, s:b, s:b, s:b, s:b}", "read", true, "write", true, "unmap", true,
+                          "write_zeroes", true, "flush", true);
+
+    for (size_t i = 0; o && i < SLIO_ARRAY_SIZE(unsupported); i++)
+        json_object_set_new(o, unsupported[i], json_false());
+    return o;
 }
 
 static void bdev_info(struct tgt_bdev *b, bool claimed, void *ctx)
@@ -133,15 +141,17 @@ static void bdev_info(struct tgt_bdev *b, bool claimed, void *ctx)
     if (c->name && strcmp(c->name, b->name) != 0)
         return;
     c->found = true;
-    json_array_append_new(
-        c->out,
-        json_pack("{s:s, s:[], s:s, s:i, s:I, s:s, s:o, s:b, s:b, s:o, s:{s:{s:s, s:b, s:b}}}",
-                  "name", b->name, "aliases", "product_name", "AIO disk", "block_size",
-                  (int)b->block_size, "num_blocks", (json_int_t)tgt_bdev_num_blocks(b), "uuid",
-                  slio_uuid_format(b->uuid, uuid), "assigned_rate_limits", limits_json(b),
-                  "claimed", claimed, "zoned", false, "supported_io_types", io_types_json(),
-                  "driver_specific", "aio", "filename", b->filename, "block_size_override", false,
-                  "readonly", false));
+    json_t *o = json_pack(
+        "{s:s, s:[], s:s, s:i, s:I, s:s, s:o, s:b, s:b, s:o, s:{s:{s:s, s:b, s:b, s:b}}}", "name",
+        b->name, "aliases", "product_name", "AIO disk", "block_size", (int)b->block_size,
+        "num_blocks", (json_int_t)tgt_bdev_num_blocks(b), "uuid", slio_uuid_format(b->uuid, uuid),
+        "assigned_rate_limits", limits_json(b), "claimed", claimed, "zoned", false,
+        "supported_io_types", io_types_json(), "driver_specific", "aio", "filename", b->filename,
+        "block_size_override", false, "readonly", false, "fallocate", false);
+    /* SPDK (since v23.05) names the claim; a namespace holds its bdev as SPDK's nvmf does */
+    if (o && claimed)
+        json_object_set_new(o, "claim_type", json_string("exclusive_write"));
+    json_array_append_new(c->out, o);
 }
 
 static int bdev_get_bdevs(json_t *params, json_t **ret, struct tgt_rpc_err *err)

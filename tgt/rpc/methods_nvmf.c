@@ -115,13 +115,15 @@ static json_t *merged(json_t *o, json_t *extra)
 static json_t *transport_view_json(void)
 {
     json_t *fixed = json_pack(
-        "{s:i, s:i, s:b, s:b, s:b, s:i, s:i}",
+        "{s:i, s:i, s:b, s:b, s:b, s:i, s:i, s:i, s:i}",
         /* no shared buffer pool: each queue preallocates its data buffers */
         "num_shared_buffers", 0, "buf_cache_size", 0, "dif_insert_or_strip", false, "zcopy", false,
         /* a response capsule follows C2H data unless the host disabled SQ flow control */
         "c2h_success", false, "sock_priority", 0,
         /* Abort never aborts a command that reached the backing: nothing to time out */
-        "abort_timeout_sec", 0);
+        "abort_timeout_sec", 0,
+        /* SPDK v24.09 reports these RDMA options for every transport; nothing here */
+        "ack_timeout", 0, "data_wr_pool_size", 0);
 
     return merged(tgt_rpc_transport_json(), fixed);
 }

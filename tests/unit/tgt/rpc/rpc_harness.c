@@ -163,9 +163,27 @@ void check_io_types(json_t *types)
         const char *name;
         bool supported;
     } want[] = {
-        {"read", true},   {"write", true},       {"unmap", true},    {"write_zeroes", true},
-        {"flush", true},  {"reset", false},      {"compare", false}, {"compare_and_write", false},
-        {"abort", false}, {"nvme_admin", false}, {"nvme_io", false},
+        {"read", true},
+        {"write", true},
+        {"unmap", true},
+        {"write_zeroes", true},
+        {"flush", true},
+        {"reset", false},
+        {"compare", false},
+        {"compare_and_write", false},
+        {"abort", false},
+        {"nvme_admin", false},
+        {"nvme_io", false},
+        /* added by SPDK v24.09 */
+        {"nvme_io_md", false},
+        {"zcopy", false},
+        {"get_zone_info", false},
+        {"zone_management", false},
+        {"zone_append", false},
+        {"seek_hole", false},
+        {"seek_data", false},
+        {"copy", false},
+        {"nvme_iov_md", false},
     };
 
     assert_int_equal(json_object_size(types), SLIO_ARRAY_SIZE(want));

@@ -169,6 +169,12 @@ static void test_objects_errors(void **state)
            "{\"nqn\": \"" NQN1 "\", \"namespace\": {\"bdev_name\": \"aio0\"}}");
     assert_int_equal(json_integer_value(r), 1);
     json_decref(r);
+    /* held by the namespace: claimed, and named as SPDK names nvmf's claim */
+    r = ok("bdev_get_bdevs", "{\"name\": \"aio0\"}");
+    assert_true(json_is_true(json_object_get(json_array_get(r, 0), "claimed")));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "claim_type")),
+                        "exclusive_write");
+    json_decref(r);
     fails("bdev_aio_delete", "{\"name\": \"aio0\"}", -EBUSY, "aio0");
     fails("nvmf_subsystem_remove_ns", "{\"nqn\": \"" NQN1 "\", \"nsid\": 9}", -32602,
           "namespace 9");
@@ -226,6 +232,7 @@ static void test_queries(void **state)
     assert_int_equal(json_integer_value(json_object_get(b0, "num_blocks")), 1024);
     assert_string_equal(json_string_value(json_object_get(b0, "product_name")), "AIO disk");
     assert_false(json_is_true(json_object_get(b0, "claimed")));
+    assert_null(json_object_get(b0, "claim_type")); /* SPDK prints it only for a claimed bdev */
     json_t *lim = json_object_get(b0, "assigned_rate_limits");
     assert_int_equal(json_integer_value(json_object_get(lim, "rw_ios_per_sec")), 2000);
     assert_int_equal(json_integer_value(json_object_get(lim, "w_mbytes_per_sec")), 5);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * slio-tgt's RPC results against SPDK's shapes: the members and types SPDK
- * v23.01 returns (bdev_get_iostat, nvmf_get_transports, nvmf_get_subsystems'
+ * v23.01 and v24.09 return (bdev_get_iostat, nvmf_get_transports, nvmf_get_subsystems'
  * listen_addresses, framework_get_subsystems / framework_get_config as rpc.py
  * uses them for save_config), as found by tests/compat/spdk_rpc_compat.py;
  * see docs/interop.md.
@@ -85,8 +85,9 @@ static void test_iostat_latency(void **state)
 static void test_transports_view(void **state)
 {
     (void)state;
-    static const char *const zero_ints[] = {"num_shared_buffers", "buf_cache_size", "sock_priority",
-                                            "abort_timeout_sec"};
+    static const char *const zero_ints[] = {"num_shared_buffers", "buf_cache_size",
+                                            "sock_priority",      "abort_timeout_sec",
+                                            "ack_timeout",        "data_wr_pool_size"};
     static const char *const false_bools[] = {"dif_insert_or_strip", "zcopy", "c2h_success"};
 
     /* asked for the opposite: accepted, ignored, and not what is reported */
