@@ -45,7 +45,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,7 @@ import time
 from pathlib import Path
 
 import spdk
+from procs import free_port, wait_for_socket
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = [  # name, slio-perf workload, fio rw, block size, queue depth
@@ -111,12 +111,6 @@ def perf(exe, mode, target_args, wl, bs, qd, seconds, size, tgt_pid=None, spin=0
     return out
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def configure_export(rpc, backing, port):
     """Export backing as namespace 1 of NQN on 127.0.0.1:port through JSON-RPC
     (the same calls configure slio-tgt and SPDK's nvmf_tgt)."""
@@ -139,10 +133,7 @@ class Tgt:
         self.proc = subprocess.Popen([str(build / "tgt/slio-tgt"), "-r", self.sock, *extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rpc = [str(build / "tgt/slio-tgt-rpc"), "-s", self.sock]
-        for _ in range(200):
-            if os.path.exists(self.sock):
-                break
-            time.sleep(0.05)
+        wait_for_socket(self.sock)
         configure_export(rpc, backing, self.port)
 
     def args(self):

@@ -18,7 +18,8 @@ import re
 import signal
 import subprocess
 import tempfile
-import time
+
+from procs import wait_for_socket
 
 MIN_FREE_HUGEPAGES = 768  # 1024 MiB for the target, 512 MiB for perf
 TGT_MEM_MB = "1024"
@@ -83,10 +84,7 @@ class SpdkTgt:
             [os.path.join(spdk_dir, "bin/nvmf_tgt"), "-m", hex(1 << cpu), "-s", TGT_MEM_MB,
              "-r", self.sock, "--disable-cpumask-locks"],
             env=env(spdk_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            if os.path.exists(self.sock):
-                break
-            time.sleep(0.05)
+        wait_for_socket(self.sock)
         self.rpc = [rpc_exe, "-s", self.sock]
 
     def stop(self):
