@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A small HTTP/1.1 server for the control daemons (the controller's REST API,
+ * the agent's /metrics and health), on libmicrohttpd.
+ *
+ * Routes are a table of method + path pattern; "{name}" matches one path
+ * segment and is read back with slio_http_path_param(). Handlers run on
+ * libmicrohttpd's thread pool (opts.threads), never on a thread that must stay
+ * responsive elsewhere, and may block for a bounded time (a store
+ * transaction, a long-poll up to its timeout); they must be thread-safe.
+ *
+ * Everything from the peer is bounded before a handler sees it: the request
+ * body (opts.max_body, 413 beyond), the number of connections (total and per
+ * source address, 503 beyond), an idle connection timeout, URL length.
+ * Bodies arrive as bytes; a handler decodes JSON with slio_json_loadb() and
+ * the field-table decoder (slio/json.h).
+ *
+ *   static void get_volume(const struct slio_http_request *req,
+ *                          struct slio_http_response *resp, void *ctx) {
+ *       const char *id = slio_http_path_param(req, "id");
+ *       ...
+ *       slio_http_respond_json(resp, 200, json_pack("{s:s}", "id", id));
+ *   }
+ *   static const struct slio_http_route routes[] = {
+ *       {"GET", "/v1/volumes/{id}", get_volume},
+ *   };
+ */
+#ifndef SLIO_HTTP_SERVER_H
+#define SLIO_HTTP_SERVER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slio/cleanup.h"
+#include "slio/error.h"
+
+struct slio_http_request;
+struct slio_http_response;
+
+typedef void (*slio_http_handler_fn)(const struct slio_http_request *req,
+                                     struct slio_http_response *resp, void *ctx);
+
+struct slio_http_route {
+    const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *pattern; /* "/v1/volumes/{id}/expand"; segments in braces match one segment */
+    slio_http_handler_fn handler;
+};
+
+struct slio_http_server_opts {
+    const char *address;      /* "127.0.0.1", "::1", "0.0.0.0"; NULL = 127.0.0.1 */
+    uint16_t port;            /* 0 = an ephemeral port (read it with slio_http_server_port) */
+    unsigned threads;         /* handler threads; 0 = 4 */
+    size_t max_body;          /* bytes; 0 = 1 MiB; larger bodies get 413 before the handler */
+    unsigned max_connections; /* 0 = 1024 */
+    unsigned max_connections_per_ip; /* 0 = 256 */
+    unsigned idle_timeout_s;         /* 0 = 30 */
+    /* TLS (GnuTLS through libmicrohttpd) when both are set: PEM files. */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    /* A path matching no route answers 404, a known path with another method 405,
+     * both with the JSON error body below. */
+    const struct slio_http_route *routes;
+    size_t n_routes;
+    void *ctx; /* passed to every handler */
+};
+
+struct slio_http_server;
+
+/* Bind, listen and start the threads. -EADDRINUSE, -EACCES, -EINVAL (bad options,
+ * unreadable TLS files: err says which). */
+int slio_http_server_start(const struct slio_http_server_opts *opts, struct slio_http_server **ret,
+                           struct slio_err *err) _must_check_;
+/* The bound port (useful with opts.port == 0). */
+uint16_t slio_http_server_port(const struct slio_http_server *s);
+/* Stop accepting, finish or abort in-flight requests, join the threads, free. NULL ok. */
+void slio_http_server_stop(struct slio_http_server *s);
+
+/* --- inside a handler --------------------------------------------------------------- */
+
+const char *slio_http_method(const struct slio_http_request *req);
+const char *slio_http_path(const struct slio_http_request *req); /* without the query */
+/* The value of "{name}" in the matched pattern (URL-decoded), or NULL. */
+const char *slio_http_path_param(const struct slio_http_request *req, const char *name);
+/* A query argument (URL-decoded), or NULL when absent. */
+const char *slio_http_query(const struct slio_http_request *req, const char *name);
+/* A request header (case-insensitive name), or NULL. */
+const char *slio_http_header(const struct slio_http_request *req, const char *name);
+/* The token of "Authorization: Bearer <token>", or NULL. */
+const char *slio_http_bearer(const struct slio_http_request *req);
+/* The body (not NUL-terminated; may be empty) and the peer address as text. */
+const char *slio_http_body(const struct slio_http_request *req, size_t *ret_len);
+const char *slio_http_peer(const struct slio_http_request *req);
+
+/* Set the response. Each takes ownership of what it is given; the last call wins. */
+void slio_http_respond_json(struct slio_http_response *resp, unsigned status, json_t *body);
+void slio_http_respond_text(struct slio_http_response *resp, unsigned status,
+                            const char *content_type, char *body, size_t len);
+/* The error body every SLiteIO API uses: {"error": {"code": code, "message": msg}}. */
+void slio_http_respond_error(struct slio_http_response *resp, unsigned status, const char *code,
+                             const char *fmt, ...) _printf_(4, 5);
+/* Add a response header (copied). -ENOMEM. */
+int slio_http_response_header(struct slio_http_response *resp, const char *name, const char *value);
+
+#endif
