@@ -41,6 +41,7 @@ enum {
     OPT_RPC_MAX_CLIENTS,
     OPT_RPC_IDLE_TIMEOUT,
     OPT_RPC_MAX_QUEUED,
+    OPT_SPDK_COMPAT,
 };
 
 static const struct option long_opts[] = {
@@ -57,6 +58,7 @@ static const struct option long_opts[] = {
     {"rpc-max-clients", required_argument, NULL, OPT_RPC_MAX_CLIENTS},
     {"rpc-idle-timeout", required_argument, NULL, OPT_RPC_IDLE_TIMEOUT},
     {"rpc-max-queued", required_argument, NULL, OPT_RPC_MAX_QUEUED},
+    {"spdk-compat", required_argument, NULL, OPT_SPDK_COMPAT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'v'},
     {0},
@@ -68,11 +70,15 @@ static void usage(FILE *f)
             "Usage: slio-tgt [OPTIONS]\n"
             "User-space NVMe/TCP target with SPDK-compatible JSON-RPC.\n\n"
             "  -r, --rpc-socket PATH   JSON-RPC unix socket (default %s)\n"
-            "      --rpc-max-clients N   RPC clients served at once; one more evicts the one\n"
+            "      --rpc-max-clients N RPC clients served at once; one more evicts the one\n"
             "                          silent the longest (default 64)\n"
-            "      --rpc-idle-timeout T  drop an RPC client silent for T (default 10s; 0: never)\n"
-            "      --rpc-max-queued SIZE unsent response bytes per RPC client before its next\n"
+            "      --rpc-idle-timeout T\n"
+            "                          drop an RPC client silent for T (default 10s; 0: never)\n"
+            "      --rpc-max-queued SIZE\n"
+            "                          unsent response bytes per RPC client before its next\n"
             "                          requests wait (default 4Mi)\n"
+            "      --spdk-compat VER   save_config writes what SPDK release VER loads\n"
+            "                          (default " TGT_CONFIG_SPDK_DEFAULT ")\n"
             "  -c, --json FILE         load this configuration (save_config format) at start\n"
             "      --save-config FILE  rewrite FILE atomically after every state change\n"
             "  -m, --cpumask MASK      CPUs for the reactors, hex (e.g. 0x3)\n"
@@ -116,7 +122,7 @@ static int parse_u32_opt(const char *name, const char *arg, uint32_t min, uint32
     return 0;
 }
 
-/* --rpc-*: the JSON-RPC server's limits (docs/tgt-rpc.md, "Limits"). */
+/* --rpc-*: the JSON-RPC server's limits (docs/tgt-rpc.md, "RPC limits"); --spdk-compat. */
 static int parse_rpc_opt(int c, const char *arg, struct tgt_rpc_server_opts *o)
 {
     uint64_t v;
@@ -135,6 +141,13 @@ static int parse_rpc_opt(int c, const char *arg, struct tgt_rpc_server_opts *o)
         o->idle_timeout_ms = (unsigned)(v / 1000);
         if (v && !o->idle_timeout_ms)
             o->idle_timeout_ms = 1;
+        return 0;
+    case OPT_SPDK_COMPAT:
+        if (tgt_config_set_spdk_compat(arg) < 0) {
+            fprintf(stderr, "slio-tgt: --spdk-compat \"%s\": expected an SPDK release (v23.05)\n",
+                    arg);
+            return -EINVAL;
+        }
         return 0;
     default:
         if (slio_parse_size(arg, &v) < 0 || v < 4096 || v > TGT_RPC_MAX_RESPONSE) {
@@ -192,6 +205,7 @@ static int parse_args(int argc, char **argv, struct app_opts *o)
         case OPT_RPC_MAX_CLIENTS:
         case OPT_RPC_IDLE_TIMEOUT:
         case OPT_RPC_MAX_QUEUED:
+        case OPT_SPDK_COMPAT:
             if (parse_rpc_opt(c, optarg, &o->rpc) < 0)
                 return -EINVAL;
             break;

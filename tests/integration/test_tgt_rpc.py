@@ -12,6 +12,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import shutil
 import tempfile
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RpcError, Target, binary, free_port
+from conftest import REPO, RpcError, Target, binary, free_port
 
 NOBODY = 65534
 
@@ -287,5 +288,156 @@ def test_peer_credentials_are_checked(tmp_path, open_dir):
         assert "GOT {" not in r.stdout, f"uid 65534 was answered: {r.stdout}"
         wait_for(lambda: "refusing a client of uid 65534" in t.logtail(), 5, "the refusal")
         assert t.rpc("spdk_get_version")  # root still may
+    finally:
+        t.stop()
+
+
+# ---- SPDK parity (issue 18) ----
+
+sys.path.insert(0, str(REPO / "tests/compat"))
+import spdk_rpc_compat as compat  # noqa: E402
+
+sys.path.pop(0)
+
+NQN = "nqn.2016-06.io.spdk:cnode1"
+HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:5b0c3f5e-1f4c-4a49-9d7e-2b1f7a0c6d11"
+
+
+def listen(port):
+    return {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": str(port)}
+
+
+def export_malloc(t, mib=16):
+    assert t.rpc("bdev_malloc_create", {"name": "m0", "num_blocks": mib * 2048,
+                                        "block_size": 512}) == "m0"
+    t.rpc("nvmf_create_transport", {"trtype": "TCP"})
+    t.rpc("nvmf_create_subsystem", {"nqn": NQN, "allow_any_host": True})
+    t.rpc("nvmf_subsystem_add_ns", {"nqn": NQN, "namespace": {"bdev_name": "m0"}})
+    t.rpc("nvmf_subsystem_add_listener", {"nqn": NQN, "listen_address": listen(t.port)})
+
+
+def test_malloc_bdev_serves_verified_io(target):
+    export_malloc(target)
+    b = target.rpc("bdev_get_bdevs", {"name": "m0"})[0]
+    assert b["product_name"] == "Malloc disk" and b["num_blocks"] == 16 * 2048
+    r = subprocess.run([binary("perf/slio-perf"), "load", "-a", "127.0.0.1", "-s",
+                        str(target.port), "-n", NQN, "-w", "verify", "-o", "4k", "-q", "8",
+                        "--queues", "2", "--size", "16M", "--json"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["mismatches"] == 0 and res["verified_blocks"] == (16 << 20) // 512
+    with pytest.raises(RpcError) as e:
+        target.rpc("bdev_malloc_delete", {"name": "m0"})
+    assert e.value.error["code"] == -16  # EBUSY: a namespace holds it
+    target.rpc("nvmf_delete_subsystem", {"nqn": NQN})
+    assert target.rpc("bdev_malloc_delete", {"name": "m0"}) is True
+    assert target.rpc("bdev_get_bdevs") == []
+
+
+def test_qpairs_of_a_connected_host(target):
+    export_malloc(target)
+    p = subprocess.Popen([binary("perf/slio-perf"), "load", "-a", "127.0.0.1", "-s",
+                          str(target.port), "-n", NQN, "--hostnqn", HOSTNQN, "-w", "randread",
+                          "-o", "4k", "-q", "4", "--queues", "2", "-t", "30"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        qp = lambda: target.rpc("nvmf_subsystem_get_qpairs", {"nqn": NQN})  # noqa: E731
+        wait_for(lambda: len(qp()) == 3, 10, "an admin and two I/O queues")
+        q = qp()
+        assert [x["qid"] for x in q] == [0, 1, 2]
+        assert all(x["hostnqn"] == HOSTNQN and x["state"] == "active" for x in q)
+        assert all(x["listen_address"] == listen(target.port) for x in q)
+        ctrl = target.rpc("nvmf_subsystem_get_controllers", {"nqn": NQN})
+        assert [c["cntlid"] for c in ctrl] == [q[0]["cntlid"]] and ctrl[0]["num_io_qpairs"] == 2
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=15)
+    wait_for(lambda: target.rpc("nvmf_subsystem_get_qpairs", {"nqn": NQN}) == [], 10,
+             "the queues to go")
+
+
+def test_listeners_ana_states_survive_a_restart(tmp_path):
+    saved = tmp_path / "saved.json"
+    t = start(tmp_path, "--save-config", str(saved))
+    export_malloc(t)
+    la = listen(t.port)
+    assert t.rpc("nvmf_subsystem_add_listener", {"nqn": NQN, "listen_address": la}) is True
+    t.rpc("nvmf_subsystem_listener_set_ana_state",
+          {"nqn": NQN, "listen_address": la, "ana_state": "inaccessible"})
+    before = t.rpc("nvmf_subsystem_get_listeners", {"nqn": NQN})
+    assert before == [{"address": la, "ana_states": [{"ana_group": 1,
+                                                      "ana_state": "inaccessible"}]}]
+    t.kill9()
+    os.unlink(t.sock)
+    t.start(config=saved, extra=("--save-config", str(saved)))
+    try:
+        assert t.rpc("nvmf_subsystem_get_listeners", {"nqn": NQN}) == before
+    finally:
+        t.stop()
+
+
+def test_aio_bad_block_size_is_einval(target, tmp_path):
+    img = tmp_path / "a.img"
+    img.write_bytes(b"\0" * (1 << 20))
+    r = subprocess.run([binary("tgt/slio-tgt-rpc"), "-s", target.sock, "bdev_aio_create",
+                        json.dumps({"name": "a", "filename": str(img), "block_size": 1000})],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and r.stderr.startswith("error -22:"), r.stderr
+
+
+@pytest.mark.parametrize("release", ["v23.05", "v24.09"])
+def test_spdk_written_config_loads_with_rpc_py(tmp_path, release):
+    """SPDK's own load_config algorithm refuses a file naming one method the
+    target does not list; an nvmf_tgt's whole save_config must go through."""
+    doc = json.loads((REPO / f"tests/compat/spdk_configs/{release}.json").read_text()
+                     .replace("@BACKING@", str(tmp_path / "a.img")))
+    (tmp_path / "a.img").write_bytes(b"\0" * (4 << 20))
+    t = start(tmp_path, "--spdk-compat", release)
+    try:
+        call = lambda m, p: t.rpc(m, p)  # noqa: E731
+        assert compat.rpc_py_load_config(call, doc) == []
+        sub = t.rpc("nvmf_get_subsystems", {"nqn": NQN})[0]
+        assert [n["bdev_name"] for n in sub["namespaces"]] == ["aio0", "Malloc0"]
+        assert sub["namespaces"][0]["uuid"] == "5a8b2e0f-6c3d-4b1a-9e7f-0123456789ab"
+        assert t.rpc("bdev_get_bdevs", {"name": "aio0"})[0]["assigned_rate_limits"][
+            "rw_ios_per_sec"] == 10000
+        # what rpc.py save_config assembles: SPDK's options back in their subsystems,
+        # every call within this release's decoders
+        ours = {"subsystems": [{"subsystem": s["subsystem"],
+                                "config": t.rpc("framework_get_config", {"name": s["subsystem"]})}
+                               for s in t.rpc("framework_get_subsystems")]}
+        names = [s["subsystem"] for s in ours["subsystems"]]
+        assert names == ["iobuf", "sock", "accel", "bdev", "scheduler", "nvmf"]
+        assert compat.schema_errors(ours, release) == []
+        sock_calls = [c for s in ours["subsystems"] if s["subsystem"] == "sock"
+                      for c in s["config"]]
+        assert [c["params"].get("impl_name") for c in sock_calls] == ["posix", "ssl", "posix"]
+        # the newest schema is not v23.05's: the compatibility level matters
+        newest = t.rpc("save_config", {"spdk_version": "v25.09"})
+        assert compat.schema_errors(newest, "v25.09") == []
+        assert any("uuid is unknown" in e for e in compat.schema_errors(newest, "v23.05"))
+        # and it loads back into a fresh target through rpc.py again
+        t.stop()
+        (tmp_path / "again").mkdir()
+        t2 = start(tmp_path / "again")
+        try:
+            assert compat.rpc_py_load_config(lambda m, p: t2.rpc(m, p), ours) == []
+            assert t2.rpc("nvmf_get_subsystems", {"nqn": NQN})[0]["namespaces"] == \
+                sub["namespaces"]
+        finally:
+            t2.stop()
+    finally:
+        if t.proc:
+            t.stop()
+
+
+def test_unknown_method_still_refuses_a_config(tmp_path):
+    t = start(tmp_path)
+    try:
+        doc = {"subsystems": [{"subsystem": "vhost_scsi", "config": [
+            {"method": "vhost_create_scsi_controller", "params": {"ctrlr": "v0"}}]}]}
+        with pytest.raises(compat.RpcPyError, match="Unknown method"):
+            compat.rpc_py_load_config(lambda m, p: t.rpc(m, p), doc)
     finally:
         t.stop()

@@ -5,7 +5,8 @@
  *
  *   stream.c    framing: complete JSON values out of a byte stream
  *   dispatch.c  request validation, method lookup, error objects
- *   methods_*.c the methods, each a table of {name, handler}
+ *   methods_*.c the methods, each a table of {name, handler}; methods_options.c
+ *               SPDK's framework/option methods (applied or recorded)
  *   config.c    save_config / load_config, framework_get_subsystems /
  *               framework_get_config and --save-config persistence
  *   server.c    the clients and the poll() loop: limits, deadlines, backpressure
@@ -59,6 +60,10 @@ extern const struct tgt_rpc_method tgt_rpc_nvmf_methods[];
 extern const size_t tgt_rpc_nvmf_methods_count;
 extern const struct tgt_rpc_method tgt_rpc_misc_methods[];
 extern const size_t tgt_rpc_misc_methods_count;
+extern const struct tgt_rpc_method tgt_rpc_listener_methods[];
+extern const size_t tgt_rpc_listener_methods_count;
+extern const struct tgt_rpc_method tgt_rpc_option_methods[];
+extern const size_t tgt_rpc_option_methods_count;
 
 /* ---- dispatch.c ---- */
 const struct tgt_rpc_method *tgt_rpc_find(const char *name);
@@ -125,8 +130,18 @@ int tgt_rpc_stream_feed(struct tgt_rpc_stream *s, const void *data, size_t len,
                         struct slio_strbuf *out) _must_check_;
 
 /* ---- config.c ---- */
-/* The save_config document (SPDK layout), or NULL when out of memory. */
-json_t *tgt_config_build(void);
+/*
+ * The SPDK release whose schema save_config and framework_get_config write
+ * ("v23.05", "24.09", "v23.01.1": year and month count). Older releases
+ * reject members added since (bdev_aio_create's "uuid" before v24.09).
+ */
+#define TGT_CONFIG_SPDK_DEFAULT "v25.09" /* the current SPDK release */
+/* Parse a version; 0 and *ret = YYMM (2305), or -EINVAL. */
+int tgt_config_parse_spdk_version(const char *s, unsigned *ret) _must_check_;
+/* The default for save_config and framework_get_config (--spdk-compat). -EINVAL if unparsable. */
+int tgt_config_set_spdk_compat(const char *version) _must_check_;
+/* The save_config document (SPDK layout) for SPDK release yymm (0: the default), or NULL. */
+json_t *tgt_config_build(unsigned yymm);
 /*
  * framework_get_subsystems: [{"subsystem": NAME, "depends_on": [NAME...]}] in
  * save_config's order, or NULL when out of memory.
@@ -140,7 +155,10 @@ int tgt_config_subsystem(const char *name, json_t **ret) _must_check_;
 /* Apply a save_config document method by method; stops at the first failure. */
 int tgt_config_apply(json_t *doc, struct tgt_rpc_err *err) _must_check_;
 int tgt_config_load_file(const char *path, struct tgt_rpc_err *err) _must_check_;
-/* Write the current configuration to path atomically (temp file, fsync, rename). */
+/*
+ * Write the current configuration to path atomically (temp file, fsync,
+ * rename), in the newest schema: it is for slio-tgt to load back.
+ */
 int tgt_config_write_file(const char *path, struct slio_err *err) _must_check_;
 
 /* ---- sock.c ---- */
