@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,7 +48,7 @@ struct client {
 
 struct tgt_rpc_server {
     int fd;
-    char path[108];
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     struct tgt_rpc_server_opts o;
     struct client **clients;
     struct pollfd *pfd;
