@@ -229,19 +229,42 @@ static int nvmf_subsystem_listener_set_ana_state(json_t *params, json_t **ret,
     return tgt_rpc_ok(ret);
 }
 
-/* save_config: one set_ana_state per listener and group not optimized (SPDK saves none). */
+static json_t *ana_call(const struct tgt_subsys_view *v, const struct tgt_listen_addr *a,
+                        uint8_t state, uint32_t group)
+{
+    json_t *p = json_pack("{s:s, s:o, s:s}", "nqn", v->nqn, "listen_address",
+                          tgt_rpc_listen_json(a), "ana_state", g_ana_names[state]);
+
+    if (p && group)
+        json_object_set_new(p, "anagrpid", json_integer(group));
+    return json_pack("{s:s, s:o}", "method", "nvmf_subsystem_listener_set_ana_state", "params", p);
+}
+
+/*
+ * save_config (SPDK saves no ANA state): per listener, the state most groups
+ * have as one call for every group (unless optimized, the default), then one
+ * call per group that differs from it. A state set for all groups, however
+ * many there are, is one call.
+ */
 void tgt_rpc_ana_config(const struct tgt_subsys_view *v, json_t *config)
 {
     for (unsigned l = 0; l < v->nr_listeners; l++) {
         const struct ana_entry *e = ana_find(v->nqn, &v->listeners[l]);
-        for (uint32_t g = 1; e && g <= v->max_namespaces; g++) {
-            if (e->state[g - 1] == 0 || e->state[g - 1] == ANA_OPTIMIZED)
-                continue;
-            json_array_append_new(
-                config, json_pack("{s:s, s:{s:s, s:o, s:s, s:i}}", "method",
-                                  "nvmf_subsystem_listener_set_ana_state", "params", "nqn", v->nqn,
-                                  "listen_address", tgt_rpc_listen_json(&v->listeners[l]),
-                                  "ana_state", g_ana_names[e->state[g - 1]], "anagrpid", (int)g));
+        uint32_t count[ANA_INACCESSIBLE + 1] = {0};
+        uint8_t base = ANA_OPTIMIZED;
+        if (!e)
+            continue;
+        for (uint32_t g = 0; g < v->max_namespaces; g++)
+            count[e->state[g] ? e->state[g] : ANA_OPTIMIZED]++;
+        for (uint8_t st = ANA_NON_OPTIMIZED; st <= ANA_INACCESSIBLE; st++)
+            if (count[st] > count[base])
+                base = st;
+        if (base != ANA_OPTIMIZED)
+            json_array_append_new(config, ana_call(v, &v->listeners[l], base, 0));
+        for (uint32_t g = 1; g <= v->max_namespaces; g++) {
+            uint8_t st = e->state[g - 1] ? e->state[g - 1] : ANA_OPTIMIZED;
+            if (st != base)
+                json_array_append_new(config, ana_call(v, &v->listeners[l], st, g));
         }
     }
 }

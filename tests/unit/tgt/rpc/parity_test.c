@@ -200,6 +200,11 @@ static void test_listeners_and_ana(void **state)
     json_t *saved = ok("save_config", NULL);
     json_t *create = find_call(saved, "nvmf", "nvmf_create_subsystem", 0);
     assert_true(json_is_true(json_object_get(create, "ana_reporting")));
+    /* the state of most groups once, for all of them, then the groups that differ */
+    json_t *all = find_call(saved, "nvmf", "nvmf_subsystem_listener_set_ana_state", 0);
+    assert_null(json_object_get(all, "anagrpid"));
+    assert_string_equal(json_string_value(json_object_get(all, "ana_state")), "non_optimized");
+    assert_null(find_call(saved, "nvmf", "nvmf_subsystem_listener_set_ana_state", 2));
     json_t *ana2 = find_call(saved, "nvmf", "nvmf_subsystem_listener_set_ana_state", 1);
     assert_int_equal(json_integer_value(json_object_get(ana2, "anagrpid")), 2);
     assert_string_equal(json_string_value(json_object_get(ana2, "ana_state")), "inaccessible");
