@@ -22,6 +22,9 @@
 #include "slio/log.h"
 
 #define DEFAULT_MAX_SUBSYSTEMS 1024 /* SPDK's default */
+/* What a client can make us keep: records per method (impl_name, opname), bytes per record */
+#define MAX_KEYS_PER_METHOD 16
+#define MAX_RECORD_BYTES    16384
 
 struct option_method {
     const char *name;
@@ -72,9 +75,21 @@ static int record(const struct option_method *m, json_t *params, struct tgt_rpc_
     if (!by_key && json_object_set_new(g_recorded, m->name, by_key = json_object()) < 0)
         return tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "out of memory");
     json_t *rec = json_object_get(by_key, key);
-    if (!rec && json_object_set_new(by_key, key, rec = json_object()) < 0)
+    if (!rec && json_object_size(by_key) >= MAX_KEYS_PER_METHOD)
+        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
+                             "invalid parameter '%s': at most %d different ones are kept", m->key,
+                             MAX_KEYS_PER_METHOD);
+    json_t *merged = rec ? json_deep_copy(rec) : json_object();
+    if (!merged || (params && json_object_update(merged, params) < 0)) {
+        json_decref(merged);
         return tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "out of memory");
-    if (params && json_object_update(rec, params) < 0)
+    }
+    if (json_dumpb(merged, NULL, 0, JSON_COMPACT) > MAX_RECORD_BYTES) {
+        json_decref(merged);
+        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
+                             "invalid parameters: more than %d bytes of options", MAX_RECORD_BYTES);
+    }
+    if (json_object_set_new(by_key, key, merged) < 0)
         return tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "out of memory");
     log_debug("%s: recorded (no effect in slio-tgt)", m->name);
     return 0;

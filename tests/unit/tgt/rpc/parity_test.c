@@ -349,6 +349,25 @@ static void test_spdk_options(void **state)
     json_decref(saved);
 
     fails("sock_impl_set_options", "{\"recv_buf_size\": 1}", -32602, "'impl_name'");
+    /* what a client can make the target keep is bounded */
+    char p[64];
+    for (int k = 0; k < 14; k++) { /* posix and ssl are there already */
+        snprintf(p, sizeof(p), "{\"impl_name\": \"i%d\"}", k);
+        ok_true("sock_impl_set_options", p);
+    }
+    fails("sock_impl_set_options", "{\"impl_name\": \"one-more\"}", -32602, "at most 16");
+    static char big[20000];
+    int n = snprintf(big, sizeof(big),
+                     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"iobuf_set_options\","
+                     "\"params\":{\"big\":\"");
+    memset(big + n, 'x', 17000);
+    memcpy(big + n + 17000, "\"}}", 4);
+    int r;
+    json_t *resp = feed(big, &r);
+    json_t *e = json_object_get(json_array_get(resp, 0), "error");
+    assert_int_equal(json_integer_value(json_object_get(e, "code")), -32602);
+    assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "16384 bytes"));
+    json_decref(resp);
     fails("iobuf_set_options", "[1]", -32602, "object");
     ok_true("bdev_wait_for_examine", NULL);
     fails("bdev_wait_for_examine", "{\"x\": 1}", -32602, "'x'");
