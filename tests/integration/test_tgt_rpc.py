@@ -441,3 +441,50 @@ def test_unknown_method_still_refuses_a_config(tmp_path):
             compat.rpc_py_load_config(lambda m, p: t.rpc(m, p), doc)
     finally:
         t.stop()
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_does_not_spin(tmp_path):
+    """With every descriptor taken, a pending RPC connection must not make the
+    server spin on accept() or flood the log (issue 17, finding 2)."""
+    import resource
+
+    def low_nofile():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+    t = Target(tmp_path, free_port())
+    t.logpath = tmp_path / "tgt.log"
+    t.log = open(t.logpath, "w")
+    t.proc = subprocess.Popen([binary("tgt/slio-tgt"), "-r", t.sock, "--reactors", "1",
+                               "--rpc-idle-timeout", "0", "--rpc-max-clients", "4096"],
+                              stdout=t.log, stderr=subprocess.STDOUT, preexec_fn=low_nofile)
+    wait_for(lambda: os.path.exists(t.sock), 10, "the RPC socket")
+    held = []
+    try:
+        fds = lambda: len(os.listdir(f"/proc/{t.proc.pid}/fd"))  # noqa: E731
+        while fds() < 128 and len(held) < 200:
+            held.append(connect(t))
+            held[-1].sendall(b"{")
+            wait_for(lambda: fds() >= 128 or fds() > len(held), 5, "the accept")
+        extra = [connect(t) for _ in range(3)]  # queued: accept() fails with EMFILE
+        t0 = time.monotonic()
+        c0 = cpu_seconds(t.proc.pid)
+        time.sleep(1.0)  # measuring CPU use over a second: there is no event to wait for
+        used = cpu_seconds(t.proc.pid) - c0
+        assert used < 0.1, f"{used:.2f} s of CPU in {time.monotonic() - t0:.2f} s: spinning"
+        assert t.logtail(100000).count("Too many open files") <= 10
+        # descriptors come back: the queued clients are served
+        for s in held[:8]:
+            s.close()
+        extra[0].settimeout(5)
+        extra[0].sendall(json.dumps({"jsonrpc": "2.0", "id": 1,
+                                     "method": "spdk_get_version"}).encode())
+        assert b"slio-tgt" in extra[0].recv(65536)
+        for s in held[8:] + extra:
+            s.close()
+    finally:
+        t.stop()
