@@ -307,6 +307,17 @@ def listen(port):
     return {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": str(port)}
 
 
+def port_free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            s.listen()
+            return True
+        except OSError:
+            return False
+
+
 def export_malloc(t, mib=16):
     assert t.rpc("bdev_malloc_create", {"name": "m0", "num_blocks": mib * 2048,
                                         "block_size": 512}) == "m0"
@@ -370,6 +381,9 @@ def test_listeners_ana_states_survive_a_restart(tmp_path):
                                                       "ana_state": "inaccessible"}]}]
     t.kill9()
     os.unlink(t.sock)
+    # the killed target's listener goes with its io_uring, which the kernel tears down
+    # after the process is reaped: wait until the port can be listened on again
+    wait_for(lambda: port_free(t.port), 10, f"port {t.port} to be released")
     t.start(config=saved, extra=("--save-config", str(saved)))
     try:
         assert t.rpc("nvmf_subsystem_get_listeners", {"nqn": NQN}) == before
