@@ -84,6 +84,8 @@ static int eval_init(struct eval *e, const struct sched_view *v, const struct sc
     e->ctx.view = v;
     e->ctx.req = req;
     e->ctx.consumer_id = sched_intern_find(&v->nodes, req->consumer_node);
+    if (e->ctx.consumer_id == SCHED_ID_NONE && req->consumer_node && *req->consumer_node)
+        e->ctx.consumer_id = SCHED_ID_FOREIGN;
     e->ctx.group = req->spread_group && *req->spread_group
                        ? sched_smap_get(&v->group_by_name, req->spread_group)
                        : NULL;
