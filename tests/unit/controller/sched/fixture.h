@@ -20,7 +20,8 @@ struct sched_view *fx_view(const char *config_json);
 void fx_add_pool(struct sched_view *v, const struct sched_pool_info *p);
 void fx_add_volume(struct sched_view *v, const char *uuid, const char *pool_id, uint64_t size,
                    const char *group, const char *consumer);
-/* sched_place; returns its result, the chosen pool in ret_pool (SCHED_NAME_MAX + 1 bytes) and the text in err. */
+/* sched_place; returns its result, the chosen pool in ret_pool (SCHED_NAME_MAX + 1 bytes) and the
+ * text in err. */
 int fx_place(struct sched_view *v, const struct sched_request *req, char *ret_pool,
              struct slio_err *err);
 
