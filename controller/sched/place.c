@@ -13,7 +13,7 @@
 #include "sched_internal.h"
 
 /* Pseudo-reasons counted by the core itself, after the filters' slots. */
-enum { CORE_NOT_PINNED, CORE_CURRENT_POOL, CORE_REASONS };
+enum { CORE_NOT_PINNED, CORE_CURRENT_POOL, CORE_KIND, CORE_REASONS };
 
 struct eval {
     struct sched_ctx ctx;
@@ -142,6 +142,19 @@ static void report(struct eval *e, const struct verdict_sink *sink, const struct
     sink->cb(&verdict, sink->userdata);
 }
 
+static void report_core(const struct verdict_sink *sink, const struct sched_pool *p,
+                        const char *reason)
+{
+    if (sink)
+        sink->cb(&(struct sched_pool_verdict){.pool_id = p->id, .filter = "core", .reason = reason},
+                 sink->userdata);
+}
+
+static const char *kind_reason(const struct sched_request *req)
+{
+    return req->thin ? "thick pool for a thin volume" : "thin pool for a thick volume";
+}
+
 static void eval_pool(struct eval *e, const struct sched_pool *p, const struct verdict_sink *sink)
 {
     if (p == e->ctx.exclude) {
@@ -171,23 +184,26 @@ static void eval_pool(struct eval *e, const struct sched_pool *p, const struct v
 
 static void eval_run(struct eval *e, const struct sched_view *v, const struct verdict_sink *sink)
 {
-    const char *pinned = e->ctx.req->pinned_pool;
-    if (pinned && *pinned) {
+    const struct sched_request *req = e->ctx.req;
+    if (req->pinned_pool && *req->pinned_pool) {
         /* a clone/restore source: only one pool is a candidate, the others are counted as such */
-        const struct sched_pool *p = sched_smap_get(&v->pool_by_id, pinned);
-        for (uint32_t i = 0; sink && i < v->n_pools; i++)
-            if (v->pools[i] != p)
-                sink->cb(&(struct sched_pool_verdict){.pool_id = v->pools[i]->id,
-                                                      .filter = "core",
-                                                      .reason = "not the pinned pool"},
-                         sink->userdata);
+        const struct sched_pool *p = sched_smap_get(&v->pool_by_id, req->pinned_pool);
+        for (int k = 0; sink && k < 2; k++)
+            for (uint32_t i = 0; i < v->kinds[k].n; i++)
+                if (v->kinds[k].pools[i] != p)
+                    report_core(sink, v->kinds[k].pools[i], "not the pinned pool");
         e->core_counts[CORE_NOT_PINNED] = v->n_pools - (p ? 1 : 0);
         if (p)
             eval_pool(e, p, sink);
         return;
     }
-    for (uint32_t i = 0; i < v->n_pools; i++)
-        eval_pool(e, v->pools[i], sink);
+    /* pools of the other kind (thin/thick) are never candidates: counted without a look */
+    const struct sched_pool_list *other = &v->kinds[!req->thin], *same = &v->kinds[req->thin];
+    e->core_counts[CORE_KIND] = other->n;
+    for (uint32_t i = 0; sink && i < other->n; i++)
+        report_core(sink, other->pools[i], kind_reason(req));
+    for (uint32_t i = 0; i < same->n; i++)
+        eval_pool(e, same->pools[i], sink);
 }
 
 struct reason_count {
@@ -214,6 +230,10 @@ static void explain_failure(struct eval *e, struct slio_err *err)
         snprintf(rs[n++].text, sizeof(rs[0].text), "not the pinned pool \"%s\"",
                  e->ctx.req->pinned_pool);
     }
+    if (e->core_counts[CORE_KIND]) {
+        rs[n] = (struct reason_count){.count = e->core_counts[CORE_KIND], .order = 2};
+        snprintf(rs[n++].text, sizeof(rs[0].text), "%s", kind_reason(e->ctx.req));
+    }
     if (e->core_counts[CORE_CURRENT_POOL]) {
         rs[n] = (struct reason_count){.count = e->core_counts[CORE_CURRENT_POOL], .order = 1};
         snprintf(rs[n++].text, sizeof(rs[0].text), "current pool of the volume");
@@ -223,7 +243,7 @@ static void explain_failure(struct eval *e, struct slio_err *err)
             if (!e->counts[f][code])
                 continue;
             rs[n] = (struct reason_count){.count = e->counts[f][code],
-                                          .order = (uint32_t)(2 + f * SCHED_MAX_REASONS + code)};
+                                          .order = (uint32_t)(3 + f * SCHED_MAX_REASONS + code)};
             e->cfg->filters[f]->reason(&e->ctx, code, rs[n].text, sizeof(rs[n].text));
             n++;
         }
