@@ -52,6 +52,7 @@ struct bench_req {
 struct bench {
     uint32_t n_pools, n_vols;
     uint64_t seed, rng;
+    bool free_only; /* no MustLocal/PreferLocal/pinned: every placement is the scorers' choice */
     struct sched_view *view;
     struct bench_pool *pools;
     struct bench_req *reqs;

@@ -25,13 +25,13 @@ static void pool_describe(struct bench *b, uint32_t i)
 {
     struct bench_pool *p = &b->pools[i];
     uint32_t n = i / 2;
-    static const uint64_t thick_caps[] = {1 * TiB, 3 * TiB / 2, 2 * TiB};
+    static const uint64_t thick_caps[] = {2 * TiB, 3 * TiB, 4 * TiB};
     *p = (struct bench_pool){
         .node = n,
         .thin = i % 2 == 1,
         .ready = n % 97 != 1,
         .cordoned = n % 89 == 2,
-        .capacity = i % 2 ? 1 * TiB : thick_caps[n % 3],
+        .capacity = i % 2 ? 2 * TiB : thick_caps[n % 3],
         .reserved = n % 11 == 0 ? 16 * GiB : 0,
         .overprovision = i % 2 ? 2.0 : 1.0,
         .min_local_share = n % 7 == 0 ? 0.3 : 0.0,
@@ -188,6 +188,9 @@ static void set_position(struct bench *b, struct bench_req *br)
         SCHED_POS_PREFER_REMOTE, SCHED_POS_ANY,
     };
     br->req.position = mix[rnd_below(b, SLIO_ARRAY_SIZE(mix))];
+    if (b->free_only &&
+        (br->req.position == SCHED_POS_MUST_LOCAL || br->req.position == SCHED_POS_PREFER_LOCAL))
+        br->req.position = SCHED_POS_ANY;
     if (br->req.spread_group && br->req.spread_hard && br->req.position == SCHED_POS_MUST_LOCAL)
         br->req.position = SCHED_POS_PREFER_LOCAL;
 }
@@ -195,7 +198,7 @@ static void set_position(struct bench *b, struct bench_req *br)
 static uint64_t pick_size(struct bench *b)
 {
     uint32_t x = rnd_below(b, 100);
-    uint64_t lo = x < 60 ? 1 : x < 90 ? 40 : 120, hi = x < 60 ? 40 : x < 90 ? 120 : 200;
+    uint64_t lo = x < 60 ? 1 : x < 90 ? 60 : 160, hi = x < 60 ? 60 : x < 90 ? 160 : 256;
     return (lo + rnd_below(b, (uint32_t)(hi - lo))) * GiB;
 }
 
@@ -210,7 +213,7 @@ struct bench_req *bench_make_request(struct bench *b, uint32_t i)
     set_affinity(b, br);
     set_group(b, br, i);
     set_position(b, br);
-    if (!br->req.spread_group && rnd_below(b, 100) == 0) {
+    if (!br->req.spread_group && rnd_below(b, 100) == 0 && !b->free_only) {
         /* a clone: its source volume's pool, of the same kind */
         uint32_t p = rnd_below(b, b->n_pools / 2) * 2 + (br->req.thin ? 1 : 0);
         br->pinned_pool = p;

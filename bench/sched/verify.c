@@ -4,6 +4,7 @@
  * every constraint against it: the scheduler's counters are not trusted.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
@@ -28,6 +29,8 @@ int bench_record(struct bench *b, struct bench_req *br, int r, const struct sche
                  const struct slio_err *err)
 {
     if (r == -ENOSPC) {
+        if (getenv("BENCH_DEBUG") && b->n_refused % 50 == 0)
+            fprintf(stderr, "%s\n", err->text);
         b->n_refused++;
         b->n_refused_pinned += br->pinned_pool != NONE;
         if (strstr(err->text, " pools: ") == NULL) {

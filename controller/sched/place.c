@@ -19,6 +19,9 @@ struct eval {
     struct sched_ctx ctx;
     const struct sched_config *cfg;
     bool filter_on[SCHED_MAX_CHAIN], scorer_on[SCHED_MAX_CHAIN];
+    /* the chain slots active for this request, so the per-pool loops do not test the rest */
+    uint8_t filters[SCHED_MAX_CHAIN], scorers[SCHED_MAX_CHAIN];
+    size_t n_filters, n_scorers;
     uint32_t counts[SCHED_MAX_CHAIN][SCHED_MAX_REASONS + 1];
     uint32_t core_counts[CORE_REASONS];
     uint32_t n_pools;
@@ -95,6 +98,12 @@ static int eval_init(struct eval *e, const struct sched_view *v, const struct sc
     for (size_t i = 0; i < e->cfg->n_scorers && r == 0; i++)
         r = plugin_prepare(e, e->cfg->scorers[i]->prepare, SCHED_MAX_CHAIN + i, &e->scorer_on[i],
                            err);
+    for (size_t i = 0; i < e->cfg->n_filters && r == 0; i++)
+        if (e->filter_on[i])
+            e->filters[e->n_filters++] = (uint8_t)i;
+    for (size_t i = 0; i < e->cfg->n_scorers && r == 0; i++)
+        if (e->scorer_on[i])
+            e->scorers[e->n_scorers++] = (uint8_t)i;
     if (r < 0) {
         eval_release(e);
         slio_err_prefix(err, "volume \"%s\"", req->uuid);
@@ -106,9 +115,8 @@ static int eval_init(struct eval *e, const struct sched_view *v, const struct sc
 /* Filters: -1 = passed, else the failing chain slot (code in *ret_code). */
 static int run_filters(struct eval *e, const struct sched_pool *p, int *ret_code)
 {
-    for (size_t i = 0; i < e->cfg->n_filters; i++) {
-        if (!e->filter_on[i])
-            continue;
+    for (size_t k = 0; k < e->n_filters; k++) {
+        size_t i = e->filters[k];
         int code = e->cfg->filters[i]->check(&e->ctx, e->ctx.state[i], p);
         if (code != 0) {
             *ret_code = code < 1 || code > SCHED_MAX_REASONS ? SCHED_MAX_REASONS : code;
@@ -121,10 +129,11 @@ static int run_filters(struct eval *e, const struct sched_pool *p, int *ret_code
 static int64_t run_scorers(struct eval *e, const struct sched_pool *p)
 {
     int64_t total = 0;
-    for (size_t i = 0; i < e->cfg->n_scorers; i++)
-        if (e->scorer_on[i])
-            total += (int64_t)e->cfg->weights[i] *
-                     e->cfg->scorers[i]->score(&e->ctx, e->ctx.state[SCHED_MAX_CHAIN + i], p);
+    for (size_t k = 0; k < e->n_scorers; k++) {
+        size_t i = e->scorers[k];
+        total += (int64_t)e->cfg->weights[i] *
+                 e->cfg->scorers[i]->score(&e->ctx, e->ctx.state[SCHED_MAX_CHAIN + i], p);
+    }
     return total;
 }
 

@@ -319,6 +319,7 @@ static int upsert_pool_locked(struct sched_view *v, const struct sched_pool_info
     p->max_remote_volumes = in->max_remote_volumes;
     p->min_local_share = in->min_local_share;
     p->effective_capacity = effective_capacity(p);
+    p->inv_effective = p->effective_capacity ? 1.0 / (double)p->effective_capacity : 0.0;
     return moved ? rebuild_accounting(v) : 0;
 }
 
