@@ -38,6 +38,10 @@
 
 /* Longest pool id, node, rack, zone, uuid, label key/value and spread group (bytes, no NUL). */
 #define SCHED_NAME_MAX 127
+/*
+ * Other bounds (beyond them: -EINVAL): 64 labels per label set, 32 terms per
+ * selector, 64 values per term, 16 filters and 16 scorers in a config.
+ */
 
 /* Well-known node labels, always present (from sched_pool_info.node/rack/zone). */
 #define SCHED_LABEL_NODE "topology.sliteio.io/node"
@@ -248,7 +252,11 @@ struct sched_pool_verdict {
     const char *reason; /* its reason text, NULL when passed */
     int64_t score;      /* when passed */
 };
-/* Call cb for every pool (under the view's lock: cb must not call back into the view). */
+/*
+ * Call cb for every pool (under the view's lock: cb must not call back into
+ * the view), then return like sched_explain: 0 if some pool passed, -ENOSPC
+ * with the counted explanation in err if none did, -EINVAL.
+ */
 int sched_explain_pools(struct sched_view *v, const struct sched_request *req,
                         void (*cb)(const struct sched_pool_verdict *verdict, void *userdata),
                         void *userdata, struct slio_err *err) _must_check_;
