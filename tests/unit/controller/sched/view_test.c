@@ -201,6 +201,18 @@ static void test_topology_change(void **state)
     fx_add_pool(v, &a);
     assert_int_equal(sched_explain(v, &req, &d, &err), -ENOSPC);
     assert_string_equal(err.text, "volume \"v\": 0/2 pools: 2 same rack as spread group \"g\"");
+    /* a refused update changes nothing; a good one moves n1 back to r1 */
+    struct sched_label bad_label[1] = {{NULL, "x"}};
+    struct sched_pool_info a_bad = a;
+    a_bad.rack = "r1";
+    a_bad.node_labels = bad_label;
+    a_bad.n_node_labels = 1;
+    assert_int_equal(sched_view_upsert_pool(v, &a_bad), -EINVAL);
+    assert_int_equal(sched_explain(v, &req, &d, &err), -ENOSPC);
+    a.rack = "r1";
+    fx_add_pool(v, &a);
+    assert_int_equal(sched_explain(v, &req, &d, &err), 0);
+    assert_string_equal(d.pool_id, "p2");
     /* and a consumer-only node's rack is learnt with upsert_node */
     struct sched_node_info c = {.node = "c1", .rack = "r7"};
     assert_int_equal(sched_view_upsert_node(v, &c), 0);
