@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "slio/config.h"
 #include "slio/json.h"
 
 struct bad_row {
@@ -129,6 +130,28 @@ static void test_yaml_shape(void **state)
     assert_string_equal(pick(json, false), "pa");
 }
 
+static void test_yaml(void **state)
+{
+    /* the documented YAML form, through libslio's loader, gives the same chain */
+    static const char yaml[] = "filters: [basic, affinity, position, spread]\n"
+                               "scorers:\n"
+                               "  - {name: most_allocated, weight: 3}\n"
+                               "  - {name: position_advice, weight: 1}\n";
+    json_t *j = NULL;
+    struct slio_err err = {{0}};
+    assert_int_equal(slio_config_load_yaml(yaml, sizeof(yaml) - 1, NULL, &j, &err), 0);
+    struct sched_config *cfg = NULL;
+    assert_int_equal(sched_config_from_json(j, &cfg, &err), 0);
+    json_decref(j);
+    sched_config_free(cfg);
+
+    static const char bad_yaml[] = "scorers:\n  - {name: most_allocated, weight: \"3\"}\n";
+    assert_int_equal(slio_config_load_yaml(bad_yaml, sizeof(bad_yaml) - 1, NULL, &j, &err), 0);
+    assert_int_equal(sched_config_from_json(j, &cfg, &err), -EINVAL);
+    assert_string_equal(err.text, "scorers[0]: field 'weight': expected integer, got string");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_chain_used),
         cmocka_unit_test(test_filter_left_out),
         cmocka_unit_test(test_yaml_shape),
+        cmocka_unit_test(test_yaml),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
