@@ -73,15 +73,16 @@ static void write_text(const char *path, const char *text)
 static void start_replay(struct test_env *env, const char *fixture)
 {
     char src[PATH_MAX], dst[PATH_MAX];
-    _cleanup_free_ char *text = NULL, *fixed = NULL;
+    _cleanup_free_ char *text = NULL, *fixed = NULL, *fixed2 = NULL;
     struct slio_err err = {{0}};
     size_t len;
 
     snprintf(src, sizeof(src), "%s/%s", FIXTURES, fixture);
     assert_int_equal(slio_read_file(src, 64u << 20, &text, &len), 0);
     fixed = replace_all(text, "@DEV@", env->dev_dir);
+    fixed2 = replace_all(fixed, "@TMP@", env->tmp);
     snprintf(dst, sizeof(dst), "%s/replay.json", env->tmp);
-    write_text(dst, fixed);
+    write_text(dst, fixed2);
     if (slio_exec_set_replay(dst, &err) < 0)
         fail_msg("replay %s: %s", fixture, err.text);
 }
