@@ -380,7 +380,8 @@ int lvm_expand_volume(struct agent_engine *base, const uuid_t uuid, uint64_t new
         slio_err_set(err, "volume %s: not a volume of pool \"%s\"", s, e->pool);
         r = -ENOENT;
     } else if (r == 0 && new_size < lv->size &&
-               agent_round_up(new_size, e->extent_size) < lv->size) {
+               lv->size - new_size >= e->extent_size * SLIO_MAX(lv->stripes, 1u)) {
+        /* smaller by more than LVM's rounding (extents times stripes) of an earlier expand */
         slio_err_set(err, "volume %s: shrinking from %" PRIu64 " to %" PRIu64 " bytes refused", s,
                      lv->size, new_size);
         r = -EINVAL;
