@@ -9,14 +9,19 @@
  *   SENDING    a worker started {message, status, close}; on completion the
  *              call is freed
  *
- * Only the CQ thread submits to the work queue, so "key busy? then submit"
- * cannot race with another submit.
+ * Keys in flight are kept here rather than asked of slio_workq_busy(): the
+ * workq holds a key until the work function returns, which is after the
+ * reply was sent, so a client that sends its next call on the same volume
+ * as soon as it has the answer would be told ABORTED. The worker drops the
+ * key just before it sends the reply. Only the CQ thread adds keys, so
+ * "in flight? else add" cannot race with another add.
  */
 #include <errno.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +37,14 @@
 
 enum call_state { CALL_REQUESTED, CALL_RECEIVING, CALL_SENDING };
 
+struct keyset {
+    pthread_mutex_t lock;
+    char **keys;
+    size_t n, cap;
+};
+
 struct csi_server {
+    struct keyset inflight;
     grpc_server *server;
     grpc_completion_queue *cq;
     struct slio_workq *wq;
@@ -55,13 +67,57 @@ struct call {
     int cancelled;
     const struct csi_method *method;
     ProtobufCMessage *req;
+    char *key; /* in s->inflight while the handler runs */
     struct csi_reply reply;
     grpc_slice status_details;
     grpc_byte_buffer *send;
 };
 
+/* Add key unless present: 0 added, -EBUSY present, -ENOMEM. */
+static int keyset_add(struct keyset *ks, const char *key, char **ret_copy)
+{
+    int r = 0;
+    pthread_mutex_lock(&ks->lock);
+    for (size_t i = 0; i < ks->n && r == 0; i++)
+        if (strcmp(ks->keys[i], key) == 0)
+            r = -EBUSY;
+    if (r == 0 && ks->n == ks->cap) {
+        size_t cap = ks->cap ? ks->cap * 2 : 64;
+        char **k = realloc(ks->keys, cap * sizeof(*k));
+        if (k) {
+            ks->keys = k;
+            ks->cap = cap;
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    char *copy = r == 0 ? strdup(key) : NULL;
+    if (r == 0 && !copy)
+        r = -ENOMEM;
+    if (r == 0) {
+        ks->keys[ks->n++] = copy;
+        *ret_copy = copy;
+    }
+    pthread_mutex_unlock(&ks->lock);
+    return r;
+}
+
+static void keyset_remove(struct keyset *ks, char *key)
+{
+    pthread_mutex_lock(&ks->lock);
+    for (size_t i = 0; i < ks->n; i++)
+        if (ks->keys[i] == key) {
+            ks->keys[i] = ks->keys[--ks->n];
+            break;
+        }
+    pthread_mutex_unlock(&ks->lock);
+    free(key);
+}
+
 static void call_free(struct call *c)
 {
+    if (c->key)
+        keyset_remove(&c->srv->inflight, c->key);
     if (c->req)
         protobuf_c_message_free_unpacked(c->req, NULL);
     if (c->recv)
@@ -225,12 +281,18 @@ static void on_received(struct call *c, bool ok)
         return;
     }
     const char *key = c->method->key ? c->method->key(c->req) : NULL;
-    if (key && key[0] && slio_workq_busy(s->wq, key)) {
-        call_fail_now(c, false, GRPC_STATUS_ABORTED, "an operation on this object is in progress");
-        return;
+    if (key && key[0]) {
+        int r = keyset_add(&s->inflight, key, &c->key);
+        if (r < 0) {
+            call_fail_now(
+                c, false, r == -EBUSY ? GRPC_STATUS_ABORTED : GRPC_STATUS_RESOURCE_EXHAUSTED,
+                r == -EBUSY ? "an operation on this object is in progress" : "out of memory");
+            return;
+        }
     }
-    int r = slio_workq_submit_keyed(s->wq, key && key[0] ? key : NULL, call_work, c);
-    if (r < 0)
+    /* Keyed, so that a call admitted right after the previous one's reply
+     * still runs after that one's worker has returned. */
+    if (slio_workq_submit_keyed(s->wq, c->key, call_work, c) < 0)
         call_fail_now(c, false, GRPC_STATUS_RESOURCE_EXHAUSTED, "too many calls waiting");
 }
 
@@ -327,6 +389,7 @@ int csi_server_start(const struct csi_server_opts *opts, struct csi_server **ret
     s->methods = opts->methods;
     s->n_methods = opts->n_methods;
     s->ctx = opts->ctx;
+    pthread_mutex_init(&s->inflight.lock, NULL);
     int r = slio_workq_new(opts->workers ? opts->workers : 8,
                            opts->max_queued ? opts->max_queued : 256, &s->wq);
     if (r < 0) {
@@ -367,5 +430,9 @@ void csi_server_free(struct csi_server *s)
     grpc_server_destroy(s->server);
     grpc_completion_queue_destroy(s->cq);
     grpc_shutdown();
+    for (size_t i = 0; i < s->inflight.n; i++)
+        free(s->inflight.keys[i]);
+    free(s->inflight.keys);
+    pthread_mutex_destroy(&s->inflight.lock);
     free(s);
 }
