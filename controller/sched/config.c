@@ -41,8 +41,16 @@ static void config_defaults(struct sched_config *c)
     *c = (struct sched_config){0};
     for (size_t i = 0; i < SLIO_ARRAY_SIZE(default_filters); i++)
         c->filters[c->n_filters++] = sched_filter_find(default_filters[i]);
+    /*
+     * least_allocated at 10 makes one point of balance worth 100,000: a
+     * PreferLocal pool (position_advice, 1,000,000 at weight 1) wins unless
+     * it is more than 10 points fuller than the best other pool, and an
+     * unoccupied domain of a soft spread group (spread, weight 10) is worth
+     * about 45 points of balance.
+     */
+    static const uint32_t default_weights[] = {10, 1, 10};
     for (size_t i = 0; i < SLIO_ARRAY_SIZE(default_scorers); i++) {
-        c->weights[c->n_scorers] = 1;
+        c->weights[c->n_scorers] = default_weights[i];
         c->scorers[c->n_scorers++] = sched_scorer_find(default_scorers[i]);
     }
 }

@@ -66,6 +66,8 @@ struct sched_intern {
 };
 
 #define SCHED_ID_NONE UINT32_MAX
+/* A name given but unknown to the view (a consumer node never seen): equal to no id. */
+#define SCHED_ID_FOREIGN (UINT32_MAX - 1)
 
 /* Id of s (added if new); SCHED_ID_NONE for NULL or "" ; -ENOMEM as ret < 0. */
 int sched_intern_id(struct sched_intern *t, const char *s, uint32_t *ret_id) _must_check_;

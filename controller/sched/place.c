@@ -13,12 +13,15 @@
 #include "sched_internal.h"
 
 /* Pseudo-reasons counted by the core itself, after the filters' slots. */
-enum { CORE_NOT_PINNED, CORE_CURRENT_POOL, CORE_REASONS };
+enum { CORE_NOT_PINNED, CORE_CURRENT_POOL, CORE_KIND, CORE_REASONS };
 
 struct eval {
     struct sched_ctx ctx;
     const struct sched_config *cfg;
     bool filter_on[SCHED_MAX_CHAIN], scorer_on[SCHED_MAX_CHAIN];
+    /* the chain slots active for this request, so the per-pool loops do not test the rest */
+    uint8_t filters[SCHED_MAX_CHAIN], scorers[SCHED_MAX_CHAIN];
+    size_t n_filters, n_scorers;
     uint32_t counts[SCHED_MAX_CHAIN][SCHED_MAX_REASONS + 1];
     uint32_t core_counts[CORE_REASONS];
     uint32_t n_pools;
@@ -84,6 +87,8 @@ static int eval_init(struct eval *e, const struct sched_view *v, const struct sc
     e->ctx.view = v;
     e->ctx.req = req;
     e->ctx.consumer_id = sched_intern_find(&v->nodes, req->consumer_node);
+    if (e->ctx.consumer_id == SCHED_ID_NONE && req->consumer_node && *req->consumer_node)
+        e->ctx.consumer_id = SCHED_ID_FOREIGN;
     e->ctx.group = req->spread_group && *req->spread_group
                        ? sched_smap_get(&v->group_by_name, req->spread_group)
                        : NULL;
@@ -93,6 +98,12 @@ static int eval_init(struct eval *e, const struct sched_view *v, const struct sc
     for (size_t i = 0; i < e->cfg->n_scorers && r == 0; i++)
         r = plugin_prepare(e, e->cfg->scorers[i]->prepare, SCHED_MAX_CHAIN + i, &e->scorer_on[i],
                            err);
+    for (size_t i = 0; i < e->cfg->n_filters && r == 0; i++)
+        if (e->filter_on[i])
+            e->filters[e->n_filters++] = (uint8_t)i;
+    for (size_t i = 0; i < e->cfg->n_scorers && r == 0; i++)
+        if (e->scorer_on[i])
+            e->scorers[e->n_scorers++] = (uint8_t)i;
     if (r < 0) {
         eval_release(e);
         slio_err_prefix(err, "volume \"%s\"", req->uuid);
@@ -104,9 +115,8 @@ static int eval_init(struct eval *e, const struct sched_view *v, const struct sc
 /* Filters: -1 = passed, else the failing chain slot (code in *ret_code). */
 static int run_filters(struct eval *e, const struct sched_pool *p, int *ret_code)
 {
-    for (size_t i = 0; i < e->cfg->n_filters; i++) {
-        if (!e->filter_on[i])
-            continue;
+    for (size_t k = 0; k < e->n_filters; k++) {
+        size_t i = e->filters[k];
         int code = e->cfg->filters[i]->check(&e->ctx, e->ctx.state[i], p);
         if (code != 0) {
             *ret_code = code < 1 || code > SCHED_MAX_REASONS ? SCHED_MAX_REASONS : code;
@@ -119,10 +129,11 @@ static int run_filters(struct eval *e, const struct sched_pool *p, int *ret_code
 static int64_t run_scorers(struct eval *e, const struct sched_pool *p)
 {
     int64_t total = 0;
-    for (size_t i = 0; i < e->cfg->n_scorers; i++)
-        if (e->scorer_on[i])
-            total += (int64_t)e->cfg->weights[i] *
-                     e->cfg->scorers[i]->score(&e->ctx, e->ctx.state[SCHED_MAX_CHAIN + i], p);
+    for (size_t k = 0; k < e->n_scorers; k++) {
+        size_t i = e->scorers[k];
+        total += (int64_t)e->cfg->weights[i] *
+                 e->cfg->scorers[i]->score(&e->ctx, e->ctx.state[SCHED_MAX_CHAIN + i], p);
+    }
     return total;
 }
 
@@ -138,6 +149,19 @@ static void report(struct eval *e, const struct verdict_sink *sink, const struct
         verdict.reason = text;
     }
     sink->cb(&verdict, sink->userdata);
+}
+
+static void report_core(const struct verdict_sink *sink, const struct sched_pool *p,
+                        const char *reason)
+{
+    if (sink)
+        sink->cb(&(struct sched_pool_verdict){.pool_id = p->id, .filter = "core", .reason = reason},
+                 sink->userdata);
+}
+
+static const char *kind_reason(const struct sched_request *req)
+{
+    return req->thin ? "thick pool for a thin volume" : "thin pool for a thick volume";
 }
 
 static void eval_pool(struct eval *e, const struct sched_pool *p, const struct verdict_sink *sink)
@@ -169,23 +193,26 @@ static void eval_pool(struct eval *e, const struct sched_pool *p, const struct v
 
 static void eval_run(struct eval *e, const struct sched_view *v, const struct verdict_sink *sink)
 {
-    const char *pinned = e->ctx.req->pinned_pool;
-    if (pinned && *pinned) {
+    const struct sched_request *req = e->ctx.req;
+    if (req->pinned_pool && *req->pinned_pool) {
         /* a clone/restore source: only one pool is a candidate, the others are counted as such */
-        const struct sched_pool *p = sched_smap_get(&v->pool_by_id, pinned);
-        for (uint32_t i = 0; sink && i < v->n_pools; i++)
-            if (v->pools[i] != p)
-                sink->cb(&(struct sched_pool_verdict){.pool_id = v->pools[i]->id,
-                                                      .filter = "core",
-                                                      .reason = "not the pinned pool"},
-                         sink->userdata);
+        const struct sched_pool *p = sched_smap_get(&v->pool_by_id, req->pinned_pool);
+        for (int k = 0; sink && k < 2; k++)
+            for (uint32_t i = 0; i < v->kinds[k].n; i++)
+                if (v->kinds[k].pools[i] != p)
+                    report_core(sink, v->kinds[k].pools[i], "not the pinned pool");
         e->core_counts[CORE_NOT_PINNED] = v->n_pools - (p ? 1 : 0);
         if (p)
             eval_pool(e, p, sink);
         return;
     }
-    for (uint32_t i = 0; i < v->n_pools; i++)
-        eval_pool(e, v->pools[i], sink);
+    /* pools of the other kind (thin/thick) are never candidates: counted without a look */
+    const struct sched_pool_list *other = &v->kinds[!req->thin], *same = &v->kinds[req->thin];
+    e->core_counts[CORE_KIND] = other->n;
+    for (uint32_t i = 0; sink && i < other->n; i++)
+        report_core(sink, other->pools[i], kind_reason(req));
+    for (uint32_t i = 0; i < same->n; i++)
+        eval_pool(e, same->pools[i], sink);
 }
 
 struct reason_count {
@@ -212,6 +239,10 @@ static void explain_failure(struct eval *e, struct slio_err *err)
         snprintf(rs[n++].text, sizeof(rs[0].text), "not the pinned pool \"%s\"",
                  e->ctx.req->pinned_pool);
     }
+    if (e->core_counts[CORE_KIND]) {
+        rs[n] = (struct reason_count){.count = e->core_counts[CORE_KIND], .order = 2};
+        snprintf(rs[n++].text, sizeof(rs[0].text), "%s", kind_reason(e->ctx.req));
+    }
     if (e->core_counts[CORE_CURRENT_POOL]) {
         rs[n] = (struct reason_count){.count = e->core_counts[CORE_CURRENT_POOL], .order = 1};
         snprintf(rs[n++].text, sizeof(rs[0].text), "current pool of the volume");
@@ -221,7 +252,7 @@ static void explain_failure(struct eval *e, struct slio_err *err)
             if (!e->counts[f][code])
                 continue;
             rs[n] = (struct reason_count){.count = e->counts[f][code],
-                                          .order = (uint32_t)(2 + f * SCHED_MAX_REASONS + code)};
+                                          .order = (uint32_t)(3 + f * SCHED_MAX_REASONS + code)};
             e->cfg->filters[f]->reason(&e->ctx, code, rs[n].text, sizeof(rs[n].text));
             n++;
         }

@@ -36,19 +36,29 @@ struct sched_node {
     bool known;         /* by a pool or sched_view_upsert_node */
 };
 
+/* Fields the per-pool checks read come first: one cache line per pool and decision. */
 struct sched_pool {
-    char *id;
-    uint32_t idx; /* position in view->pools */
-    uint32_t node_id;
-    struct sched_label_set node_labels, pool_labels;
     bool ready, cordoned, thin;
-    uint64_t capacity, free, reserved;
-    double overprovision;
-    uint32_t max_remote_volumes;
-    double min_local_share;
+    uint32_t node_id;
+    uint64_t effective_capacity; /* cached sched_pool_effective_capacity() */
+    double inv_effective;        /* 1 / effective_capacity (0 if none), for the scorers */
+    uint64_t free;
     /* accounting over the volumes the view holds on it */
     uint64_t allocated, remote_bytes;
     uint32_t n_volumes, n_remote;
+    uint32_t max_remote_volumes;
+    double min_local_share;
+    struct sched_label_set node_labels, pool_labels;
+    /* colder */
+    char *id;
+    uint32_t idx; /* position in view->kinds[thin] */
+    uint64_t capacity, reserved;
+    double overprovision;
+};
+
+struct sched_pool_list {
+    struct sched_pool **pools;
+    uint32_t n, alloc;
 };
 
 struct sched_group {
@@ -73,8 +83,9 @@ struct sched_view {
     struct sched_intern nodes, racks, zones, strings; /* strings: label keys and values */
     struct sched_node *node_topo;                     /* [nodes.n] */
     uint32_t node_topo_alloc;
-    struct sched_pool **pools;
-    uint32_t n_pools, pools_alloc;
+    /* pools by kind ([0] thick, [1] thin): a request only scans its own kind */
+    struct sched_pool_list kinds[2];
+    uint32_t n_pools;
     struct sched_smap pool_by_id, vol_by_uuid, group_by_name;
 };
 

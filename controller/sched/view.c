@@ -52,9 +52,11 @@ void sched_view_free(struct sched_view *v)
         free(g->name);
         free(g);
     }
-    for (uint32_t i = 0; i < v->n_pools; i++)
-        pool_free(v->pools[i]);
-    free(v->pools);
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t i = 0; i < v->kinds[k].n; i++)
+            pool_free(v->kinds[k].pools[i]);
+        free(v->kinds[k].pools);
+    }
     free(v->node_topo);
     sched_smap_free(&v->pool_by_id);
     sched_smap_free(&v->vol_by_uuid);
@@ -183,11 +185,12 @@ static int pool_info_check(const struct sched_pool_info *p)
 /* Recompute every pool's and group's accounting after a node changed place. */
 static int rebuild_accounting(struct sched_view *v)
 {
-    for (uint32_t i = 0; i < v->n_pools; i++) {
-        struct sched_pool *p = v->pools[i];
-        p->allocated = p->remote_bytes = 0;
-        p->n_volumes = p->n_remote = 0;
-    }
+    for (int k = 0; k < 2; k++)
+        for (uint32_t i = 0; i < v->kinds[k].n; i++) {
+            struct sched_pool *p = v->kinds[k].pools[i];
+            p->allocated = p->remote_bytes = 0;
+            p->n_volumes = p->n_remote = 0;
+        }
     for (size_t i = 0; i < v->group_by_name.cap; i++) {
         struct sched_group *g = v->group_by_name.slots[i].value;
         if (!v->group_by_name.slots[i].key)
@@ -206,21 +209,59 @@ static int rebuild_accounting(struct sched_view *v)
     return 0;
 }
 
-static int pool_add_new(struct sched_view *v, struct sched_pool *p)
+static uint64_t effective_capacity(const struct sched_pool *pool);
+
+static int list_add(struct sched_pool_list *l, struct sched_pool *p)
 {
-    if (v->n_pools == v->pools_alloc) {
-        uint32_t alloc = v->pools_alloc ? v->pools_alloc * 2 : 64;
-        struct sched_pool **pools = realloc(v->pools, alloc * sizeof(*pools));
+    if (l->n == l->alloc) {
+        uint32_t alloc = l->alloc ? l->alloc * 2 : 64;
+        struct sched_pool **pools = realloc(l->pools, alloc * sizeof(*pools));
         if (!pools)
             return -ENOMEM;
-        v->pools = pools;
-        v->pools_alloc = alloc;
+        l->pools = pools;
+        l->alloc = alloc;
     }
-    int r = sched_smap_put(&v->pool_by_id, p->id, p);
+    p->idx = l->n;
+    l->pools[l->n++] = p;
+    return 0;
+}
+
+static void list_del(struct sched_pool_list *l, struct sched_pool *p)
+{
+    struct sched_pool *last = l->pools[--l->n];
+    l->pools[p->idx] = last;
+    last->idx = p->idx;
+}
+
+static int pool_add_new(struct sched_view *v, struct sched_pool *p, bool thin)
+{
+    int r = list_add(&v->kinds[thin], p);
     if (r < 0)
         return r;
-    p->idx = v->n_pools;
-    v->pools[v->n_pools++] = p;
+    p->thin = thin;
+    r = sched_smap_put(&v->pool_by_id, p->id, p);
+    if (r < 0) {
+        list_del(&v->kinds[thin], p);
+        return r;
+    }
+    v->n_pools++;
+    return 0;
+}
+
+/* A pool turned thin or thick: it moves to the other scan list. */
+static int pool_set_kind(struct sched_view *v, struct sched_pool *p, bool thin)
+{
+    if (p->thin == thin)
+        return 0;
+    uint32_t old_idx = p->idx;
+    int r = list_add(&v->kinds[thin], p); /* sets p->idx to its new place */
+    if (r < 0)
+        return r;
+    uint32_t new_idx = p->idx;
+    p->idx = old_idx;
+    list_del(&v->kinds[p->thin], p);
+    p->idx = new_idx;
+    p->thin = thin;
     return 0;
 }
 
@@ -251,12 +292,17 @@ static int upsert_pool_locked(struct sched_view *v, const struct sched_pool_info
         p = calloc(1, sizeof(*p));
         if (p)
             p->id = strdup(in->id);
-        if (!p || !p->id || (r = pool_add_new(v, p)) < 0) {
+        if (!p || !p->id || (r = pool_add_new(v, p, in->thin)) < 0) {
             pool_free(p);
             free(node_labels.labels);
             free(pool_labels.labels);
             return r < 0 ? r : -ENOMEM;
         }
+    }
+    if (!is_new && (r = pool_set_kind(v, p, in->thin)) < 0) {
+        free(node_labels.labels);
+        free(pool_labels.labels);
+        return r;
     }
     moved = moved || (!is_new && p->node_id != node_id);
     free(p->node_labels.labels);
@@ -266,13 +312,14 @@ static int upsert_pool_locked(struct sched_view *v, const struct sched_pool_info
     p->node_id = node_id;
     p->ready = in->ready;
     p->cordoned = in->cordoned;
-    p->thin = in->thin;
     p->capacity = in->capacity;
     p->free = in->free;
     p->reserved = in->reserved;
     p->overprovision = in->thin ? in->overprovision : 1.0;
     p->max_remote_volumes = in->max_remote_volumes;
     p->min_local_share = in->min_local_share;
+    p->effective_capacity = effective_capacity(p);
+    p->inv_effective = p->effective_capacity ? 1.0 / (double)p->effective_capacity : 0.0;
     return moved ? rebuild_accounting(v) : 0;
 }
 
@@ -306,25 +353,29 @@ int sched_view_remove_pool(struct sched_view *v, const char *pool_id)
     int r = !p ? -ENOENT : p->n_volumes > 0 ? -EBUSY : 0;
     if (r == 0) {
         sched_smap_del(&v->pool_by_id, pool_id);
-        struct sched_pool *last = v->pools[--v->n_pools];
-        v->pools[p->idx] = last;
-        last->idx = p->idx;
+        list_del(&v->kinds[p->thin], p);
+        v->n_pools--;
         pool_free(p);
     }
     pthread_mutex_unlock(&v->lock);
     return r;
 }
 
-uint64_t sched_pool_effective_capacity(const struct sched_pool *pool)
+static uint64_t effective_capacity(const struct sched_pool *pool)
 {
     double cap = (double)pool->capacity * pool->overprovision;
     uint64_t eff = cap >= 9.2e18 ? UINT64_MAX / 2 : (uint64_t)cap;
     return eff > pool->reserved ? eff - pool->reserved : 0;
 }
 
+uint64_t sched_pool_effective_capacity(const struct sched_pool *pool)
+{
+    return pool->effective_capacity;
+}
+
 uint64_t sched_pool_available(const struct sched_pool *pool)
 {
-    uint64_t eff = sched_pool_effective_capacity(pool);
+    uint64_t eff = pool->effective_capacity;
     uint64_t left = eff > pool->allocated ? eff - pool->allocated : 0;
     return SLIO_MIN(left, pool->free);
 }

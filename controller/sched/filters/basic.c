@@ -43,8 +43,9 @@ static int basic_check(const struct sched_ctx *ctx, const void *state, const str
     if (p->max_remote_volumes && p->n_remote >= p->max_remote_volumes)
         return REMOTE_LIMIT;
     if (p->min_local_share > 0.0) {
-        double remote_max = (1.0 - p->min_local_share) * (double)sched_pool_effective_capacity(p);
-        if ((double)p->remote_bytes + (double)req->size > remote_max)
+        uint64_t eff = sched_pool_effective_capacity(p);
+        uint64_t kept = (uint64_t)(p->min_local_share * (double)eff);
+        if (p->remote_bytes + req->size > eff - SLIO_MIN(kept, eff))
             return LOCAL_SHARE;
     }
     return 0;

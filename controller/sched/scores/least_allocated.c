@@ -10,10 +10,9 @@
 /* Allocated share after placing the request, in millionths (capped at 1,000,000). */
 int64_t sched_allocated_after_ppm(const struct sched_ctx *ctx, const struct sched_pool *p)
 {
-    uint64_t eff = sched_pool_effective_capacity(p);
-    if (eff == 0)
+    if (p->effective_capacity == 0)
         return SCHED_SCORE_MAX;
-    double share = ((double)p->allocated + (double)ctx->req->size) / (double)eff;
+    double share = ((double)p->allocated + (double)ctx->req->size) * p->inv_effective;
     return share >= 1.0 ? SCHED_SCORE_MAX : (int64_t)(share * SCHED_SCORE_MAX);
 }
 
