@@ -46,8 +46,7 @@ int auth_load(struct auth *a, const char *const paths[AUTH__SCOPES], struct slio
             continue;
         int r = slio_read_file(paths[s], AUTH_TOKEN_MAX + 64, &buf, &len);
         if (r < 0) {
-            slio_err_set(err, "token file \"%s\" (%s): %s", paths[s], scope_names[s],
-                         strerror(-r));
+            slio_err_set(err, "token file \"%s\" (%s): %s", paths[s], scope_names[s], strerror(-r));
             return r;
         }
         while (len > 0 && isspace((unsigned char)buf[len - 1]))
@@ -82,8 +81,7 @@ static bool scope_allows(enum auth_scope s, enum auth_need need)
     return false;
 }
 
-int auth_check(const struct auth *a, const char *bearer, enum auth_need need,
-               struct slio_err *err)
+int auth_check(const struct auth *a, const char *bearer, enum auth_need need, struct slio_err *err)
 {
     if (need == NEED_PUBLIC)
         return 0;

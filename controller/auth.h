@@ -23,7 +23,7 @@ enum auth_need {
     NEED_ADMIN,  /* admin: cordon, uncordon, drain */
 };
 
-#define AUTH_TOKEN_MIN 16   /* bytes: shorter tokens are refused at start */
+#define AUTH_TOKEN_MIN 16 /* bytes: shorter tokens are refused at start */
 #define AUTH_TOKEN_MAX 4096
 
 struct auth {
@@ -38,7 +38,6 @@ int auth_load(struct auth *a, const char *const paths[AUTH__SCOPES], struct slio
 int auth_set_token(struct auth *a, enum auth_scope scope, const char *token, struct slio_err *err);
 
 /* 0 when allowed; -EACCES (no or unknown token: 401), -EPERM (known, wrong scope: 403). */
-int auth_check(const struct auth *a, const char *bearer, enum auth_need need,
-               struct slio_err *err);
+int auth_check(const struct auth *a, const char *bearer, enum auth_need need, struct slio_err *err);
 
 #endif

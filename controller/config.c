@@ -20,8 +20,8 @@ static const char *const backend_names[] = {"sqlite", "etcd", NULL};
 static const struct slio_json_field etcd_fields[] = {
     SLIO_JSON_FIELD(struct ctl_etcd, endpoints, "endpoints", SLIO_JSON_VALUE, .required = true),
     SLIO_JSON_FIELD(struct ctl_etcd, prefix, "prefix", SLIO_JSON_STRING, .min = 1, .max = 128),
-    SLIO_JSON_FIELD(struct ctl_etcd, lease_ttl_us, "lease_ttl", SLIO_JSON_DURATION,
-                    .min = 1000000, .max = 60000000),
+    SLIO_JSON_FIELD(struct ctl_etcd, lease_ttl_us, "lease_ttl", SLIO_JSON_DURATION, .min = 1000000,
+                    .max = 60000000),
 };
 
 struct store_doc {
@@ -48,11 +48,12 @@ static const struct slio_json_field token_fields[] = {
 static const struct slio_json_field limits_fields[] = {
     SLIO_JSON_FIELD(struct ctl_limits, max_body, "max_body", SLIO_JSON_SIZE, .min = 4096,
                     .max = 64u << 20),
-    SLIO_JSON_FIELD(struct ctl_limits, max_connections, "max_connections", SLIO_JSON_U32,
-                    .min = 1, .max = 100000),
+    SLIO_JSON_FIELD(struct ctl_limits, max_connections, "max_connections", SLIO_JSON_U32, .min = 1,
+                    .max = 100000),
     SLIO_JSON_FIELD(struct ctl_limits, max_connections_per_ip, "max_connections_per_ip",
                     SLIO_JSON_U32, .min = 1, .max = 100000),
-    SLIO_JSON_FIELD(struct ctl_limits, max_long_polls, "max_long_polls", SLIO_JSON_U32, .max = 4096),
+    SLIO_JSON_FIELD(struct ctl_limits, max_long_polls, "max_long_polls", SLIO_JSON_U32,
+                    .max = 4096),
     SLIO_JSON_FIELD(struct ctl_limits, long_poll_max_us, "long_poll_max", SLIO_JSON_DURATION,
                     .max = 60000000),
     SLIO_JSON_FIELD(struct ctl_limits, max_events, "max_events", SLIO_JSON_U32, .min = 100),

@@ -25,12 +25,12 @@ struct ctl_etcd {
 };
 
 struct ctl_limits {
-    uint64_t max_body;            /* bytes */
-    uint32_t max_connections;     /* total */
+    uint64_t max_body;        /* bytes */
+    uint32_t max_connections; /* total */
     uint32_t max_connections_per_ip;
-    uint32_t max_long_polls;      /* concurrent desired-state waits; beyond: answered at once */
-    uint64_t long_poll_max_us;    /* the longest `wait` honoured */
-    uint32_t max_events;          /* events kept (oldest dropped beyond) */
+    uint32_t max_long_polls;   /* concurrent desired-state waits; beyond: answered at once */
+    uint64_t long_poll_max_us; /* the longest `wait` honoured */
+    uint32_t max_events;       /* events kept (oldest dropped beyond) */
 };
 
 struct ctl_config {

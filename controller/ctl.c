@@ -42,7 +42,8 @@ json_t *ctl_live_pool(struct ctl *c, const char *node, const char *pool)
 uint64_t ctl_live_seen(struct ctl *c, const char *node)
 {
     pthread_mutex_lock(&c->live_lock);
-    uint64_t t = (uint64_t)json_integer_value(json_object_get(json_object_get(c->live, node), "seen"));
+    uint64_t t =
+        (uint64_t)json_integer_value(json_object_get(json_object_get(c->live, node), "seen"));
     pthread_mutex_unlock(&c->live_lock);
     return t;
 }
@@ -148,7 +149,8 @@ static int for_each_doc(struct ctl *c, const char *prefix,
         if (r < 0)
             return r;
         for (size_t i = 0; i < l.n && r == 0; i++) {
-            _cleanup_json_ json_t *doc = json_loadb(l.items[i].value, l.items[i].value_len, 0, NULL);
+            _cleanup_json_ json_t *doc =
+                json_loadb(l.items[i].value, l.items[i].value_len, 0, NULL);
             if (!doc) {
                 log_warn("store key \"%s\": not JSON, skipped", l.items[i].key);
                 continue;
@@ -203,8 +205,9 @@ static int open_store(struct ctl_config *cfg, struct store **ret, struct slio_er
     json_t *v;
     json_array_foreach (cfg->etcd.endpoints, i, v)
         eps[n++] = json_string_value(v);
-    struct store_etcd_opts o = {eps, n, cfg->etcd.prefix, cfg->advertise_url,
-                                (uint32_t)(cfg->etcd.lease_ttl_us / 1000000u), 5000};
+    struct store_etcd_opts o = {
+        eps, n, cfg->etcd.prefix, cfg->advertise_url, (uint32_t)(cfg->etcd.lease_ttl_us / 1000000u),
+        5000};
     return store_etcd_open(&o, ret, err);
 }
 
@@ -221,8 +224,8 @@ int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
     c->live = json_object();
     c->started_us = ctl_now_us();
     slio_prom_hist_init(&c->request_seconds);
-    const char *tokens[AUTH__SCOPES] = {c->cfg.tokens.admin, c->cfg.tokens.csi,
-                                        c->cfg.tokens.agent, c->cfg.tokens.readonly};
+    const char *tokens[AUTH__SCOPES] = {c->cfg.tokens.admin, c->cfg.tokens.csi, c->cfg.tokens.agent,
+                                        c->cfg.tokens.readonly};
     int r = c->live ? 0 : -ENOMEM;
     if (r == 0)
         r = auth_load(&c->auth, tokens, err);

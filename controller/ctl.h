@@ -88,8 +88,8 @@ void txb_delete(struct txb *t, const char *key);
 /* Bump the node's desired-state revision. */
 void txb_touch_desired(struct txb *t, const char *node);
 /* An event (kind: node, pool, volume, snapshot, attachment; type: normal, warning). */
-void txb_event(struct txb *t, struct ctl *c, const char *kind, const char *object,
-               const char *type, const char *reason, const char *fmt, ...) _printf_(7, 8);
+void txb_event(struct txb *t, struct ctl *c, const char *kind, const char *object, const char *type,
+               const char *reason, const char *fmt, ...) _printf_(7, 8);
 /* Commit; -ECANCELED when a compare failed (counted), see store.h for the rest. */
 int txb_commit(struct ctl *c, struct txb *t, int64_t *ret_revision, struct slio_err *err);
 

@@ -21,8 +21,9 @@ int model_check_name(const char *what, const char *s, struct slio_err *err)
         ok = alnum || ((c == '-' || c == '.') && i > 0 && i < n - 1);
     }
     if (!ok) {
-        slio_err_set(err, "%s \"%.80s\" is not a DNS-1123 name (lowercase letters, digits, '-', "
-                          "'.'; at most 63 bytes)",
+        slio_err_set(err,
+                     "%s \"%.80s\" is not a DNS-1123 name (lowercase letters, digits, '-', "
+                     "'.'; at most 63 bytes)",
                      what, s);
         return -EINVAL;
     }
@@ -32,10 +33,10 @@ int model_check_name(const char *what, const char *s, struct slio_err *err)
 int model_check_objname(const char *what, const char *s, struct slio_err *err)
 {
     size_t n = strlen(s);
-    bool ok = n >= 1 && n <= MODEL_OBJNAME_MAX && strspn(s,
-                                                         "abcdefghijklmnopqrstuvwxyz"
-                                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                         "0123456789._-") == n;
+    bool ok = n >= 1 && n <= MODEL_OBJNAME_MAX &&
+              strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._-") == n;
     if (!ok) {
         slio_err_set(err, "%s \"%.80s\": 1 to 128 of letters, digits, '.', '_', '-'", what, s);
         return -EINVAL;
@@ -146,7 +147,8 @@ static const struct slio_json_field source_fields[] = {
     SLIO_JSON_FIELD(struct model_source, volume, "volume", SLIO_JSON_UUID),
 };
 
-#define VC(member, name, type, ...) SLIO_JSON_FIELD(struct volume_create, member, name, type, __VA_ARGS__)
+#define VC(member, name, type, ...)                                                                \
+    SLIO_JSON_FIELD(struct volume_create, member, name, type, __VA_ARGS__)
 #define VC_OBJ(member, name, tbl)                                                                  \
     VC(member, name, SLIO_JSON_OBJECT, .fields = tbl, .n_fields = SLIO_ARRAY_SIZE(tbl))
 static const struct slio_json_field volume_create_fields[] = {
@@ -164,8 +166,7 @@ static const struct slio_json_field volume_create_fields[] = {
     VC(labels, "labels", SLIO_JSON_CUSTOM, .decode = decode_labels),
 };
 
-int model_volume_create_decode(const json_t *body, struct volume_create *ret,
-                               struct slio_err *err)
+int model_volume_create_decode(const json_t *body, struct volume_create *ret, struct slio_err *err)
 {
     struct volume_create vc = {.spread = {.hard = true}};
     int r = SLIO_JSON_DECODE(body, volume_create_fields, &vc, 0, err);
@@ -213,13 +214,12 @@ json_t *model_volume_spec(const struct volume_create *vc)
                          ? json_pack("{s:s,s:s,s:b}", "group", vc->spread.group, "level",
                                      model_spread_levels[vc->spread.level], "hard", vc->spread.hard)
                          : json_null();
-    return json_pack("{s:s,s:I,s:b,s:s,s:s,s:s?,s:O?,s:O?,s:o,s:o,s:o,s:O?}", "name", vc->name,
-                     "size", (json_int_t)vc->size, "thin", vc->thin, "fs_type",
-                     model_fs_types[vc->fs_type], "position", model_positions[vc->position],
-                     "consumer_node", vc->consumer_node, "node_selector", vc->node_selector,
-                     "pool_selector", vc->pool_selector, "spread", spread, "source",
-                     source_json(&vc->source), "qos", model_qos_json(&vc->qos), "labels",
-                     vc->labels);
+    return json_pack(
+        "{s:s,s:I,s:b,s:s,s:s,s:s?,s:O?,s:O?,s:o,s:o,s:o,s:O?}", "name", vc->name, "size",
+        (json_int_t)vc->size, "thin", vc->thin, "fs_type", model_fs_types[vc->fs_type], "position",
+        model_positions[vc->position], "consumer_node", vc->consumer_node, "node_selector",
+        vc->node_selector, "pool_selector", vc->pool_selector, "spread", spread, "source",
+        source_json(&vc->source), "qos", model_qos_json(&vc->qos), "labels", vc->labels);
 }
 
 int model_qos_decode(const json_t *body, struct model_qos *ret, struct slio_err *err)
@@ -232,12 +232,10 @@ int model_qos_decode(const json_t *body, struct model_qos *ret, struct slio_err 
 }
 
 static const struct slio_json_field expand_fields[] = {
-    SLIO_JSON_FIELD(struct volume_expand, size, "size", SLIO_JSON_SIZE, .required = true,
-                    .min = 1),
+    SLIO_JSON_FIELD(struct volume_expand, size, "size", SLIO_JSON_SIZE, .required = true, .min = 1),
 };
 
-int model_volume_expand_decode(const json_t *body, struct volume_expand *ret,
-                               struct slio_err *err)
+int model_volume_expand_decode(const json_t *body, struct volume_expand *ret, struct slio_err *err)
 {
     struct volume_expand e = {0};
     int r = SLIO_JSON_DECODE(body, expand_fields, &e, 0, err);
@@ -253,8 +251,7 @@ static const struct slio_json_field attachment_fields[] = {
                     .max = SLIO_NQN_MAX),
 };
 
-int model_attachment_decode(const json_t *body, struct attachment_create *ret,
-                            struct slio_err *err)
+int model_attachment_decode(const json_t *body, struct attachment_create *ret, struct slio_err *err)
 {
     struct attachment_create a = {0};
     int r = SLIO_JSON_DECODE(body, attachment_fields, &a, 0, err);

@@ -100,8 +100,7 @@ extern const char *const model_positions[];
 extern const char *const model_spread_levels[];
 
 /* Decode and validate a POST /v1/volumes body (borrowed strings live as long as body). */
-int model_volume_create_decode(const json_t *body, struct volume_create *ret,
-                               struct slio_err *err);
+int model_volume_create_decode(const json_t *body, struct volume_create *ret, struct slio_err *err);
 /* The canonical parameters: what idempotency compares (json_equal) and the store keeps. */
 json_t *model_volume_spec(const struct volume_create *vc);
 
@@ -111,8 +110,7 @@ json_t *model_qos_json(const struct model_qos *q);
 struct volume_expand {
     uint64_t size;
 };
-int model_volume_expand_decode(const json_t *body, struct volume_expand *ret,
-                               struct slio_err *err);
+int model_volume_expand_decode(const json_t *body, struct volume_expand *ret, struct slio_err *err);
 
 struct attachment_create {
     const char *node;

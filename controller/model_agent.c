@@ -12,7 +12,7 @@
 static const char *const engines[] = {"lvm", "file", NULL};
 static const char *const trtypes[] = {"tcp", NULL};
 static const char *const adrfams[] = {"ipv4", "ipv6", NULL};
-const char *const model_object_states[] = {"creating", "ready", "expanding",
+const char *const model_object_states[] = {"creating", "ready",   "expanding",
                                            "failed",   "deleted", NULL};
 
 static int decode_number(const json_t *v, void *member, struct slio_err *err)
@@ -150,7 +150,8 @@ static int decode_address(const json_t *v, void *member, struct slio_err *err)
     return r;
 }
 
-#define AR(member, name, type, ...) SLIO_JSON_FIELD(struct agent_register, member, name, type, __VA_ARGS__)
+#define AR(member, name, type, ...)                                                                \
+    SLIO_JSON_FIELD(struct agent_register, member, name, type, __VA_ARGS__)
 static const struct slio_json_field register_fields[] = {
     AR(node, "node", SLIO_JSON_STRING, .required = true, .min = 1, .max = MODEL_NAME_MAX),
     AR(host_nqn, "host_nqn", SLIO_JSON_STRING, .required = true, .min = 1, .max = SLIO_NQN_MAX),
@@ -221,7 +222,8 @@ static int decode_nqn_list(const json_t *v, void *member, struct slio_err *err)
     return 0;
 }
 
-#define OS(member, name, type, ...) SLIO_JSON_FIELD(struct object_status, member, name, type, __VA_ARGS__)
+#define OS(member, name, type, ...)                                                                \
+    SLIO_JSON_FIELD(struct object_status, member, name, type, __VA_ARGS__)
 static const struct slio_json_field object_fields[] = {
     OS(id, "id", SLIO_JSON_STRING, .required = true, .min = 36, .max = 36),
     OS(state, "state", SLIO_JSON_ENUM, .required = true, .names = model_object_states),
@@ -303,7 +305,8 @@ static int decode_orphans(const json_t *v, void *member, struct slio_err *err)
     return 0;
 }
 
-#define ST(member, name, type, ...) SLIO_JSON_FIELD(struct agent_status, member, name, type, __VA_ARGS__)
+#define ST(member, name, type, ...)                                                                \
+    SLIO_JSON_FIELD(struct agent_status, member, name, type, __VA_ARGS__)
 static const struct slio_json_field status_fields[] = {
     ST(node, "node", SLIO_JSON_STRING, .required = true, .min = 1, .max = MODEL_NAME_MAX),
     ST(partial, "partial", SLIO_JSON_BOOL),

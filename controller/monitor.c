@@ -74,7 +74,8 @@ static void check_all(struct ctl *c)
             return;
         }
         for (size_t i = 0; i < l.n; i++) {
-            _cleanup_json_ json_t *doc = json_loadb(l.items[i].value, l.items[i].value_len, 0, NULL);
+            _cleanup_json_ json_t *doc =
+                json_loadb(l.items[i].value, l.items[i].value_len, 0, NULL);
             if (doc)
                 check_node(c, doc, now);
         }

@@ -86,8 +86,8 @@ void txb_touch_desired(struct txb *t, const char *node)
 }
 
 /* Keys sort by time then by a per-process sequence: events list in the order they happened. */
-void txb_event(struct txb *t, struct ctl *c, const char *kind, const char *object,
-               const char *type, const char *reason, const char *fmt, ...)
+void txb_event(struct txb *t, struct ctl *c, const char *kind, const char *object, const char *type,
+               const char *reason, const char *fmt, ...)
 {
     char msg[512], key[MODEL_KEY_MAX], now[32], id[48];
     struct timespec ts;
@@ -96,13 +96,13 @@ void txb_event(struct txb *t, struct ctl *c, const char *kind, const char *objec
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     clock_gettime(CLOCK_REALTIME, &ts);
-    unsigned long long us = (unsigned long long)ts.tv_sec * 1000000ull +
-                            (unsigned long long)ts.tv_nsec / 1000ull;
+    unsigned long long us =
+        (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000ull;
     unsigned long long seq = atomic_fetch_add(&c->event_seq, 1) % 1000000ull;
     snprintf(id, sizeof(id), "%017llu%06llu", us, seq);
     model_now(now);
-    json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "time", now, "kind", kind, "object",
-                           object, "type", type, "reason", reason, "message", msg);
+    json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "time", now, "kind", kind, "object", object,
+                           "type", type, "reason", reason, "message", msg);
     txb_put_json(t, model_key(key, K_EVENTS, id, NULL), ev);
     json_decref(ev);
 }

@@ -67,20 +67,20 @@ static json_t *node_doc(const struct agent_register *a, const json_t *old)
                 json_object_set_new(p, "cordoned", json_true());
     }
     return json_pack("{s:s,s:s,s:s,s:O?,s:O?,s:O,s:s?,s:s?,s:o,s:s}", "name", a->node, "status",
-                     "ready", "host_nqn", a->host_nqn, "labels", a->labels, "topology",
-                     a->topology, "export_address", a->export_address, "agent_url", a->agent_url,
-                     "version", a->version, "pools", pools, "registered_at", now);
+                     "ready", "host_nqn", a->host_nqn, "labels", a->labels, "topology", a->topology,
+                     "export_address", a->export_address, "agent_url", a->agent_url, "version",
+                     a->version, "pools", pools, "registered_at", now);
 }
 
-static int register_commit(struct api_call *call, const struct agent_register *a,
-                           json_t **ret_doc, int64_t *ret_rev)
+static int register_commit(struct api_call *call, const struct agent_register *a, json_t **ret_doc,
+                           int64_t *ret_rev)
 {
     char key[MODEL_KEY_MAX];
     for (int attempt = 0; attempt < 8; attempt++) {
         _cleanup_json_ json_t *old = NULL;
         int64_t mod = 0;
-        int r = store_get_json(call->ctl->store, model_key(key, K_NODES, a->node, NULL), &old,
-                               &mod, &call->err);
+        int r = store_get_json(call->ctl->store, model_key(key, K_NODES, a->node, NULL), &old, &mod,
+                               &call->err);
         if (r < 0 && r != -ENOENT)
             return r;
         json_t *doc = node_doc(a, old);
@@ -92,8 +92,8 @@ static int register_commit(struct api_call *call, const struct agent_register *a
         txb_put_json(&t, key, doc);
         txb_touch_desired(&t, a->node);
         txb_event(&t, call->ctl, "node", a->node, "normal", "Registered",
-                  "node \"%s\" registered %zu pools (agent %s)", a->node,
-                  json_array_size(a->pools), a->version ? a->version : "unknown");
+                  "node \"%s\" registered %zu pools (agent %s)", a->node, json_array_size(a->pools),
+                  a->version ? a->version : "unknown");
         r = txb_commit(call->ctl, &t, ret_rev, &call->err);
         txb_free(&t);
         if (r == 0) {
@@ -156,18 +156,17 @@ static json_t *desired_volume(const json_t *vol)
     json_t *a;
     json_array_foreach (json_object_get(vol, "attachments"), i, a)
         if (!json_is_true(json_object_get(a, "local")))
-            json_array_append_new(exports, json_pack("{s:s,s:s}", "host_nqn",
-                                                     model_str(a, "host_nqn"), "node",
-                                                     model_str(a, "node")));
+            json_array_append_new(exports,
+                                  json_pack("{s:s,s:s}", "host_nqn", model_str(a, "host_nqn"),
+                                            "node", model_str(a, "node")));
     const json_t *src = json_object_get(vol, "source");
     bool absent = strcmp(model_str(vol, "phase"), "deleting") == 0;
     return json_pack("{s:s,s:s,s:s,s:I,s:b,s:s,s:O?,s:O?,s:o}", "id", model_str(vol, "id"), "name",
                      model_str(vol, "name"), "pool", model_str(vol, "pool"), "size",
                      (json_int_t)model_u64(vol, "size"), "thin",
                      json_is_true(json_object_get(vol, "thin")), "state",
-                     absent ? "absent" : "present", "source",
-                     json_is_object(src) ? src : NULL, "qos",
-                     json_object_get(vol, "qos"), "exports", exports);
+                     absent ? "absent" : "present", "source", json_is_object(src) ? src : NULL,
+                     "qos", json_object_get(vol, "qos"), "exports", exports);
 }
 
 static json_t *desired_snapshot(const json_t *s)
@@ -175,14 +174,13 @@ static json_t *desired_snapshot(const json_t *s)
     bool absent = strcmp(model_str(s, "phase"), "deleting") == 0;
     return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "id", model_str(s, "id"), "name",
                      model_str(s, "name"), "volume", model_str(s, "volume"), "pool",
-                     model_str(s, "pool"), "cow_reserve",
-                     (json_int_t)model_u64(s, "cow_reserve"), "state",
-                     absent ? "absent" : "present");
+                     model_str(s, "pool"), "cow_reserve", (json_int_t)model_u64(s, "cow_reserve"),
+                     "state", absent ? "absent" : "present");
 }
 
 /* Append the documents indexed under bynode/<node>/<kind>/ to arr. */
-static int desired_list(struct api_call *call, const char *node, const char *kind,
-                        const char *docs, json_t *(*render)(const json_t *), json_t *arr)
+static int desired_list(struct api_call *call, const char *node, const char *kind, const char *docs,
+                        json_t *(*render)(const json_t *), json_t *arr)
 {
     char prefix[MODEL_KEY_MAX];
     _cleanup_free_ char *last = NULL;
@@ -267,8 +265,8 @@ static int agent_desired(struct api_call *call)
         return r;
     int64_t rev = long_poll(call, node, after, wait_us);
     json_t *vols = json_array(), *snaps = json_array();
-    call->out = json_pack("{s:s,s:I,s:o,s:o}", "node", node, "revision", (json_int_t)rev,
-                          "volumes", vols, "snapshots", snaps);
+    call->out = json_pack("{s:s,s:I,s:o,s:o}", "node", node, "revision", (json_int_t)rev, "volumes",
+                          vols, "snapshots", snaps);
     if (!call->out)
         return -ENOMEM;
     /* Read after the revision: the state is at least that new (never older than it claims). */

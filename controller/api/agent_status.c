@@ -56,8 +56,7 @@ static const char *next_phase(const char *phase, const struct object_status *st,
     }
 }
 
-static int apply_volume(struct ctl *c, json_t *vol, struct txb *t, void *arg,
-                        struct slio_err *err)
+static int apply_volume(struct ctl *c, json_t *vol, struct txb *t, void *arg, struct slio_err *err)
 {
     const struct object_status *st = arg;
     _cleanup_json_ json_t *before = json_deep_copy(vol);
@@ -113,8 +112,7 @@ static int remove_object(struct api_call *call, const char *docs, const char *na
     return r == -ECANCELED ? 0 : r; /* changed meanwhile: the next report settles it */
 }
 
-static int apply_snapshot(struct ctl *c, json_t *s, struct txb *t, void *arg,
-                          struct slio_err *err)
+static int apply_snapshot(struct ctl *c, json_t *s, struct txb *t, void *arg, struct slio_err *err)
 {
     const struct object_status *st = arg;
     const char *old = model_str(s, "phase");
@@ -192,8 +190,8 @@ static int record_orphans(struct api_call *call, const char *node, const json_t 
             json_object_set_new(o, "reported_at", json_string(now));
     }
     _cleanup_json_ json_t *old = NULL;
-    if (store_get_json(call->ctl->store, model_key(key, K_ORPHANS, node, NULL), &old, NULL,
-                       NULL) == 0 &&
+    if (store_get_json(call->ctl->store, model_key(key, K_ORPHANS, node, NULL), &old, NULL, NULL) ==
+            0 &&
         json_equal(json_object_get(old, "items"), items))
         return 0;
     _cleanup_json_ json_t *doc = json_pack("{s:s,s:O}", "node", node, "items", items);

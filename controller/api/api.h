@@ -39,7 +39,7 @@ void api_run(const struct slio_http_request *req, struct slio_http_response *res
              enum auth_need need, enum api_body body, api_fn fn);
 
 #define API_HANDLER(fn, need, body)                                                                \
-    static void fn##_http(const struct slio_http_request *req, struct slio_http_response *resp,   \
+    static void fn##_http(const struct slio_http_request *req, struct slio_http_response *resp,    \
                           void *ctx)                                                               \
     {                                                                                              \
         api_run(req, resp, ctx, need, body, fn);                                                   \
@@ -74,8 +74,8 @@ int api_page_key(const char *token, const char *prefix, char **ret_key, struct s
 typedef bool (*api_filter_fn)(const json_t *doc, void *arg);
 typedef json_t *(*api_render_fn)(struct api_call *call, const json_t *doc, int64_t mod_revision,
                                  void *arg);
-int api_list(struct api_call *call, const char *prefix, api_filter_fn filter,
-             api_render_fn render, void *arg);
+int api_list(struct api_call *call, const char *prefix, api_filter_fn filter, api_render_fn render,
+             void *arg);
 
 /* Query helpers: -EINVAL naming the parameter. */
 int api_query_name(struct api_call *call, const char *param, const char **ret);
@@ -95,8 +95,7 @@ struct api_routes {
     size_t n;
 };
 extern const struct api_routes api_volume_routes, api_attachment_routes, api_snapshot_routes,
-    api_node_routes, api_agent_routes, api_agent_status_routes, api_event_routes,
-    api_system_routes;
+    api_node_routes, api_agent_routes, api_agent_status_routes, api_event_routes, api_system_routes;
 
 /* Render helpers shared by groups. */
 json_t *api_render_volume(struct api_call *call, const json_t *doc, int64_t mod_revision,

@@ -92,8 +92,8 @@ static int add_attachment(struct ctl *c, json_t *vol, struct txb *t, void *arg,
         return -EBUSY;
     }
     bool local = strcmp(a->node, model_str(vol, "node")) == 0;
-    json_t *att = json_pack("{s:s,s:s,s:b,s:s}", "node", a->node, "host_nqn", a->host_nqn,
-                            "local", local, "phase", local ? "" : "pending");
+    json_t *att = json_pack("{s:s,s:s,s:b,s:s}", "node", a->node, "host_nqn", a->host_nqn, "local",
+                            local, "phase", local ? "" : "pending");
     if (!att || !atts)
         return -ENOMEM;
     if (same)
@@ -101,8 +101,10 @@ static int add_attachment(struct ctl *c, json_t *vol, struct txb *t, void *arg,
     json_array_append_new(atts, att);
     if (!local)
         txb_touch_desired(t, model_str(vol, "node"));
-    txb_event(t, c, "attachment", id, "normal", "Attaching", "volume \"%s\": attached to node "
-              "\"%s\" (%s)", model_str(vol, "name"), a->node, local ? "local" : "NVMe/TCP");
+    txb_event(t, c, "attachment", id, "normal", "Attaching",
+              "volume \"%s\": attached to node "
+              "\"%s\" (%s)",
+              model_str(vol, "name"), a->node, local ? "local" : "NVMe/TCP");
     a->created = true;
     return 0;
 }
@@ -183,8 +185,8 @@ static int detach(struct api_call *call)
         r = 0, node = NULL;
     if (r < 0 || !node)
         return r;
-    r = ctl_update(call->ctl, model_key(key, K_VOLUMES, id, NULL), remove_attachment,
-                   (void *)node, &vol, NULL, &call->err);
+    r = ctl_update(call->ctl, model_key(key, K_VOLUMES, id, NULL), remove_attachment, (void *)node,
+                   &vol, NULL, &call->err);
     if (r == -ENOENT)
         return 0;
     if (r < 0)

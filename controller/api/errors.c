@@ -5,16 +5,11 @@
 #include "api.h"
 
 static const struct api_error errors[] = {
-    {-EINVAL, 400, "invalid_argument"},
-    {-EACCES, 401, "unauthenticated"},
-    {-EPERM, 403, "forbidden"},
-    {-ENOENT, 404, "not_found"},
-    {-EEXIST, 409, "conflict"},
-    {-EBUSY, 409, "conflict"},
-    {-EMSGSIZE, 413, "too_large"},
-    {-ENOSPC, 422, "unschedulable"},
-    {-EROFS, 503, "not_leader"},
-    {-EAGAIN, 503, "unavailable"},
+    {-EINVAL, 400, "invalid_argument"}, {-EACCES, 401, "unauthenticated"},
+    {-EPERM, 403, "forbidden"},         {-ENOENT, 404, "not_found"},
+    {-EEXIST, 409, "conflict"},         {-EBUSY, 409, "conflict"},
+    {-EMSGSIZE, 413, "too_large"},      {-ENOSPC, 422, "unschedulable"},
+    {-EROFS, 503, "not_leader"},        {-EAGAIN, 503, "unavailable"},
 };
 
 static const struct api_error internal = {-EIO, 500, "internal"};

@@ -34,8 +34,10 @@ static int list_events(struct api_call *call)
         for (size_t i = 0; kinds[i]; i++)
             known |= strcmp(kinds[i], f.kind) == 0;
         if (!known) {
-            slio_err_set(&call->err, "query 'kind': \"%.32s\" is not one of node, pool, volume, "
-                                     "snapshot, attachment", f.kind);
+            slio_err_set(&call->err,
+                         "query 'kind': \"%.32s\" is not one of node, pool, volume, "
+                         "snapshot, attachment",
+                         f.kind);
             return -EINVAL;
         }
     }
@@ -59,7 +61,8 @@ static int list_orphans(struct api_call *call)
         if (r < 0)
             return r;
         for (size_t i = 0; i < l.n; i++) {
-            _cleanup_json_ json_t *doc = json_loadb(l.items[i].value, l.items[i].value_len, 0, NULL);
+            _cleanup_json_ json_t *doc =
+                json_loadb(l.items[i].value, l.items[i].value_len, 0, NULL);
             json_array_extend(items, json_object_get(doc, "items"));
         }
         more = l.more && l.n;

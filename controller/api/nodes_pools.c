@@ -23,7 +23,8 @@ static json_t *render_pool(struct api_call *call, const json_t *node, const json
         u = (struct sched_pool_usage){0};
     json_object_set_new(out, "node", json_string(node_name));
     json_object_set_new(out, "status", json_string(ctl_node_status(node)));
-    json_object_set_new(out, "cordoned", json_boolean(json_is_true(json_object_get(pool, "cordoned"))));
+    json_object_set_new(out, "cordoned",
+                        json_boolean(json_is_true(json_object_get(pool, "cordoned"))));
     json_object_set_new(out, "reserved", json_integer((json_int_t)u.allocated));
     json_object_set_new(out, "volumes", json_integer(u.n_volumes));
     json_object_set_new(out, "remote_volumes", json_integer(u.n_remote_volumes));
@@ -69,8 +70,7 @@ static int get_node(struct api_call *call)
 
 /* Pools are listed node by node: a node's pools never split over two pages, so a page may
  * hold up to 15 pools more than limit/16 nodes would suggest; limit counts nodes here. */
-static json_t *render_node_pools(struct api_call *call, const json_t *doc, int64_t mod,
-                                 void *arg)
+static json_t *render_node_pools(struct api_call *call, const json_t *doc, int64_t mod, void *arg)
 {
     json_t *pools = json_array();
     size_t i;
@@ -154,8 +154,8 @@ static int set_cordon(struct ctl *c, json_t *doc, struct txb *t, void *arg, stru
     json_object_set_new(p, "cordoned", json_boolean(cr->cordon));
     char id[MODEL_KEY_MAX];
     model_pool_id(id, model_str(doc, "name"), cr->pool);
-    txb_event(t, c, "pool", id, "normal", cr->cordon ? "Cordoned" : "Uncordoned",
-              "pool \"%s\": %s", id, cr->cordon ? "unschedulable" : "schedulable again");
+    txb_event(t, c, "pool", id, "normal", cr->cordon ? "Cordoned" : "Uncordoned", "pool \"%s\": %s",
+              id, cr->cordon ? "unschedulable" : "schedulable again");
     return 0;
 }
 
@@ -203,8 +203,8 @@ static json_t *drain_move(struct api_call *call, const json_t *vol)
     struct slio_err why = {{0}};
     _cleanup_free_ struct model_sched_req *msr = malloc(sizeof(*msr));
     const json_t *att = json_array_get(json_object_get(vol, "attachments"), 0);
-    json_t *move = json_pack("{s:s,s:s}", "volume", model_str(vol, "id"), "name",
-                             model_str(vol, "name"));
+    json_t *move =
+        json_pack("{s:s,s:s}", "volume", model_str(vol, "id"), "name", model_str(vol, "name"));
     if (!move || !msr)
         return move;
     if (att)
@@ -228,8 +228,8 @@ static int drain(struct api_call *call)
     if (r < 0)
         return r;
     json_t *moves = json_array();
-    call->out = json_pack("{s:s,s:o}", "pool",
-                          model_pool_id(id, model_str(node, "name"), pool), "moves", moves);
+    call->out = json_pack("{s:s,s:o}", "pool", model_pool_id(id, model_str(node, "name"), pool),
+                          "moves", moves);
     if (!call->out)
         return -ENOMEM;
     snprintf(prefix, sizeof(prefix), "%s%s/v/", K_BYNODE, model_str(node, "name"));

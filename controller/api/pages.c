@@ -120,8 +120,8 @@ static int page_batch(struct api_call *call, const char *prefix, struct page *p,
     return r;
 }
 
-int api_list(struct api_call *call, const char *prefix, api_filter_fn filter,
-             api_render_fn render, void *arg)
+int api_list(struct api_call *call, const char *prefix, api_filter_fn filter, api_render_fn render,
+             void *arg)
 {
     struct page p = {0};
     int r = page_params(call, prefix, &p.limit, &p.last_key);

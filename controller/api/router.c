@@ -44,9 +44,9 @@ static void respond(struct api_call *call, struct slio_http_response *resp, int 
         if (e->status >= 500)
             log_warn("%s %s: %s", slio_http_method(call->req), slio_http_path(call->req),
                      call->err.text);
-        slio_http_respond_json(resp, e->status,
-                               api_error_body(e, call->err.text[0] ? call->err.text : e->code,
-                                              leader));
+        slio_http_respond_json(
+            resp, e->status,
+            api_error_body(e, call->err.text[0] ? call->err.text : e->code, leader));
         json_decref(call->out);
         free(call->text);
         return;
@@ -149,8 +149,8 @@ int api_path_uuid(struct api_call *call, const char *param, char ret[static SLIO
 int api_start(struct ctl *c, struct slio_http_server **ret, struct slio_err *err)
 {
     const struct api_routes *groups[] = {
-        &api_volume_routes, &api_attachment_routes, &api_snapshot_routes,     &api_node_routes,
-        &api_agent_routes,  &api_agent_status_routes, &api_event_routes, &api_system_routes,
+        &api_volume_routes, &api_attachment_routes,   &api_snapshot_routes, &api_node_routes,
+        &api_agent_routes,  &api_agent_status_routes, &api_event_routes,    &api_system_routes,
     };
     size_t n = 0;
     for (size_t i = 0; i < SLIO_ARRAY_SIZE(groups); i++)

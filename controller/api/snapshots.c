@@ -114,8 +114,8 @@ static int create_snapshot(struct api_call *call)
             return r;
         const char *phase = model_str(vol, "phase");
         if (strcmp(phase, "ready") != 0 && strcmp(phase, "expanding") != 0) {
-            slio_err_set(&call->err, "volume %s is %s: only a ready volume can be snapshotted",
-                         vid, phase);
+            slio_err_set(&call->err, "volume %s is %s: only a ready volume can be snapshotted", vid,
+                         phase);
             return -EBUSY;
         }
         r = snapshot_commit(call, &sc, vol);
@@ -138,8 +138,7 @@ static int get_snapshot(struct api_call *call)
     return call->out ? 0 : -ENOMEM;
 }
 
-static int mark_deleting(struct ctl *c, json_t *doc, struct txb *t, void *arg,
-                         struct slio_err *err)
+static int mark_deleting(struct ctl *c, json_t *doc, struct txb *t, void *arg, struct slio_err *err)
 {
     if (strcmp(model_str(doc, "phase"), "deleting") == 0)
         return CTL_UNCHANGED;

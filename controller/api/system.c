@@ -19,8 +19,10 @@ static int health(struct api_call *call)
     const char *status = !store_ok ? "unavailable" : leading ? "ok" : "standby";
     call->status = store_ok && leading ? 200 : 503;
     call->out = json_pack("{s:s,s:s,s:s?,s:s,s:s}", "status", status, "role",
-                          !has_election ? "single" : leading ? "leader" : "standby", "leader",
-                          leader[0] ? leader : NULL, "store", s->ops->name, "version",
+                          !has_election ? "single"
+                          : leading     ? "leader"
+                                        : "standby",
+                          "leader", leader[0] ? leader : NULL, "store", s->ops->name, "version",
                           SLIO_VERSION);
     return call->out ? 0 : -ENOMEM;
 }
@@ -31,9 +33,12 @@ struct metric_counter {
 };
 static const struct metric_counter counters[] = {
     {CTR_VOLUMES_CREATED, "sliteio_controller_volumes_created", "Volumes placed and recorded."},
-    {CTR_VOLUMES_DELETED, "sliteio_controller_volumes_deleted", "Volumes whose deletion an agent confirmed."},
-    {CTR_PLACEMENT_FAILURES, "sliteio_controller_placement_failures", "Creates no pool could take (422)."},
-    {CTR_TXN_CONFLICTS, "sliteio_controller_store_conflicts", "Store transactions lost to a concurrent change (retried)."},
+    {CTR_VOLUMES_DELETED, "sliteio_controller_volumes_deleted",
+     "Volumes whose deletion an agent confirmed."},
+    {CTR_PLACEMENT_FAILURES, "sliteio_controller_placement_failures",
+     "Creates no pool could take (422)."},
+    {CTR_TXN_CONFLICTS, "sliteio_controller_store_conflicts",
+     "Store transactions lost to a concurrent change (retried)."},
     {CTR_HEARTBEATS, "sliteio_controller_heartbeats", "Agent heartbeats received."},
 };
 
@@ -45,7 +50,8 @@ static int write_counters(struct ctl *c, struct slio_strbuf *sb)
         snprintf(total, sizeof(total), "%s_total", counters[i].name);
         r = slio_prom_family(sb, counters[i].name, SLIO_PROM_COUNTER, counters[i].help);
         if (r == 0)
-            r = slio_prom_sample(sb, total, NULL, (double)atomic_load(&c->counters[counters[i].id]));
+            r = slio_prom_sample(sb, total, NULL,
+                                 (double)atomic_load(&c->counters[counters[i].id]));
     }
     return r;
 }
@@ -66,11 +72,16 @@ static double pool_value(size_t g, const json_t *fig, const json_t *pool, const 
                          const struct sched_pool_usage *u)
 {
     switch (g) {
-    case 0: return (double)model_u64(fig, "capacity");
-    case 1: return (double)model_u64(fig, "free");
-    case 2: return (double)u->allocated;
-    case 3: return (double)u->available;
-    case 4: return (double)u->n_volumes;
+    case 0:
+        return (double)model_u64(fig, "capacity");
+    case 1:
+        return (double)model_u64(fig, "free");
+    case 2:
+        return (double)u->allocated;
+    case 3:
+        return (double)u->available;
+    case 4:
+        return (double)u->n_volumes;
     default:
         return strcmp(status, "ready") == 0 && !json_is_true(json_object_get(pool, "cordoned"));
     }
@@ -90,7 +101,7 @@ static int write_pool_family(struct ctl *c, struct slio_strbuf *sb, size_t g, co
             const char *pool = model_str(p, "name");
             _cleanup_json_ json_t *live = ctl_live_pool(c, node, pool);
             if (sched_view_pool_usage(c->view, model_pool_id(id, node, pool), &u) < 0)
-        u = (struct sched_pool_usage){0};
+                u = (struct sched_pool_usage){0};
             const char *labels[] = {"node", node, "pool", pool, NULL};
             if (r == 0)
                 r = slio_prom_sample(sb, pool_gauges[g].name, labels,
@@ -137,8 +148,8 @@ static int write_gauges(struct ctl *c, struct slio_strbuf *sb)
         r = slio_prom_sample(sb, "sliteio_controller_long_polls", NULL,
                              (double)atomic_load(&c->long_polls));
     if (r == 0)
-        r = slio_prom_family(sb, "sliteio_controller_request_duration_seconds",
-                             SLIO_PROM_HISTOGRAM, "REST request latency.");
+        r = slio_prom_family(sb, "sliteio_controller_request_duration_seconds", SLIO_PROM_HISTOGRAM,
+                             "REST request latency.");
     if (r == 0)
         r = slio_prom_hist_write(sb, "sliteio_controller_request_duration_seconds", NULL,
                                  &c->request_seconds);

@@ -25,8 +25,7 @@ static json_t *render_attachments(struct api_call *call, const json_t *vol)
     return out;
 }
 
-json_t *api_render_volume(struct api_call *call, const json_t *doc, int64_t mod_revision,
-                          void *arg)
+json_t *api_render_volume(struct api_call *call, const json_t *doc, int64_t mod_revision, void *arg)
 {
     json_t *out = model_public(doc);
     _cleanup_json_ json_t *node = NULL;
@@ -143,10 +142,10 @@ static json_t *volume_doc(const json_t *spec, const char *uuid, const struct sch
     model_now(now);
     snprintf(nqn, sizeof(nqn), "%s:vol:%s", SLIO_NQN_PREFIX, uuid);
     json_t *doc = json_deep_copy(spec);
-    json_t *extra = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[],s:s,s:O}", "id", uuid, "phase", "creating", "message",
-        "placed; waiting for the node's agent", "node", d->node, "pool", pool ? pool + 1 : "",
-        "device", "", "nqn", nqn, "attachments", "created_at", now, "_spec", spec);
+    json_t *extra = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[],s:s,s:O}", "id", uuid, "phase",
+                              "creating", "message", "placed; waiting for the node's agent", "node",
+                              d->node, "pool", pool ? pool + 1 : "", "device", "", "nqn", nqn,
+                              "attachments", "created_at", now, "_spec", spec);
     if (!doc || !extra || json_object_update(doc, extra) < 0) {
         json_decref(doc);
         doc = NULL;
@@ -271,8 +270,7 @@ static int has_snapshots(struct api_call *call, const json_t *vol, bool *ret)
     return r;
 }
 
-static int mark_deleting(struct ctl *c, json_t *doc, struct txb *t, void *arg,
-                         struct slio_err *err)
+static int mark_deleting(struct ctl *c, json_t *doc, struct txb *t, void *arg, struct slio_err *err)
 {
     const char *id = model_str(doc, "id");
     if (strcmp(model_str(doc, "phase"), "deleting") == 0)
@@ -359,8 +357,8 @@ static int expand_volume(struct api_call *call)
         return call->out ? 0 : -ENOMEM;
     }
     if (e.size < old) {
-        slio_err_set(&call->err, "field 'size': volume %s has %llu bytes; volumes never shrink",
-                     id, (unsigned long long)old);
+        slio_err_set(&call->err, "field 'size': volume %s has %llu bytes; volumes never shrink", id,
+                     (unsigned long long)old);
         return -EINVAL;
     }
     r = sched_view_resize_volume(call->ctl->view, id, e.size, &call->err);
