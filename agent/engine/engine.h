@@ -351,6 +351,15 @@ int agent_engine_thin_autoextend(struct agent_engine *e,
                                  struct agent_autoextend_result *ret,
                                  struct slio_err *err) _must_check_;
 
+/*
+ * Observe every external command an engine runs (lvs, lvcreate, losetup, ...):
+ * fn(ctx, "lvcreate", microseconds, ok) on the calling worker thread, after
+ * the command ends — for the agent's LVM latency metric. Process-wide; NULL
+ * switches it off. fn must be quick and thread-safe. Set it before opening.
+ */
+typedef void (*agent_exec_observer_fn)(void *ctx, const char *command, uint64_t usec, bool ok);
+void agent_engine_set_exec_observer(agent_exec_observer_fn fn, void *ctx);
+
 /* LVM tag helpers (shared by engines, tests and the tool). */
 #define AGENT_TAG_UUID   "slio.uuid="
 #define AGENT_TAG_KIND   "slio.kind="
