@@ -4,16 +4,26 @@
  * the agent's /metrics and health), on libmicrohttpd.
  *
  * Routes are a table of method + path pattern; "{name}" matches one path
- * segment and is read back with slio_http_path_param(). Handlers run on
- * libmicrohttpd's thread pool (opts.threads), never on a thread that must stay
- * responsive elsewhere, and may block for a bounded time (a store
- * transaction, a long-poll up to its timeout); they must be thread-safe.
+ * segment and is read back with slio_http_path_param(). Handlers run on the
+ * connection's own thread (libmicrohttpd's thread-per-connection mode, so a
+ * slow request never stalls another connection such as a health check), never
+ * on a thread that must stay responsive elsewhere, and may block for a bounded
+ * time (a store transaction, a long-poll up to its timeout); they must be
+ * thread-safe.
  *
  * Everything from the peer is bounded before a handler sees it: the request
- * body (opts.max_body, 413 beyond), the number of connections (total and per
- * source address, 503 beyond), an idle connection timeout, URL length.
- * Bodies arrive as bytes; a handler decodes JSON with slio_json_loadb() and
- * the field-table decoder (slio/json.h).
+ * body (opts.max_body: a larger Content-Length gets 413 before the body is
+ * read, a chunked body growing past it closes the connection), the number of
+ * connections (total and per source address: beyond, new connections are
+ * closed at accept), an idle connection timeout, the request line and headers
+ * (64 KiB together: 414/431 beyond). The handler is not called in any of
+ * these cases. Bodies arrive as bytes; a handler decodes JSON with
+ * slio_json_loadb() and the field-table decoder (slio/json.h).
+ *
+ * Routing: a path matching no pattern answers 404 not_found, a known path with
+ * another method 405 (code invalid_argument, with an Allow header). Patterns
+ * match libmicrohttpd's URL-decoded path, so a parameter cannot contain '/'.
+ * Each request is logged at debug level (component "http").
  *
  *   static void get_volume(const struct slio_http_request *req,
  *                          struct slio_http_response *resp, void *ctx) {
@@ -51,7 +61,7 @@ struct slio_http_route {
 struct slio_http_server_opts {
     const char *address;      /* "127.0.0.1", "::1", "0.0.0.0"; NULL = 127.0.0.1 */
     uint16_t port;            /* 0 = an ephemeral port (read it with slio_http_server_port) */
-    unsigned threads;         /* handler threads; 0 = 4 */
+    unsigned threads;         /* unused: one thread per connection, bounded by max_connections */
     size_t max_body;          /* bytes; 0 = 1 MiB; larger bodies get 413 before the handler */
     unsigned max_connections; /* 0 = 1024 */
     unsigned max_connections_per_ip; /* 0 = 256 */
@@ -61,20 +71,22 @@ struct slio_http_server_opts {
     const char *tls_key_file;
     /* A path matching no route answers 404, a known path with another method 405,
      * both with the JSON error body below. */
-    const struct slio_http_route *routes;
-    size_t n_routes;
-    void *ctx; /* passed to every handler */
+    const struct slio_http_route *routes; /* referenced, not copied: must outlive the server */
+    size_t n_routes;                      /* at most 8 "{name}" parameters per pattern */
+    void *ctx;                            /* passed to every handler */
 };
 
 struct slio_http_server;
 
 /* Bind, listen and start the threads. -EADDRINUSE, -EACCES, -EINVAL (bad options,
- * unreadable TLS files: err says which). */
+ * unreadable TLS files: err says which), -EOPNOTSUPP (TLS asked, libmicrohttpd
+ * without it). */
 int slio_http_server_start(const struct slio_http_server_opts *opts, struct slio_http_server **ret,
                            struct slio_err *err) _must_check_;
 /* The bound port (useful with opts.port == 0). */
 uint16_t slio_http_server_port(const struct slio_http_server *s);
-/* Stop accepting, finish or abort in-flight requests, join the threads, free. NULL ok. */
+/* Stop accepting, finish in-flight requests (a blocked handler delays this), join the
+ * threads, free. NULL ok. Not from inside a handler. */
 void slio_http_server_stop(struct slio_http_server *s);
 
 /* --- inside a handler --------------------------------------------------------------- */
@@ -83,7 +95,7 @@ const char *slio_http_method(const struct slio_http_request *req);
 const char *slio_http_path(const struct slio_http_request *req); /* without the query */
 /* The value of "{name}" in the matched pattern (URL-decoded), or NULL. */
 const char *slio_http_path_param(const struct slio_http_request *req, const char *name);
-/* A query argument (URL-decoded), or NULL when absent. */
+/* A query argument (URL-decoded), or NULL when absent ("" for "?flag" without '='). */
 const char *slio_http_query(const struct slio_http_request *req, const char *name);
 /* A request header (case-insensitive name), or NULL. */
 const char *slio_http_header(const struct slio_http_request *req, const char *name);
@@ -93,14 +105,21 @@ const char *slio_http_bearer(const struct slio_http_request *req);
 const char *slio_http_body(const struct slio_http_request *req, size_t *ret_len);
 const char *slio_http_peer(const struct slio_http_request *req);
 
-/* Set the response. Each takes ownership of what it is given; the last call wins. */
+/* Set the response. Each takes ownership of what it is given (body: malloc'd, or a
+ * json_t reference; content_type is copied); the last call wins. A handler that sets
+ * none answers 500. respond_json with body NULL: an empty 204 when status is 204,
+ * else 500 (a failed json_pack() must not pass for success). */
 void slio_http_respond_json(struct slio_http_response *resp, unsigned status, json_t *body);
 void slio_http_respond_text(struct slio_http_response *resp, unsigned status,
                             const char *content_type, char *body, size_t len);
 /* The error body every SLiteIO API uses: {"error": {"code": code, "message": msg}}. */
 void slio_http_respond_error(struct slio_http_response *resp, unsigned status, const char *code,
                              const char *fmt, ...) _printf_(4, 5);
-/* Add a response header (copied). -ENOMEM. */
+/* 503 {"error": {"code": "not_leader", "message": ..., "leader": leader}} for an HA
+ * standby; leader (the leader's base URL) may be NULL when unknown. */
+void slio_http_respond_not_leader(struct slio_http_response *resp, const char *leader);
+/* Add a response header (copied). -EINVAL for control characters (CR/LF) in name or
+ * value, or ':' in the name; -ENOMEM. */
 int slio_http_response_header(struct slio_http_response *resp, const char *name, const char *value);
 
 #endif

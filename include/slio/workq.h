@@ -21,7 +21,8 @@ typedef void (*slio_work_fn)(void *arg);
 
 struct slio_workq;
 
-/* n_threads >= 1; max_queued: items waiting (not running) before submit says -EAGAIN. */
+/* n_threads >= 1; max_queued >= 1: items waiting (not running) before submit says
+ * -EAGAIN. -EINVAL otherwise, -ENOMEM, or pthread_create's error. */
 int slio_workq_new(unsigned n_threads, size_t max_queued, struct slio_workq **ret) _must_check_;
 
 /* Run fn(arg) on a worker. -EAGAIN when max_queued items wait, -ESHUTDOWN after
@@ -32,13 +33,17 @@ int slio_workq_submit(struct slio_workq *q, slio_work_fn fn, void *arg) _must_ch
 int slio_workq_submit_keyed(struct slio_workq *q, const char *key, slio_work_fn fn,
                             void *arg) _must_check_;
 
-/* True while an item of this key is queued or running. */
+/* True while an item of this key is queued or running. Thread-safe, like every
+ * function here except free(). */
 bool slio_workq_busy(struct slio_workq *q, const char *key);
 
-/* Block until every item submitted so far has finished. */
+/* Block until every item submitted so far has finished (items submitted meanwhile
+ * by other threads do not hold it up). Never from inside a work item: a worker
+ * draining itself would wait forever. */
 void slio_workq_drain(struct slio_workq *q);
 
-/* Run what is queued, join the threads, free. NULL ok. */
+/* Refuse new items (-ESHUTDOWN), run what is queued, join the threads, free. NULL ok.
+ * Not from inside a work item (a worker cannot join itself). */
 void slio_workq_free(struct slio_workq *q);
 
 #endif
