@@ -130,11 +130,15 @@ static int create_body(const Csi__V1__CreateVolumeRequest *q, struct csi_reply *
     if (csi_params_volume(keys, values, q->n_parameters, body, vp, &err) < 0)
         return csi_reply_fail(r, GRPC_STATUS_INVALID_ARGUMENT, "%s", err.text), -EINVAL;
     /* No fsType parameter: the first mount capability's fs_type is the hint. */
-    for (size_t i = 0; !vp->fs_type[0] && i < q->n_volume_capabilities; i++)
-        if (q->volume_capabilities[i]->mount && q->volume_capabilities[i]->mount->fs_type[0]) {
-            vp->fs_type = q->volume_capabilities[i]->mount->fs_type;
+    for (size_t i = 0; !vp->fs_type[0] && i < q->n_volume_capabilities; i++) {
+        const Csi__V1__VolumeCapability *c = q->volume_capabilities[i];
+        /* access_type is a oneof: mount and block share storage. */
+        if (c->access_type_case == CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT &&
+            c->mount->fs_type[0]) {
+            vp->fs_type = c->mount->fs_type;
             json_object_set_new(body, "fs_type", json_string(vp->fs_type));
         }
+    }
     const char *consumer = consumer_node(q->accessibility_requirements);
     if (consumer)
         json_object_set_new(body, "consumer_node", json_string(consumer));

@@ -16,10 +16,18 @@
 #include "services.h"
 #include "slio/parse.h"
 
-/* Size of a block device (or a file) through blockdev, which the node image has. */
+/*
+ * Size of a block device through blockdev (the node image has it); a regular
+ * file (the file engine's volume, bind-mounted) is its length.
+ */
 int csi_device_size(const char *dev, int64_t *ret, struct slio_err *err);
 int csi_device_size(const char *dev, int64_t *ret, struct slio_err *err)
 {
+    struct stat st;
+    if (stat(dev, &st) == 0 && S_ISREG(st.st_mode)) {
+        *ret = (int64_t)st.st_size;
+        return 0;
+    }
     _cleanup_free_ char *out = NULL;
     const char *argv[] = {"blockdev", "--getsize64", dev, NULL};
     int r = csi_run(argv, 30000, &out, err);
