@@ -61,7 +61,8 @@ class Csi:
         self.node = pb2_grpc.NodeStub(self.channel)
 
     def logtail(self, n=4000):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return (self.dir / "csi.log").read_text()[-n:]
 
     def raw(self, method, payload, timeout=5):
