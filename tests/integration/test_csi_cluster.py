@@ -160,3 +160,55 @@ def test_fifty_parallel_creates(cluster):
     assert sorted(ids) == c.agent.files()
     # beyond the pool: refused, nothing overbooked
     expect(C.RESOURCE_EXHAUSTED, create, c, "pvc-over", size=8 * GiB)
+
+
+def test_local_filesystem_stage_publish(cluster, tmp_path):
+    """ext4 on a local file-engine volume (mount sets up the loop device): formatted
+    once with the StorageClass's mkfs options, kept on the next stage, published
+    read-write and read-only, measured, and nothing left mounted at the end."""
+    c, pb2 = cluster, cluster.pb2
+    v = create(c, "pvc-fs", params={"fsType": "ext4", "mkfsOptions": "-m 0 -L slio"})
+    assert dict(v.volume_context) == {"fsType": "ext4", "mkfsOptions": "-m 0 -L slio"}
+    staging, rw, ro = tmp_path / "staging", tmp_path / "rw", tmp_path / "ro"
+    stage = pb2.NodeStageVolumeRequest(volume_id=v.volume_id, staging_target_path=str(staging),
+                                       volume_capability=mount_cap(pb2), volume_context=v.volume_context)
+    unstage = pb2.NodeUnstageVolumeRequest(volume_id=v.volume_id, staging_target_path=str(staging))
+
+    def publish(target, readonly):
+        c.node.NodePublishVolume(pb2.NodePublishVolumeRequest(
+            volume_id=v.volume_id, staging_target_path=str(staging), target_path=str(target),
+            volume_capability=mount_cap(pb2), readonly=readonly), timeout=30)
+
+    def unpublish(target):
+        c.node.NodeUnpublishVolume(pb2.NodeUnpublishVolumeRequest(volume_id=v.volume_id,
+                                                                  target_path=str(target)))
+    c.node.NodeStageVolume(stage, timeout=60)
+    c.node.NodeStageVolume(stage, timeout=60)
+    img = c.agent.pool_dir / "volumes" / f"{v.volume_id}.img"
+    label = subprocess.run(["blkid", "-p", "-o", "value", "-s", "LABEL", str(img)],
+                           capture_output=True, text=True).stdout.strip()
+    assert label == "slio"  # mkfsOptions reached mkfs.ext4
+    publish(rw, False)
+    (rw / "data").write_text("kept")
+    publish(ro, True)
+    with pytest.raises(OSError):
+        (ro / "other").write_text("no")
+    assert (ro / "data").read_text() == "kept"
+    expect(C.ALREADY_EXISTS, publish, ro, False)
+    stats = c.node.NodeGetVolumeStats(pb2.NodeGetVolumeStatsRequest(volume_id=v.volume_id,
+                                                                    volume_path=str(rw)))
+    units = {u.unit: u for u in stats.usage}
+    assert 0 < units[pb2.VolumeUsage.BYTES].total <= 64 * MiB
+    assert units[pb2.VolumeUsage.INODES].used > 0 and not stats.volume_condition.abnormal
+    unpublish(ro)
+    unpublish(rw)
+    c.node.NodeUnstageVolume(unstage)
+    # staged again: the filesystem (and the file) is kept, never reformatted
+    c.node.NodeStageVolume(stage, timeout=60)
+    publish(rw, False)
+    assert (rw / "data").read_text() == "kept"
+    unpublish(rw)
+    c.node.NodeUnstageVolume(unstage)
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert str(tmp_path) not in mounts
+    c.controller.DeleteVolume(pb2.DeleteVolumeRequest(volume_id=v.volume_id))
