@@ -567,7 +567,9 @@ def test_tcp_endpoint_and_second_controller_url(tmp_path, fake, stubs):
     dead = f"http://127.0.0.1:{free_port()}"
     live = f"http://127.0.0.1:{fake[0].server_address[1]}"
     c = Csi(binary("csi/slio-csi"), tmp_path, f"{dead},{live}", pb2, pb2_grpc,
-            endpoint=f"tcp://127.0.0.1:{port}")
+            endpoint=f"tcp://127.0.0.1:{port}",
+            extra=["--ctrl-loss-tmo", "30", "--reconnect-delay", "1", "--attach-timeout", "20s",
+                   "--workers", "4"])
     try:
         v = create(c, "pvc-tcp")
         assert v.capacity_bytes == GiB and v.volume_id in fake[1].volumes
@@ -587,6 +589,10 @@ def test_tcp_endpoint_and_second_controller_url(tmp_path, fake, stubs):
       "ftp://x"], 1, "not an http"),
     (["--mode", "node", "--endpoint", "unix:///tmp/x.sock", "--node-id", "n", "--workers", "0"], 2,
      "--workers"),
+    (["--mode", "node", "--endpoint", "unix:///tmp/x.sock", "--node-id", "n", "--ctrl-loss-tmo",
+      "0"], 2, "--ctrl-loss-tmo"),
+    (["--mode", "node", "--endpoint", "unix:///tmp/x.sock", "--node-id", "n", "--attach-timeout",
+      "5"], 2, "--attach-timeout"),
 ])
 def test_bad_command_lines(args, rc, needle):
     import subprocess
