@@ -450,3 +450,23 @@ def test_long_polls_are_capped(tmp_path):
         assert 2.5 < time.monotonic() - t0 < 6
     finally:
         ctl.stop()
+
+
+def test_snapshot_reserve_held_back_across_restart(ctl):
+    a = Agent(ctl, "node-a", pools=[{"name": "vg0", "engine": "lvm", "capacity": 10 * GiB,
+                                     "free": 10 * GiB}])
+    a.register()
+    v = create(ctl, "base", 2 * GiB)
+    a.reconcile()
+    s = ctl.ok("POST", "/v1/snapshots", {"name": "cow", "volume": v["id"], "cow_reserve": "7Gi"},
+               token="csi", want=(201,))
+    assert s["cow_reserve"] == 7 * GiB
+    ctl.error("POST", "/v1/volumes", {"name": "x", "size": 2 * GiB}, token="csi", status=422)
+    ctl.stop()
+    ctl.start()  # the reserve comes back from the store's index
+    a.heartbeat()
+    ctl.error("POST", "/v1/volumes", {"name": "x", "size": 2 * GiB}, token="csi", status=422)
+    create(ctl, "fits", GiB)
+    ctl.ok("DELETE", f"/v1/snapshots/{s['id']}", token="csi", want=(202,))
+    a.reconcile()
+    create(ctl, "x", 2 * GiB)
