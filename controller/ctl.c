@@ -39,6 +39,29 @@ json_t *ctl_live_pool(struct ctl *c, const char *node, const char *pool)
     return copy;
 }
 
+bool ctl_live_status(struct ctl *c, const char *node, char *buf, size_t size)
+{
+    pthread_mutex_lock(&c->live_lock);
+    const char *s = json_string_value(json_object_get(json_object_get(c->live, node), "status"));
+    if (s)
+        snprintf(buf, size, "%s", s);
+    pthread_mutex_unlock(&c->live_lock);
+    return s != NULL;
+}
+
+void ctl_live_set_status(struct ctl *c, const char *node, const char *status)
+{
+    pthread_mutex_lock(&c->live_lock);
+    json_t *entry = json_object_get(c->live, node);
+    if (!entry) {
+        entry = json_pack("{s:{}}", "pools");
+        json_object_set_new(c->live, node, entry);
+    }
+    if (entry)
+        json_object_set_new(entry, "status", json_string(status));
+    pthread_mutex_unlock(&c->live_lock);
+}
+
 uint64_t ctl_live_seen(struct ctl *c, const char *node)
 {
     pthread_mutex_lock(&c->live_lock);
@@ -63,14 +86,40 @@ static struct sched_label *labels_of(const json_t *obj, size_t *n)
     return l;
 }
 
+static uint64_t reserve_of(struct ctl *c, const char *pool_id)
+{
+    pthread_mutex_lock(&c->live_lock);
+    json_int_t r = json_integer_value(json_object_get(c->reserves, pool_id));
+    pthread_mutex_unlock(&c->live_lock);
+    return r > 0 ? (uint64_t)r : 0;
+}
+
+static void reserve_add_locked(struct ctl *c, const char *pool_id, int64_t delta)
+{
+    json_int_t cur = json_integer_value(json_object_get(c->reserves, pool_id));
+    json_object_set_new(c->reserves, pool_id, json_integer(cur + delta > 0 ? cur + delta : 0));
+}
+
+void ctl_reserve_add(struct ctl *c, const char *node, const char *pool, int64_t delta)
+{
+    char id[MODEL_KEY_MAX], key[MODEL_KEY_MAX];
+    _cleanup_json_ json_t *doc = NULL;
+    pthread_mutex_lock(&c->live_lock);
+    reserve_add_locked(c, model_pool_id(id, node, pool), delta);
+    pthread_mutex_unlock(&c->live_lock);
+    if (store_get_json(c->store, model_key(key, K_NODES, node, NULL), &doc, NULL, NULL) == 0 &&
+        ctl_view_sync_node(c, doc, NULL) < 0)
+        log_warn("node \"%s\": pools not updated in the scheduler's view", node);
+}
+
 static double overprovision_of(const json_t *figures)
 {
     double o = json_number_value(json_object_get(figures, "overprovision"));
     return o >= 1.0 ? o : 1.0;
 }
 
-static int view_upsert_pool(struct ctl *c, const json_t *node, const json_t *pool,
-                            struct slio_err *err)
+static int view_upsert_pool(struct ctl *c, struct sched_view *v, const json_t *node,
+                            const json_t *pool, struct slio_err *err)
 {
     const char *node_name = model_str(node, "name"), *pool_name = model_str(pool, "name");
     const json_t *topo = json_object_get(node, "topology");
@@ -96,28 +145,36 @@ static int view_upsert_pool(struct ctl *c, const json_t *node, const json_t *poo
         .thin = json_is_true(json_object_get(pool, "thin")),
         .capacity = model_u64(fig, "capacity"),
         .free = model_u64(fig, "free"),
+        .reserved = reserve_of(c, id),
         .overprovision = overprovision_of(fig),
         .max_remote_volumes = (uint32_t)model_u64(pool, "max_remote_volumes"),
     };
-    int r = sched_view_upsert_pool(c->view, &info);
+    int r = sched_view_upsert_pool(v, &info);
     if (r < 0)
         slio_err_set(err, "pool \"%s\": the scheduler refused it (%s)", id, strerror(-r));
     return r;
 }
 
-int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err)
+static int sync_node_into(struct ctl *c, struct sched_view *v, const json_t *node_doc,
+                          struct slio_err *err)
 {
     size_t i;
     json_t *p;
     json_array_foreach (json_object_get(node_doc, "pools"), i, p) {
-        int r = view_upsert_pool(c, node_doc, p, err);
+        int r = view_upsert_pool(c, v, node_doc, p, err);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err)
+int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err)
+{
+    return sync_node_into(c, ctl_view(c), node_doc, err);
+}
+
+static int add_volume_into(struct ctl *c, struct sched_view *v, const json_t *vol,
+                           struct slio_err *err)
 {
     char id[MODEL_KEY_MAX];
     const json_t *spread = json_object_get(json_object_get(vol, "_spec"), "spread");
@@ -129,7 +186,7 @@ int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err)
         .spread_group = json_string_value(json_object_get(spread, "group")),
         .consumer_node = ctl_volume_consumer(vol),
     };
-    int r = sched_view_add_volume(c->view, &info);
+    int r = sched_view_add_volume(v, &info);
     if (r < 0 && r != -EEXIST)
         slio_err_set(err, "volume %s on pool \"%s\": the scheduler refused it (%s)", info.uuid, id,
                      strerror(-r));
@@ -137,8 +194,9 @@ int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err)
 }
 
 /* Call fn for every document under prefix, page by page. */
-static int for_each_doc(struct ctl *c, const char *prefix,
-                        int (*fn)(struct ctl *c, const json_t *doc, struct slio_err *err),
+static int for_each_doc(struct ctl *c, struct sched_view *v, const char *prefix,
+                        int (*fn)(struct ctl *c, struct sched_view *v, const json_t *doc,
+                                  struct slio_err *err),
                         size_t *ret_n, struct slio_err *err)
 {
     _cleanup_free_ char *last = NULL;
@@ -155,7 +213,7 @@ static int for_each_doc(struct ctl *c, const char *prefix,
                 log_warn("store key \"%s\": not JSON, skipped", l.items[i].key);
                 continue;
             }
-            r = fn(c, doc, err);
+            r = fn(c, v, doc, err);
             n++;
         }
         bool more = l.more && l.n > 0;
@@ -175,6 +233,73 @@ static int for_each_doc(struct ctl *c, const char *prefix,
     return 0;
 }
 
+/* One /slio/bynode/<node>/v/<uuid> entry (see txb_volume_index) into the view; an entry
+ * without a value (written before the index carried one) is read from its document. */
+static int add_indexed_volume(struct ctl *c, struct sched_view *v, const struct store_kv *kv,
+                              struct slio_err *err)
+{
+    char node[MODEL_KEY_MAX], id[MODEL_KEY_MAX];
+    const char *rest = kv->key + strlen(K_BYNODE), *slash = strchr(rest, '/');
+    if (!slash)
+        return 0;
+    snprintf(node, sizeof(node), "%.*s", (int)(slash - rest), rest);
+    _cleanup_json_ json_t *e = json_loadb(kv->value, kv->value_len, 0, NULL);
+    if (strncmp(slash, "/s/", 3) == 0) { /* a snapshot: ["pool", cow_reserve] */
+        if (json_is_array(e)) {
+            pthread_mutex_lock(&c->live_lock);
+            reserve_add_locked(c, model_pool_id(id, node, json_string_value(json_array_get(e, 0))),
+                               json_integer_value(json_array_get(e, 1)));
+            pthread_mutex_unlock(&c->live_lock);
+        }
+        return 0;
+    }
+    if (strncmp(slash, "/v/", 3) != 0)
+        return 0;
+    if (!json_is_array(e)) {
+        _cleanup_json_ json_t *doc = NULL;
+        int r =
+            store_get_json(c->store, model_key(id, K_VOLUMES, slash + 3, NULL), &doc, NULL, err);
+        return r == -ENOENT ? 0 : r < 0 ? r : add_volume_into(c, v, doc, err);
+    }
+    struct sched_volume_info info = {
+        .uuid = slash + 3,
+        .pool_id = model_pool_id(id, node, json_string_value(json_array_get(e, 0))),
+        .size = (uint64_t)json_integer_value(json_array_get(e, 1)),
+        .thin = json_is_true(json_array_get(e, 2)),
+        .spread_group = json_string_value(json_array_get(e, 3)),
+        .consumer_node = json_string_value(json_array_get(e, 4)),
+    };
+    int r = sched_view_add_volume(v, &info);
+    if (r < 0 && r != -EEXIST)
+        slio_err_set(err, "volume %s on pool \"%s\": the scheduler refused it (%s)", info.uuid, id,
+                     strerror(-r));
+    return r == -EEXIST ? 0 : r;
+}
+
+static int for_each_index(struct ctl *c, struct sched_view *v, size_t *ret_n, struct slio_err *err)
+{
+    _cleanup_free_ char *last = NULL;
+    size_t n = 0;
+    for (bool more = true; more;) {
+        struct store_kv_list l;
+        int r = store_list(c->store, K_BYNODE, last, STORE_LIST_MAX, false, &l, NULL, err);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < l.n && r == 0; i++, n++)
+            r = add_indexed_volume(c, v, &l.items[i], err);
+        more = l.more && l.n;
+        free(last);
+        last = more ? strdup(l.items[l.n - 1].key) : NULL;
+        store_kv_list_clear(&l);
+        if (r < 0)
+            return r;
+        if (more && !last)
+            return -ENOMEM;
+    }
+    *ret_n = n;
+    return 0;
+}
+
 int ctl_rebuild_view(struct ctl *c, struct slio_err *err)
 {
     _cleanup_sched_view_ struct sched_view *v = NULL;
@@ -182,17 +307,30 @@ int ctl_rebuild_view(struct ctl *c, struct slio_err *err)
     int r = sched_view_new(c->sched_cfg, &v);
     if (r < 0)
         return r;
-    struct sched_view *old = c->view;
-    c->view = v; /* only at start-up or leadership change: no request is running */
-    r = for_each_doc(c, K_NODES, ctl_view_sync_node, &n_nodes, err);
+    pthread_mutex_lock(&c->live_lock);
+    json_object_clear(c->reserves);
+    pthread_mutex_unlock(&c->live_lock);
+    size_t again;
+    /* Pools first (a volume needs its pool), then the index (volumes, snapshot reserves),
+     * then the pools again with their reserves. */
+    r = for_each_doc(c, v, K_NODES, sync_node_into, &n_nodes, err);
     if (r == 0)
-        r = for_each_doc(c, K_VOLUMES, ctl_view_add_volume, &n_vols, err);
-    if (r < 0) {
-        c->view = old;
+        r = for_each_index(c, v, &n_vols, err);
+    if (r == 0)
+        r = for_each_doc(c, v, K_NODES, sync_node_into, &again, err);
+    if (r < 0)
         return r;
+    struct sched_view *old = __atomic_exchange_n(&c->view, TAKE_PTR(v), __ATOMIC_ACQ_REL);
+    if (old) {
+        if (c->n_retired == SLIO_ARRAY_SIZE(c->retired)) {
+            sched_view_free(c->retired[0]);
+            memmove(c->retired, c->retired + 1, sizeof(c->retired) - sizeof(c->retired[0]));
+            c->n_retired--;
+        }
+        c->retired[c->n_retired++] = old;
     }
-    v = old; /* freed on return */
-    log_info("view rebuilt from the store: %zu nodes, %zu volumes", n_nodes, n_vols);
+    log_info("view rebuilt from the store: %zu nodes, %zu volume and snapshot entries", n_nodes,
+             n_vols);
     return 0;
 }
 
@@ -222,11 +360,12 @@ int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
     pthread_mutex_init(&c->stop_lock, NULL);
     pthread_cond_init(&c->stop_cond, NULL);
     c->live = json_object();
+    c->reserves = json_object();
     c->started_us = ctl_now_us();
     slio_prom_hist_init(&c->request_seconds);
     const char *tokens[AUTH__SCOPES] = {c->cfg.tokens.admin, c->cfg.tokens.csi, c->cfg.tokens.agent,
                                         c->cfg.tokens.readonly};
-    int r = c->live ? 0 : -ENOMEM;
+    int r = c->live && c->reserves ? 0 : -ENOMEM;
     if (r == 0)
         r = auth_load(&c->auth, tokens, err);
     if (r == 0)
@@ -235,6 +374,7 @@ int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
         r = open_store(&c->cfg, &c->store, err);
     if (r == 0)
         r = ctl_rebuild_view(c, err);
+    c->leader_epoch = c->store ? store_leader_epoch(c->store) : 0;
     if (r < 0) {
         ctl_free(c);
         return r;
@@ -249,9 +389,12 @@ void ctl_free(struct ctl *c)
         return;
     ctl_monitor_stop(c);
     sched_view_free(c->view);
+    for (size_t i = 0; i < c->n_retired; i++)
+        sched_view_free(c->retired[i]);
     sched_config_free(c->sched_cfg);
     store_free(c->store);
     json_decref(c->live);
+    json_decref(c->reserves);
     ctl_config_clear(&c->cfg);
     pthread_cond_destroy(&c->stop_cond);
     pthread_mutex_destroy(&c->stop_lock);

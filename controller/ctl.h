@@ -38,11 +38,16 @@ struct ctl {
     struct ctl_config cfg;
     struct store *store;
     struct sched_config *sched_cfg;
-    struct sched_view *view;
+    struct sched_view *view; /* read with ctl_view(): replaced when leadership is regained */
+    struct sched_view *retired[8];
+    size_t n_retired;
+    uint64_t leader_epoch;
+    uint64_t events_pruned_us; /* monitor thread only */
     struct auth auth;
 
     pthread_mutex_t live_lock;
-    json_t *live; /* node → {"seen": monotonic µs, "pools": {pool: figures}} */
+    json_t *live;     /* node → {"seen": monotonic µs, "pools": {pool: figures}} */
+    json_t *reserves; /* pool id → bytes held for snapshots' copy-on-write (live_lock) */
 
     uint64_t started_us;
     _Atomic unsigned long long event_seq;
@@ -67,6 +72,11 @@ int ctl_monitor_start(struct ctl *c);
 void ctl_monitor_stop(struct ctl *c);
 
 uint64_t ctl_now_us(void); /* CLOCK_MONOTONIC */
+
+static inline struct sched_view *ctl_view(struct ctl *c)
+{
+    return __atomic_load_n(&c->view, __ATOMIC_ACQUIRE);
+}
 
 /* ---- transactions ------------------------------------------------------------------- */
 
@@ -98,19 +108,44 @@ int txb_commit(struct ctl *c, struct txb *t, int64_t *ret_revision, struct slio_
 /* A node's live status ("ready", "unknown", "offline") as stored. */
 const char *ctl_node_status(const json_t *node_doc);
 
+/*
+ * Put the volume's node index entry, /slio/bynode/<node>/v/<uuid>, with what
+ * the scheduler's view needs of it as a small JSON array
+ * [pool, size, thin, spread group|null, consumer|null]: the start-up rebuild
+ * reads these instead of parsing every volume document. Call it in every
+ * transaction that changes a volume's size or consumer.
+ */
+void txb_volume_index(struct txb *t, const json_t *vol);
+
+/*
+ * Snapshot copy-on-write reserves are held back from placement (the pool's
+ * `reserved` in the scheduler): add delta bytes to pool_id's reserve, then
+ * push the node's pools into the view again.
+ */
+void ctl_reserve_add(struct ctl *c, const char *node, const char *pool, int64_t delta);
+
 /* Push a node document's pools (with live figures) into the view. */
 int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err);
-/* Record a stored volume in the view (start-up, or after a lost race). */
-int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err);
 /* The consumer the view should count for a volume: its attached node, else its spec's. */
 const char *ctl_volume_consumer(const json_t *vol);
 
 /* The live pool figures of node/pool as last reported (borrowed copy, caller decrefs), or NULL. */
 json_t *ctl_live_pool(struct ctl *c, const char *node, const char *pool);
+/*
+ * The node's status as last recorded (the monitor refreshes it every tick),
+ * copied into buf; false when this controller has not seen it yet (read the
+ * node document then). Saves a store read per rendered volume.
+ */
+bool ctl_live_status(struct ctl *c, const char *node, char *buf, size_t size);
+void ctl_live_set_status(struct ctl *c, const char *node, const char *status);
 /* Monotonic µs of the node's last heartbeat or register (0: none since start). */
 uint64_t ctl_live_seen(struct ctl *c, const char *node);
 
-/* Rebuild the view from the store (start-up; after gaining leadership). */
+/*
+ * Rebuild the view from the store (start-up; after gaining leadership, when
+ * another controller may have placed volumes) and publish it; the previous
+ * view is retired, not freed, as a request may still hold it.
+ */
 int ctl_rebuild_view(struct ctl *c, struct slio_err *err);
 
 #endif

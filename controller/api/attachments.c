@@ -99,6 +99,7 @@ static int add_attachment(struct ctl *c, json_t *vol, struct txb *t, void *arg,
     if (same)
         json_array_clear(atts);
     json_array_append_new(atts, att);
+    txb_volume_index(t, vol);
     if (!local)
         txb_touch_desired(t, model_str(vol, "node"));
     txb_event(t, c, "attachment", id, "normal", "Attaching",
@@ -132,7 +133,7 @@ static int attach(struct api_call *call)
         slio_err_set(&call->err, "volume %s not found", id);
     if (r < 0)
         return r;
-    if (a.created && sched_view_set_consumer(call->ctl->view, id, ac.node) < 0)
+    if (a.created && sched_view_set_consumer(ctl_view(call->ctl), id, ac.node) < 0)
         log_warn("volume %s: not in the scheduler's view", id);
     call->out = api_render_attachment(call, vol, find_attachment(vol, ac.node, NULL));
     return call->out ? 0 : -ENOMEM;
@@ -167,6 +168,7 @@ static int remove_attachment(struct ctl *c, json_t *vol, struct txb *t, void *ar
     if (!find_attachment(vol, node, &i))
         return CTL_UNCHANGED;
     json_array_remove(json_object_get(vol, "attachments"), i);
+    txb_volume_index(t, vol);
     txb_touch_desired(t, model_str(vol, "node"));
     txb_event(t, c, "attachment", model_str(vol, "id"), "normal", "Detached",
               "volume \"%s\": detached from node \"%s\"", model_str(vol, "name"), node);
@@ -191,7 +193,7 @@ static int detach(struct api_call *call)
         return 0;
     if (r < 0)
         return r;
-    if (sched_view_set_consumer(call->ctl->view, id, ctl_volume_consumer(vol)) < 0)
+    if (sched_view_set_consumer(ctl_view(call->ctl), id, ctl_volume_consumer(vol)) < 0)
         log_warn("volume %s: not in the scheduler's view", id);
     call->status = 204;
     return 0;

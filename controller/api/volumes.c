@@ -33,8 +33,11 @@ json_t *api_render_volume(struct api_call *call, const json_t *doc, int64_t mod_
     if (!out)
         return NULL;
     bool degraded = false;
-    if (store_get_json(call->ctl->store, model_key(key, K_NODES, model_str(doc, "node"), NULL),
-                       &node, NULL, NULL) == 0)
+    char status[16];
+    if (ctl_live_status(call->ctl, model_str(doc, "node"), status, sizeof(status)))
+        degraded = strcmp(status, "ready") != 0;
+    else if (store_get_json(call->ctl->store, model_key(key, K_NODES, model_str(doc, "node"), NULL),
+                            &node, NULL, NULL) == 0)
         degraded = strcmp(ctl_node_status(node), "ready") != 0;
     json_object_set_new(out, "degraded", json_boolean(degraded));
     json_object_set_new(out, "revision", json_integer(mod_revision));
@@ -156,15 +159,14 @@ static json_t *volume_doc(const json_t *spec, const char *uuid, const struct sch
 
 static int commit_volume(struct api_call *call, const json_t *doc, const struct sched_decision *d)
 {
-    char key[MODEL_KEY_MAX], ikey[MODEL_KEY_MAX];
+    char key[MODEL_KEY_MAX];
     const char *uuid = model_str(doc, "id"), *name = model_str(doc, "name");
     struct txb t;
     txb_init(&t);
     txb_compare(&t, model_key(key, K_VOLNAMES, name, NULL), 0);
     txb_put_json(&t, model_key(key, K_VOLUMES, uuid, NULL), doc);
     txb_put_str(&t, model_key(key, K_VOLNAMES, name, NULL), uuid);
-    snprintf(ikey, sizeof(ikey), "%s%s/v/%s", K_BYNODE, d->node, uuid);
-    txb_put_str(&t, ikey, "");
+    txb_volume_index(&t, doc);
     txb_touch_desired(&t, d->node);
     txb_event(&t, call->ctl, "volume", uuid, "normal", "Placed",
               "volume \"%s\" (%llu bytes) placed on pool \"%s\"%s (score %lld)", name,
@@ -188,7 +190,7 @@ static int create_new(struct api_call *call, const struct volume_create *vc, con
         return -ENOMEM;
     model_uuid_new(uuid);
     model_sched_request(spec, uuid, pinned[0] ? pinned : NULL, msr);
-    r = sched_place(call->ctl->view, &msr->req, &d, &call->err);
+    r = sched_place(ctl_view(call->ctl), &msr->req, &d, &call->err);
     if (r < 0) {
         if (r == -ENOSPC)
             atomic_fetch_add(&call->ctl->counters[CTR_PLACEMENT_FAILURES], 1);
@@ -198,7 +200,7 @@ static int create_new(struct api_call *call, const struct volume_create *vc, con
     _cleanup_json_ json_t *doc = volume_doc(spec, uuid, &d);
     r = doc ? commit_volume(call, doc, &d) : -ENOMEM;
     if (r < 0) {
-        if (sched_view_remove_volume(call->ctl->view, uuid) < 0)
+        if (sched_view_remove_volume(ctl_view(call->ctl), uuid) < 0)
             log_warn("volume %s: reservation already gone", uuid);
         return r;
     }
@@ -330,6 +332,7 @@ static int set_size(struct ctl *c, json_t *doc, struct txb *t, void *arg, struct
     json_object_set_new(doc, "size", json_integer((json_int_t)size));
     json_object_set_new(doc, "phase", json_string("expanding"));
     json_object_set_new(doc, "message", json_string("waiting for the node's agent to grow it"));
+    txb_volume_index(t, doc);
     txb_touch_desired(t, model_str(doc, "node"));
     txb_event(t, c, "volume", model_str(doc, "id"), "normal", "Expanding",
               "volume \"%s\": growing to %llu bytes", model_str(doc, "name"),
@@ -361,7 +364,7 @@ static int expand_volume(struct api_call *call)
                      (unsigned long long)old);
         return -EINVAL;
     }
-    r = sched_view_resize_volume(call->ctl->view, id, e.size, &call->err);
+    r = sched_view_resize_volume(ctl_view(call->ctl), id, e.size, &call->err);
     if (r < 0) {
         slio_err_prefix(&call->err, "volume %s", id);
         return r == -ENOENT ? -EIO : r;
@@ -369,7 +372,7 @@ static int expand_volume(struct api_call *call)
     r = ctl_update(call->ctl, model_key(key, K_VOLUMES, id, NULL), set_size, &e.size, &updated,
                    &mod, &call->err);
     if (r < 0) {
-        if (sched_view_resize_volume(call->ctl->view, id, old, NULL) < 0)
+        if (sched_view_resize_volume(ctl_view(call->ctl), id, old, NULL) < 0)
             log_warn("volume %s: could not give back the expansion's reservation", id);
         return r;
     }
