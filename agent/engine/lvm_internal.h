@@ -57,7 +57,7 @@ int lvm_run_out(struct lvm_engine *e, struct lvm_argv *a, struct slio_exec_resul
 /* Every LV of the VG (ours or not), rows deduplicated. */
 int lvm_list_all(struct lvm_engine *e, struct lvm_lv **ret, size_t *ret_n,
                  struct slio_err *err) _must_check_;
-/* All VGs; *ret_found = ours (zeroed if missing, then returns -ENOENT). */
+/* Our VG from a report of all VGs; -ENOENT (and why in err) when it is not there. */
 int lvm_get_vg(struct lvm_engine *e, struct lvm_vg *ret, struct slio_err *err) _must_check_;
 
 /* Carries our uuid, kind and this pool's tag, consistently. */

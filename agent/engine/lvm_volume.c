@@ -443,7 +443,8 @@ static int snapshot_locked(struct lvm_engine *e, const struct lvm_view *v,
     agent_lv_name(AGENT_VOL_SNAPSHOT, spec->snapshot, name);
     if ((r = name_taken(e, v, name, err)) < 0)
         return r;
-    reserve = spec->cow_reserve ? spec->cow_reserve : SLIO_MAX(origin->size / 5, e->extent_size);
+    reserve = spec->cow_reserve ? spec->cow_reserve : origin->size / 5; /* LVM's usual advice */
+    reserve = agent_round_up(SLIO_MAX(reserve, e->extent_size), e->extent_size);
     r = origin->pool_lv[0] ? thin_admit(e, v, origin->size, "snapshot", err)
                            : thick_admit(e, reserve, "snapshot", err);
     if (r < 0)
