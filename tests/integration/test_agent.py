@@ -27,7 +27,7 @@ NQN_PREFIX = "nqn.2024-01.io.slite:vol:"
 
 
 class Agent:
-    def __init__(self, tmp, target, ctl, **pool):
+    def __init__(self, tmp, target, ctl, token_file=None, **pool):
         self.dir = Path(tmp)
         self.pool_dir = self.dir / "pool"
         self.port = free_port()
@@ -35,6 +35,7 @@ class Agent:
         self.conf = self.dir / "agent.yaml"
         self.proc = None
         self.starts = 0
+        token_line = f'\n  token_file: "{token_file}"' if token_file else ""
         self.conf.write_text(f"""# slio-agent test config
 node:
   name: n1
@@ -44,7 +45,7 @@ node:
 listen: {{address: 127.0.0.1, port: {self.port}}}
 export: {{traddr: 127.0.0.1, trsvcid: {target.port}}}
 controller:
-  urls: ["{ctl.url}"]
+  urls: ["{ctl.url}"]{token_line}
   long_poll: 2s
   retry: 200ms
   timeout: 5s
