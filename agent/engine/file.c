@@ -7,7 +7,6 @@
  * that skips holes. Free space is the configured capacity minus the sizes
  * handed out, and never more than the filesystem has.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <string.h>
@@ -23,84 +22,19 @@ struct file_engine *file_of(struct agent_engine *e)
     return SLIO_CONTAINER_OF(e, struct file_engine, base);
 }
 
-static void describe(const struct file_engine *e, const struct file_meta *m,
-                     struct agent_volume *ret)
-{
-    struct agent_volume v = {
-        .kind = m->kind,
-        .state = m->copying ? AGENT_VOL_COPYING : AGENT_VOL_READY,
-        .thin = m->thin,
-        .has_origin = m->has_origin,
-        .size = m->size,
-        .used_percent = -1,
-        .stripes = 1,
-    };
-    struct stat st;
-
-    uuid_copy(v.uuid, m->uuid);
-    uuid_copy(v.origin, m->origin);
-    file_path(e, m->kind, m->uuid, "img", v.path);
-    snprintf(v.name, sizeof(v.name), "%s", strrchr(v.path, '/') + 1);
-    if (stat(v.path, &st) < 0)
-        v.state = m->copying ? AGENT_VOL_COPYING : AGENT_VOL_INVALID;
-    else if (m->thin)
-        v.used_percent = SLIO_MIN(100.0, (double)st.st_blocks * 512.0 * 100.0 / (double)m->size);
-    *ret = v;
-}
-
-/* Append the records of one directory; skips files that are not ours. */
-static int scan_dir(const struct file_engine *e, enum agent_vol_kind kind,
-                    struct agent_volume_list *l, size_t *cap)
-{
-    char dir[AGENT_PATH_MAX], path[AGENT_PATH_MAX * 2];
-    DIR *d;
-    struct dirent *de;
-    int r = 0;
-
-    snprintf(dir, sizeof(dir), "%s/%s", e->dir,
-             kind == AGENT_VOL_SNAPSHOT ? FILE_SNAP_DIR : FILE_VOL_DIR);
-    d = opendir(dir);
-    if (!d)
-        return slio_neg_errno();
-    while (r == 0 && (de = readdir(d))) {
-        struct file_meta m;
-        uuid_t u;
-        char name[SLIO_UUID_STR_LEN];
-
-        if (strlen(de->d_name) != 36 + 5 || strcmp(de->d_name + 36, ".json") != 0)
-            continue;
-        memcpy(name, de->d_name, 36);
-        name[36] = '\0';
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        if (slio_uuid_parse(name, u) < 0 || file_meta_read(e, path, &m, NULL) < 0 ||
-            uuid_compare(u, m.uuid) != 0 || m.kind != kind)
-            continue; /* not a record of ours: ignored, like an untagged LV */
-        if (l->n == *cap) {
-            size_t ncap = *cap ? *cap * 2 : 64;
-            void *p = reallocarray(l->items, ncap, sizeof(*l->items));
-            if (!p) {
-                r = -ENOMEM;
-                break;
-            }
-            l->items = p;
-            *cap = ncap;
-        }
-        describe(e, &m, &l->items[l->n++]);
-    }
-    closedir(d);
-    return r;
-}
-
 int file_list_volumes(struct agent_engine *base, struct agent_volume_list *ret,
                       struct slio_err *err)
 {
     struct file_engine *e = file_of(base);
     struct agent_volume_list l = {0};
     size_t cap = 0;
-    int r = scan_dir(e, AGENT_VOL_VOLUME, &l, &cap);
+    int r;
 
+    pthread_mutex_lock(&e->cache_lock);
+    r = file_scan(e, AGENT_VOL_VOLUME, &l, &cap);
     if (r == 0)
-        r = scan_dir(e, AGENT_VOL_SNAPSHOT, &l, &cap);
+        r = file_scan(e, AGENT_VOL_SNAPSHOT, &l, &cap);
+    pthread_mutex_unlock(&e->cache_lock);
     if (r < 0) {
         agent_volume_list_free(&l);
         slio_err_set(err, "pool \"%s\": reading \"%s\": %s", e->pool, e->dir, strerror(-r));
@@ -151,18 +85,16 @@ static int file_pool_status(struct agent_engine *base, struct agent_pool_status 
     return 0;
 }
 
-/* Room for `more` bytes (a new file or growth)? Caller holds admit_lock. */
-int file_admit(struct file_engine *e, uint64_t more, const char *what, const char *s,
-               struct slio_err *err)
+/* Room for `more` bytes beside what l holds? Caller holds admit_lock. */
+int file_admit(struct file_engine *e, const struct agent_volume_list *l, uint64_t more,
+               const char *what, const char *s, struct slio_err *err)
 {
-    struct agent_pool_status st;
-    int r = file_pool_status(&e->base, &st, err);
+    uint64_t used = allocated(l);
+    uint64_t free_bytes = SLIO_MIN(e->capacity - SLIO_MIN(used, e->capacity), fs_free(e));
 
-    if (r < 0)
-        return r;
-    if (more > st.free) {
+    if (more > free_bytes) {
         slio_err_set(err, "%s %s: pool \"%s\" has %llu bytes free, %llu asked", what, s, e->pool,
-                     (unsigned long long)st.free, (unsigned long long)more);
+                     (unsigned long long)free_bytes, (unsigned long long)more);
         return -ENOSPC;
     }
     return 0;
@@ -227,6 +159,7 @@ static int file_open(const struct agent_pool_config *cfg, struct agent_engine **
         }
     }
     pthread_mutex_init(&e->admit_lock, NULL);
+    pthread_mutex_init(&e->cache_lock, NULL);
     *ret = &e->base;
     return 0;
 }
@@ -236,40 +169,10 @@ static void file_close(struct agent_engine *base)
     struct file_engine *e = file_of(base);
 
     pthread_mutex_destroy(&e->admit_lock);
+    pthread_mutex_destroy(&e->cache_lock);
+    for (size_t i = 0; i < SLIO_ARRAY_SIZE(e->cache); i++)
+        free(e->cache[i].recs);
     free(e);
-}
-
-/* Find ours by uuid in a fresh listing: 0 and *ret, or -ENOENT. */
-int file_find(struct file_engine *e, const uuid_t uuid, struct agent_volume *ret,
-              struct slio_err *err)
-{
-    struct agent_volume_list l = {0};
-    const struct agent_volume *v;
-    int r = file_list_volumes(&e->base, &l, err);
-
-    if (r < 0)
-        return r;
-    v = agent_volume_list_find(&l, uuid);
-    if (v)
-        *ret = *v;
-    agent_volume_list_free(&l);
-    return v ? 0 : -ENOENT;
-}
-
-/* True when a snapshot of ours names uuid as its origin. */
-int file_has_snapshots(struct file_engine *e, const uuid_t uuid, struct slio_err *err)
-{
-    struct agent_volume_list l = {0};
-    int r = file_list_volumes(&e->base, &l, err), found = 0;
-
-    if (r < 0)
-        return r;
-    for (size_t i = 0; i < l.n; i++)
-        if (l.items[i].kind == AGENT_VOL_SNAPSHOT && l.items[i].has_origin &&
-            uuid_compare(l.items[i].origin, uuid) == 0)
-            found = 1;
-    agent_volume_list_free(&l);
-    return found;
 }
 
 const struct agent_engine_ops agent_engine_file_ops = {

@@ -98,9 +98,11 @@ static int create_locked(struct file_engine *e, const struct agent_volume_spec *
         }
         *ret_work = old->state == AGENT_VOL_COPYING;
         m->copying = *ret_work;
+        m->has_origin = old->has_origin;
+        uuid_copy(m->origin, old->origin);
         return 0;
     }
-    if ((r = file_admit(e, m->size, "volume", s, err)) < 0)
+    if ((r = file_admit(e, l, m->size, "volume", s, err)) < 0)
         return r;
     m->copying = sp != NULL;
     *ret_work = m->copying;
@@ -136,44 +138,63 @@ int file_create_volume(struct agent_engine *base, const struct agent_volume_spec
     if (r == 0 && work)
         r = fill_and_seal(e, &m, &src, spec->progress, spec->progress_ctx, err);
     if (r == 0)
-        r = file_find(e, spec->uuid, ret, err);
+        file_describe(e, &m, ret);
     return r;
+}
+
+/* 1 when one of our snapshots in l has uuid as its origin. */
+static bool has_snapshots(const struct agent_volume_list *l, const uuid_t uuid)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->items[i].kind == AGENT_VOL_SNAPSHOT && l->items[i].has_origin &&
+            uuid_compare(l->items[i].origin, uuid) == 0)
+            return true;
+    return false;
+}
+
+static int remove_files(struct file_engine *e, const struct agent_volume *v, bool discard,
+                        struct slio_err *err)
+{
+    char meta[AGENT_PATH_MAX], s[SLIO_UUID_STR_LEN];
+    int r;
+
+    if (discard) {
+        _cleanup_close_ int fd = open(v->path, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0)
+            (void)!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)v->size);
+    }
+    file_path(e, v->kind, v->uuid, "json", meta);
+    if ((unlink(v->path) < 0 && errno != ENOENT) || (unlink(meta) < 0 && errno != ENOENT)) {
+        r = slio_neg_errno();
+        slio_err_set(err, "%s %s: unlink: %s", agent_vol_kind_name(v->kind),
+                     slio_uuid_format(v->uuid, s), strerror(-r));
+        return r;
+    }
+    return file_sync_dir(e, v->kind);
 }
 
 static int delete_kind(struct file_engine *e, const uuid_t uuid, enum agent_vol_kind kind,
                        bool discard, struct slio_err *err)
 {
-    struct agent_volume v;
-    char s[SLIO_UUID_STR_LEN], meta[AGENT_PATH_MAX];
-    int r = file_find(e, uuid, &v, err);
+    struct agent_volume_list l = {0};
+    const struct agent_volume *v;
+    char s[SLIO_UUID_STR_LEN];
+    int r = file_list_volumes(&e->base, &l, err);
 
     slio_uuid_format(uuid, s);
-    if (r == -ENOENT)
-        return 0;
-    if (r < 0)
-        return r;
-    if (v.kind != kind) {
+    v = r == 0 ? agent_volume_list_find(&l, uuid) : NULL;
+    if (v && v->kind != kind) {
         slio_err_set(err, "%s %s: is a %s", agent_vol_kind_name(kind), s,
-                     agent_vol_kind_name(v.kind));
-        return -EINVAL;
+                     agent_vol_kind_name(v->kind));
+        r = -EINVAL;
+    } else if (v && kind == AGENT_VOL_VOLUME && has_snapshots(&l, uuid)) {
+        slio_err_set(err, "volume %s: has snapshots; delete them first", s);
+        r = -EBUSY;
+    } else if (v) {
+        r = remove_files(e, v, discard, err);
     }
-    if (kind == AGENT_VOL_VOLUME && (r = file_has_snapshots(e, uuid, err)) != 0) {
-        if (r > 0)
-            slio_err_set(err, "volume %s: has snapshots; delete them first", s);
-        return r > 0 ? -EBUSY : r;
-    }
-    if (discard) {
-        _cleanup_close_ int fd = open(v.path, O_WRONLY | O_CLOEXEC);
-        if (fd >= 0)
-            (void)!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)v.size);
-    }
-    file_path(e, kind, uuid, "json", meta);
-    if ((unlink(v.path) < 0 && errno != ENOENT) || (unlink(meta) < 0 && errno != ENOENT)) {
-        r = slio_neg_errno();
-        slio_err_set(err, "%s %s: unlink: %s", agent_vol_kind_name(kind), s, strerror(-r));
-        return r;
-    }
-    return file_sync_dir(e, kind);
+    agent_volume_list_free(&l);
+    return r;
 }
 
 int file_delete_volume(struct agent_engine *base, const uuid_t uuid, bool discard_first,
@@ -187,48 +208,50 @@ int file_delete_snapshot(struct agent_engine *base, const uuid_t uuid, struct sl
     return delete_kind(file_of(base), uuid, AGENT_VOL_SNAPSHOT, false, err);
 }
 
-static int expand_locked(struct file_engine *e, const uuid_t uuid, uint64_t size, const char *s,
-                         struct slio_err *err)
+static int expand_locked(struct file_engine *e, const uuid_t uuid, uint64_t size,
+                         struct file_meta *m, const char *s, struct slio_err *err)
 {
-    struct agent_volume v;
-    struct file_meta m = {0};
+    struct agent_volume_list l = {0};
+    const struct agent_volume *v;
     char meta[AGENT_PATH_MAX];
     _cleanup_close_ int fd = -1;
-    int r = file_find(e, uuid, &v, err);
+    int r = file_list_volumes(&e->base, &l, err);
 
-    if (r == -ENOENT || (r == 0 && (v.kind != AGENT_VOL_VOLUME || v.state != AGENT_VOL_READY))) {
-        slio_err_set(err, "volume %s: not a ready volume of pool \"%s\"", s, e->pool);
-        return -ENOENT;
-    }
-    if (r < 0 || size == v.size)
-        return r;
-    if (size < v.size) {
-        slio_err_set(err, "volume %s: shrinking from %" PRIu64 " to %" PRIu64 " bytes refused", s,
-                     v.size, size);
-        return -EINVAL;
-    }
+    v = r == 0 ? agent_volume_list_find(&l, uuid) : NULL;
     file_path(e, AGENT_VOL_VOLUME, uuid, "json", meta);
-    if ((r = file_admit(e, size - v.size, "volume", s, err)) < 0 ||
-        (r = file_meta_read(e, meta, &m, err)) < 0 || (fd = open_image(v.path, err)) < 0)
-        return r < 0 ? r : fd;
-    if ((r = file_size_image(fd, size, v.thin, v.path, err)) < 0)
-        return r;
-    m.size = size;
-    return file_meta_write(e, &m, err);
+    if (r == 0 && (!v || v->kind != AGENT_VOL_VOLUME || v->state != AGENT_VOL_READY)) {
+        slio_err_set(err, "volume %s: not a ready volume of pool \"%s\"", s, e->pool);
+        r = -ENOENT;
+    } else if (r == 0 && size < v->size) {
+        slio_err_set(err, "volume %s: shrinking from %" PRIu64 " to %" PRIu64 " bytes refused", s,
+                     v->size, size);
+        r = -EINVAL;
+    } else if (r == 0 && (r = file_meta_read(e, meta, m, err)) == 0 && size > v->size &&
+               (r = file_admit(e, &l, size - v->size, "volume", s, err)) == 0 &&
+               (r = fd = open_image(v->path, err)) >= 0 &&
+               (r = file_size_image(fd, size, v->thin, v->path, err)) == 0) {
+        m->size = size;
+        r = file_meta_write(e, m, err);
+    }
+    agent_volume_list_free(&l);
+    return r < 0 ? r : 0;
 }
 
 int file_expand_volume(struct agent_engine *base, const uuid_t uuid, uint64_t new_size,
                        struct agent_volume *ret, struct slio_err *err)
 {
     struct file_engine *e = file_of(base);
+    struct file_meta m;
     char s[SLIO_UUID_STR_LEN];
     int r;
 
     slio_uuid_format(uuid, s);
     pthread_mutex_lock(&e->admit_lock);
-    r = expand_locked(e, uuid, agent_round_up(new_size, AGENT_SECTOR), s, err);
+    r = expand_locked(e, uuid, agent_round_up(new_size, AGENT_SECTOR), &m, s, err);
     pthread_mutex_unlock(&e->admit_lock);
-    return r < 0 ? r : file_find(e, uuid, ret, err);
+    if (r == 0)
+        file_describe(e, &m, ret);
+    return r;
 }
 
 static int snapshot_locked(struct file_engine *e, const struct agent_snapshot_spec *spec,
@@ -256,7 +279,7 @@ static int snapshot_locked(struct file_engine *e, const struct agent_snapshot_sp
         m->copying = *ret_work;
         m->size = old->size;
         m->thin = old->thin;
-    } else if ((r = file_admit(e, o->size, "snapshot", s, err)) == 0) {
+    } else if ((r = file_admit(e, &l, o->size, "snapshot", s, err)) == 0) {
         m->size = o->size;
         m->thin = o->thin;
         m->copying = *ret_work = true;
@@ -290,7 +313,9 @@ int file_create_snapshot(struct agent_engine *base, const struct agent_snapshot_
     pthread_mutex_unlock(&e->admit_lock);
     if (r == 0 && work)
         r = fill_and_seal(e, &m, &origin, NULL, NULL, err);
-    return r < 0 ? r : file_find(e, spec->snapshot, ret, err);
+    if (r == 0)
+        file_describe(e, &m, ret);
+    return r;
 }
 
 int file_thin_autoextend(struct agent_engine *base, const struct agent_autoextend_policy *policy,

@@ -55,10 +55,15 @@ static int loop_list(struct lvm_engine *e, struct lvm_loop **ret, size_t *ret_n,
     return r < 0 ? r : lvm_parse_losetup(res.out, res.out_len, ret, ret_n, err);
 }
 
+/* losetup reports the back file by its canonical path (the file exists by now). */
 static const char *loop_of(const struct lvm_loop *loops, size_t n, const char *path)
 {
+    char real[PATH_MAX];
+
+    if (!realpath(path, real))
+        snprintf(real, sizeof(real), "%s", path);
     for (size_t i = 0; i < n; i++)
-        if (strcmp(loops[i].back_file, path) == 0)
+        if (strcmp(loops[i].back_file, real) == 0)
             return loops[i].name;
     return NULL;
 }

@@ -152,8 +152,9 @@ static void create_argv(struct lvm_engine *e, const struct agent_volume_spec *sp
     lvm_argv_add(a, "--activate=y");
     lvm_argv_add(a, "--name");
     lvm_argv_add(a, name);
-    if (snapshot_clone) {
+    if (snapshot_clone) { /* writable even when its source is a read-only snapshot */
         lvm_argv_add(a, "--snapshot");
+        lvm_argv_add(a, "--permission=rw");
         lvm_argv_add(a, "--setactivationskip=n");
     } else if (spec->thin) {
         lvm_argv_addf(a, "--virtualsize=%" PRIu64 "b", size);
@@ -380,7 +381,8 @@ int lvm_expand_volume(struct agent_engine *base, const uuid_t uuid, uint64_t new
         slio_err_set(err, "volume %s: not a volume of pool \"%s\"", s, e->pool);
         r = -ENOENT;
     } else if (r == 0 && new_size < lv->size &&
-               agent_round_up(new_size, e->extent_size) < lv->size) {
+               lv->size - new_size >= e->extent_size * SLIO_MAX(lv->stripes, 1u)) {
+        /* smaller by more than LVM's rounding (extents times stripes) of an earlier expand */
         slio_err_set(err, "volume %s: shrinking from %" PRIu64 " to %" PRIu64 " bytes refused", s,
                      lv->size, new_size);
         r = -EINVAL;
