@@ -191,6 +191,7 @@ void agent_stop(struct agent *a)
     agent_exporter_close(&a->exporter);
     agent_engine_close(&a->engine);
     agent_volume_list_free(&a->local);
+    agent_iostat_list_free(&a->iostat);
     agent_desired_free(a->pending);
     free(a->pending);
     a->pending = NULL;
