@@ -92,9 +92,12 @@ static void grow(struct lvm_engine *e, const struct agent_autoextend_policy *p,
         else if (r == 0)
             slio_err_set(&err, "no room to grow the metadata (volume group full)");
     }
-    if (err.text[0])
+    /* A cut message is still a useful one; the return value is read so GCC's
+     * -Wformat-truncation (debug builds) accepts the bounded write. */
+    if (err.text[0] &&
         snprintf(res->message, sizeof(res->message), "pool \"%s\": thin pool \"%s\": %s", e->pool,
-                 e->thin_pool, err.text);
+                 e->thin_pool, err.text) >= (int)sizeof(res->message))
+        log_debug("pool \"%s\": auto-extend message truncated", e->pool);
 }
 
 int lvm_thin_autoextend(struct agent_engine *base, const struct agent_autoextend_policy *policy,
