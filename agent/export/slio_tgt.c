@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The exporter for slio-tgt and SPDK's nvmf_tgt (same JSON-RPC methods,
+ * docs/tgt-rpc.md). ensure() compares what the target holds (from discovery)
+ * with what the volume needs and sends only the missing calls, so running it
+ * again — after a crash between any two calls — finishes the work.
+ */
+#define SLIO_LOG_COMPONENT "agent"
+
+#include <string.h>
+#include <time.h>
+
+#include "export/slio_tgt_internal.h"
+#include "slio/json.h"
+#include "slio/jsonrpc.h"
+#include "slio/log.h"
+#include "slio/uuid.h"
+
+#define ENOTFOUND_BDEV (-19) /* SPDK's -ENODEV for an unknown bdev */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int tgt_call(struct tgt_exporter *t, const char *method, json_t *params, json_t **ret_result,
+             int64_t *ret_code, struct slio_err *err)
+{
+    struct slio_jsonrpc_opts opts = {.timeout_ms = t->timeout_ms, .max_response = TGT_RESPONSE_MAX};
+    _cleanup_json_ json_t *p = params;
+    _cleanup_free_ char *msg = NULL;
+    double start = now_seconds();
+    int64_t code = 0;
+    int r;
+
+    r = slio_jsonrpc_call_ex(t->socket, method, p, &opts, ret_result, &code, &msg);
+    if (t->observe)
+        t->observe(method, now_seconds() - start);
+    if (r < 0) {
+        slio_err_set(err, "%s", msg ? msg : strerror(-r));
+        if (ret_code)
+            *ret_code = r == -EREMOTEIO ? code : 0;
+    }
+    return r;
+}
+
+/* The TCP transport exists once per target; created on first need. */
+static int ensure_transport(struct tgt_exporter *t, struct slio_err *err)
+{
+    _cleanup_json_ json_t *res = NULL;
+    int r = 0;
+
+    pthread_mutex_lock(&t->lock);
+    if (t->transport_ready)
+        goto out;
+    r = tgt_call(t, "nvmf_get_transports", NULL, &res, NULL, err);
+    if (r < 0)
+        goto out;
+    if (!json_is_array(res) || json_array_size(res) == 0)
+        r = tgt_call(t, "nvmf_create_transport", json_pack("{s:s}", "trtype", "TCP"), NULL, NULL,
+                     err);
+    if (r == 0)
+        t->transport_ready = true;
+out:
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+static json_t *listen_address(const struct tgt_exporter *t)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "trtype", "TCP", "adrfam",
+                     t->addr.ipv6 ? "IPv6" : "IPv4", "traddr", t->addr.traddr, "trsvcid",
+                     t->addr.trsvcid);
+}
+
+static int create_bdev(struct tgt_exporter *t, const struct agent_export_spec *spec,
+                       const char *bdev, struct slio_err *err)
+{
+    char u[SLIO_UUID_STR_LEN];
+
+    return tgt_call(t, "bdev_aio_create",
+                    json_pack("{s:s, s:s, s:s}", "name", bdev, "filename", spec->path, "uuid",
+                              slio_uuid_format(spec->uuid, u)),
+                    NULL, NULL, err);
+}
+
+static int create_subsystem(struct tgt_exporter *t, const uuid_t uuid, const char *nqn,
+                            struct slio_err *err)
+{
+    char serial[21];
+
+    /* 20 printable characters: "SLIO" and the uuid's first 16 hex digits. */
+    snprintf(serial, sizeof(serial), "SLIO%02x%02x%02x%02x%02x%02x%02x%02x", uuid[0], uuid[1],
+             uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7]);
+    return tgt_call(t, "nvmf_create_subsystem",
+                    json_pack("{s:s, s:s, s:s, s:b, s:i}", "nqn", nqn, "serial_number", serial,
+                              "model_number", "SLiteIO Volume", "allow_any_host", 0,
+                              "max_namespaces", 1),
+                    NULL, NULL, err);
+}
+
+static bool in_list(const char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Add the wanted hosts first, then drop the others: a consumer that stays is never cut off. */
+static int sync_hosts(struct tgt_exporter *t, const char *nqn, const struct agent_export_spec *spec,
+                      const struct agent_export_state *cur, struct slio_err *err)
+{
+    int r;
+
+    if (cur->allow_any_host) {
+        r = tgt_call(t, "nvmf_subsystem_allow_any_host",
+                     json_pack("{s:s, s:b}", "nqn", nqn, "allow_any_host", 0), NULL, NULL, err);
+        if (r < 0)
+            return r;
+    }
+    for (size_t i = 0; i < spec->n_hosts; i++) {
+        if (in_list((const char *const *)cur->hosts, cur->n_hosts, spec->hosts[i]))
+            continue;
+        r = tgt_call(t, "nvmf_subsystem_add_host",
+                     json_pack("{s:s, s:s}", "nqn", nqn, "host", spec->hosts[i]), NULL, NULL, err);
+        if (r < 0)
+            return r;
+    }
+    for (size_t i = 0; i < cur->n_hosts; i++) {
+        if (in_list(spec->hosts, spec->n_hosts, cur->hosts[i]))
+            continue;
+        r = tgt_call(t, "nvmf_subsystem_remove_host",
+                     json_pack("{s:s, s:s}", "nqn", nqn, "host", cur->hosts[i]), NULL, NULL, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static uint64_t spdk_iops(const struct tgt_exporter *t, uint64_t iops)
+{
+    /* SPDK accepts IOPS limits in multiples of 1000 only; round up, never tighter. */
+    return t->spdk ? SLIO_DIV_ROUND_UP(iops, 1000) * 1000 : iops;
+}
+
+static int sync_qos(struct tgt_exporter *t, const char *bdev, const struct agent_export_spec *spec,
+                    const struct agent_export_state *cur, struct slio_err *err)
+{
+    struct agent_qos want = spec->qos;
+
+    want.rw_ios_per_sec = spdk_iops(t, want.rw_ios_per_sec);
+    if (memcmp(&want, &cur->qos, sizeof(want)) == 0)
+        return 0;
+    return tgt_call(t, "bdev_set_qos_limit",
+                    json_pack("{s:s, s:I, s:I, s:I, s:I}", "name", bdev, "rw_ios_per_sec",
+                              (json_int_t)want.rw_ios_per_sec, "rw_mbytes_per_sec",
+                              (json_int_t)want.rw_mbytes_per_sec, "r_mbytes_per_sec",
+                              (json_int_t)want.r_mbytes_per_sec, "w_mbytes_per_sec",
+                              (json_int_t)want.w_mbytes_per_sec),
+                    NULL, NULL, err);
+}
+
+static int ensure_steps(struct tgt_exporter *t, const struct agent_export_spec *spec,
+                        const struct agent_export_state *cur, struct slio_err *err)
+{
+    char nqn[SLIO_NQN_BUF], bdev[AGENT_BDEV_NAME_MAX], u[SLIO_UUID_STR_LEN];
+    int r = 0;
+
+    agent_export_nqn(spec->uuid, nqn);
+    agent_export_bdev_name(spec->uuid, bdev);
+    if (!cur->has_bdev)
+        r = create_bdev(t, spec, bdev, err);
+    if (r == 0 && !cur->has_subsystem)
+        r = create_subsystem(t, spec->uuid, nqn, err);
+    if (r == 0)
+        r = sync_hosts(t, nqn, spec, cur, err);
+    if (r == 0 && !cur->has_namespace)
+        r = tgt_call(t, "nvmf_subsystem_add_ns",
+                     json_pack("{s:s, s:{s:s, s:i, s:s}}", "nqn", nqn, "namespace", "bdev_name",
+                               bdev, "nsid", 1, "uuid", slio_uuid_format(spec->uuid, u)),
+                     NULL, NULL, err);
+    if (r == 0 && !cur->has_listener)
+        r = tgt_call(t, "nvmf_subsystem_add_listener",
+                     json_pack("{s:s, s:o}", "nqn", nqn, "listen_address", listen_address(t)), NULL,
+                     NULL, err);
+    if (r == 0)
+        r = sync_qos(t, bdev, spec, cur, err);
+    return r;
+}
+
+static int tgt_ensure(struct agent_exporter *x, const struct agent_export_spec *spec,
+                      const struct agent_export_state *cur, struct slio_err *err)
+{
+    struct tgt_exporter *t = (struct tgt_exporter *)x;
+    struct agent_export_list list = {0};
+    struct agent_export_state none = {0};
+    char u[SLIO_UUID_STR_LEN];
+    int r;
+
+    if (spec->n_hosts == 0 || spec->n_hosts > AGENT_EXPORT_HOSTS_MAX || !spec->path) {
+        slio_err_set(err, "volume %s: export needs 1..%d hosts and a path",
+                     slio_uuid_format(spec->uuid, u), AGENT_EXPORT_HOSTS_MAX);
+        return -EINVAL;
+    }
+    r = ensure_transport(t, err);
+    if (r == 0 && !cur) {
+        r = tgt_discover(x, &list, err);
+        cur = agent_export_list_find(&list, spec->uuid);
+    }
+    if (r == 0)
+        r = ensure_steps(t, spec, cur ? cur : &none, err);
+    agent_export_list_free(&list);
+    if (r < 0)
+        slio_err_prefix(err, "volume %s: export", slio_uuid_format(spec->uuid, u));
+    return r;
+}
+
+static int tgt_remove(struct agent_exporter *x, const uuid_t uuid,
+                      const struct agent_export_state *cur, struct slio_err *err)
+{
+    struct tgt_exporter *t = (struct tgt_exporter *)x;
+    char nqn[SLIO_NQN_BUF], bdev[AGENT_BDEV_NAME_MAX], u[SLIO_UUID_STR_LEN];
+    struct agent_export_list list = {0};
+    int64_t code = 0;
+    int r = 0;
+
+    if (!cur) {
+        r = tgt_discover(x, &list, err);
+        cur = agent_export_list_find(&list, uuid);
+    }
+    agent_export_nqn(uuid, nqn);
+    agent_export_bdev_name(uuid, bdev);
+    if (r == 0 && cur && cur->has_subsystem)
+        r = tgt_call(t, "nvmf_delete_subsystem", json_pack("{s:s}", "nqn", nqn), NULL, NULL, err);
+    if (r == 0 && cur && cur->has_bdev) {
+        r = tgt_call(t, "bdev_aio_delete", json_pack("{s:s}", "name", bdev), NULL, &code, err);
+        if (r == -EREMOTEIO && code == ENOTFOUND_BDEV)
+            r = 0;
+    }
+    agent_export_list_free(&list);
+    if (r < 0)
+        slio_err_prefix(err, "volume %s: unexport", slio_uuid_format(uuid, u));
+    return r;
+}
+
+static int tgt_rescan(struct agent_exporter *x, const uuid_t uuid, struct slio_err *err)
+{
+    struct tgt_exporter *t = (struct tgt_exporter *)x;
+    char bdev[AGENT_BDEV_NAME_MAX], u[SLIO_UUID_STR_LEN];
+    int r;
+
+    agent_export_bdev_name(uuid, bdev);
+    r = tgt_call(t, "bdev_aio_rescan", json_pack("{s:s}", "name", bdev), NULL, NULL, err);
+    if (r < 0)
+        slio_err_prefix(err, "volume %s: rescan", slio_uuid_format(uuid, u));
+    return r;
+}
+
+static void tgt_close(struct agent_exporter *x)
+{
+    struct tgt_exporter *t = (struct tgt_exporter *)x;
+
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+static const struct agent_exporter_ops tgt_ops = {
+    .name = "slio-tgt",
+    .close = tgt_close,
+    .discover = tgt_discover,
+    .ensure = tgt_ensure,
+    .remove = tgt_remove,
+    .rescan = tgt_rescan,
+    .iostat = tgt_iostat,
+};
+
+int agent_exporter_slio_tgt_new(const struct agent_exporter_opts *opts, struct agent_exporter **ret)
+{
+    struct tgt_exporter *t;
+
+    if (!opts->socket || strlen(opts->socket) >= TGT_SOCKET_MAX)
+        return -EINVAL;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    t->base.ops = &tgt_ops;
+    snprintf(t->socket, sizeof(t->socket), "%s", opts->socket);
+    t->spdk = opts->spdk;
+    t->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
+    t->addr = opts->addr;
+    t->observe = opts->observe;
+    pthread_mutex_init(&t->lock, NULL);
+    *ret = &t->base;
+    return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared between slio_tgt.c (changes) and slio_tgt_discover.c (reads). */
+#ifndef AGENT_EXPORT_SLIO_TGT_INTERNAL_H
+#define AGENT_EXPORT_SLIO_TGT_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "export/export.h"
+
+#define TGT_SOCKET_MAX   108
+#define TGT_RESPONSE_MAX (32u << 20) /* 1,000 subsystems take about 1 MiB */
+
+struct tgt_exporter {
+    struct agent_exporter base;
+    char socket[TGT_SOCKET_MAX];
+    bool spdk;
+    int timeout_ms;
+    struct agent_export_addr addr;
+    agent_export_observe_fn observe;
+    pthread_mutex_t lock; /* transport_ready */
+    bool transport_ready;
+};
+
+/* One JSON-RPC call; params are stolen (may be NULL). On a server error the
+ * message and code land in err / *ret_code (ret_code may be NULL). */
+int tgt_call(struct tgt_exporter *t, const char *method, json_t *params, json_t **ret_result,
+             int64_t *ret_code, struct slio_err *err) _must_check_;
+
+int tgt_discover(struct agent_exporter *x, struct agent_export_list *ret, struct slio_err *err);
+int tgt_iostat(struct agent_exporter *x, struct agent_iostat_list *ret, struct slio_err *err);
+
+/* Decoders of the target's answers (exposed for unit tests and the fuzzer). */
+int tgt_decode_subsystems(const json_t *result, const struct agent_export_addr *addr,
+                          struct agent_export_list *list, struct slio_err *err) _must_check_;
+int tgt_decode_bdevs(const json_t *result, struct agent_export_list *list,
+                     struct slio_err *err) _must_check_;
+int tgt_decode_iostat(const json_t *result, struct agent_iostat_list *ret,
+                      struct slio_err *err) _must_check_;
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's HTTP endpoint: /metrics (Prometheus text) and /healthz. Both
+ * answer from memory on libmicrohttpd's threads; the one call that leaves the
+ * process is the target's bdev_get_iostat for the exported volumes' counters,
+ * bounded by the target timeout.
+ */
+#define SLIO_LOG_COMPONENT "agent"
+
+#include <string.h>
+
+#include "agent.h"
+#include "slio/log.h"
+
+#define METRICS_MAX (64u << 20)
+
+static void get_metrics(const struct slio_http_request *req, struct slio_http_response *resp,
+                        void *ctx)
+{
+    struct agent *a = ctx;
+    struct agent_metrics_view v = {.pool = a->cfg->pool.name};
+    struct agent_iostat_list remote = {0};
+    struct slio_err err = {{0}};
+    struct agent_volume_list local = {0};
+    _cleanup_strbuf_ struct slio_strbuf sb = SLIO_STRBUF_INIT(METRICS_MAX);
+    char *text;
+    size_t len;
+    int r;
+
+    if (agent_exporter_iostat(a->exporter, &remote, &err) == 0)
+        v.remote = &remote;
+    pthread_mutex_lock(&a->lock);
+    v.pool_valid = a->pool_valid;
+    v.ps = a->pool;
+    v.volumes = a->n_volumes;
+    v.snapshots = a->n_snapshots;
+    v.exported = a->n_exported;
+    v.orphans = a->n_orphans;
+    v.thin_level = a->thin_level;
+    v.controller_ok = a->controller_ok;
+    local.items = calloc(a->local.n + 1, sizeof(*local.items));
+    if (local.items) {
+        memcpy(local.items, a->local.items, a->local.n * sizeof(*local.items));
+        local.n = a->local.n;
+    }
+    pthread_mutex_unlock(&a->lock);
+    v.local = local.items;
+    v.n_local = local.n;
+    r = agent_metrics_render(&a->metrics, &v, &sb);
+    free(local.items);
+    agent_iostat_list_free(&remote);
+    if (r < 0) {
+        slio_http_respond_error(resp, 500, "internal", "cannot render metrics: %s", strerror(-r));
+        return;
+    }
+    text = slio_strbuf_steal(&sb, &len);
+    if (!text) {
+        slio_http_respond_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    slio_http_respond_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+static void get_healthz(const struct slio_http_request *req, struct slio_http_response *resp,
+                        void *ctx)
+{
+    struct agent *a = ctx;
+    json_t *body;
+
+    pthread_mutex_lock(&a->lock);
+    body = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I}", "status", "ok", "node", a->cfg->node.name,
+                     "pool", a->cfg->pool.name, "registered", a->registered, "controller",
+                     a->controller_ok, "revision", (json_int_t)a->applied_revision);
+    pthread_mutex_unlock(&a->lock);
+    slio_http_respond_json(resp, 200, body);
+}
+
+static const struct slio_http_route routes[] = {
+    {"GET", "/metrics", get_metrics},
+    {"GET", "/healthz", get_healthz},
+};
+
+int agent_http_start(struct agent *a, struct slio_err *err)
+{
+    struct slio_http_server_opts o = {
+        .address = a->cfg->listen.address,
+        .port = a->cfg->listen.port,
+        .threads = 2,
+        .max_body = 4096,
+        .max_connections = 64,
+        .max_connections_per_ip = 16,
+        .routes = routes,
+        .n_routes = SLIO_ARRAY_SIZE(routes),
+        .ctx = a,
+    };
+    bool v6 = strchr(a->cfg->listen.address, ':') != NULL;
+    int r;
+
+    r = slio_http_server_start(&o, &a->server, err);
+    if (r < 0) {
+        slio_err_prefix(err, "listen %s port %u", a->cfg->listen.address,
+                        (unsigned)a->cfg->listen.port);
+        return r;
+    }
+    snprintf(a->agent_url, sizeof(a->agent_url), v6 ? "http://[%s]:%u" : "http://%s:%u",
+             a->cfg->listen.address, (unsigned)slio_http_server_port(a->server));
+    log_info("serving /metrics and /healthz on %s", a->agent_url);
+    return 0;
+}

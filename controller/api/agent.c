@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * /v1/agent: register, heartbeat, desired state (long-poll on the node's
+ * desired revision). Heartbeats touch memory only (the live table and the
+ * view's figures); the monitor thread records status changes.
+ *
+ * The long-poll waits in store_wait(), holding no lock; the number of
+ * handler threads parked there is capped (limits.max_long_polls) so agents
+ * can never take every HTTP thread: beyond the cap a poll answers at once.
+ */
+#define SLIO_LOG_COMPONENT "api"
+#include <string.h>
+
+#include "api.h"
+#include "model_agent.h"
+#include "slio/log.h"
+#include "slio/parse.h"
+
+static void live_update(struct ctl *c, const char *node, const json_t *pools)
+{
+    size_t i;
+    json_t *p;
+    pthread_mutex_lock(&c->live_lock);
+    json_t *entry = json_object_get(c->live, node);
+    if (!entry) {
+        entry = json_pack("{s:{}}", "pools");
+        json_object_set_new(c->live, node, entry);
+    }
+    if (entry) {
+        json_object_set_new(entry, "seen", json_integer((json_int_t)ctl_now_us()));
+        json_array_foreach (pools, i, p) {
+            json_t *fig = json_deep_copy(p);
+            json_object_del(fig, "name");
+            json_object_del(fig, "labels");
+            json_object_del(fig, "max_remote_volumes");
+            json_object_set_new(json_object_get(entry, "pools"), model_str(p, "name"), fig);
+        }
+    }
+    pthread_mutex_unlock(&c->live_lock);
+}
+
+static int64_t desired_revision(struct ctl *c, const char *node)
+{
+    char key[MODEL_KEY_MAX];
+    struct store_kv kv;
+    if (store_get(c->store, model_key(key, K_DESIRED, node, NULL), &kv, NULL) < 0)
+        return 0;
+    int64_t rev = kv.mod_revision;
+    store_kv_clear(&kv);
+    return rev;
+}
+
+/* The new node document: the agent's facts, our cordon flags and status kept per pool. */
+static json_t *node_doc(const struct agent_register *a, const json_t *old)
+{
+    char now[32];
+    size_t i;
+    json_t *p;
+    json_t *pools = json_deep_copy(a->pools);
+    model_now(now);
+    json_array_foreach (pools, i, p) {
+        const json_t *op;
+        size_t j;
+        json_array_foreach (json_object_get(old, "pools"), j, op)
+            if (strcmp(model_str(op, "name"), model_str(p, "name")) == 0 &&
+                json_is_true(json_object_get(op, "cordoned")))
+                json_object_set_new(p, "cordoned", json_true());
+    }
+    return json_pack("{s:s,s:s,s:s,s:O?,s:O?,s:O,s:s?,s:s?,s:o,s:s}", "name", a->node, "status",
+                     "ready", "host_nqn", a->host_nqn, "labels", a->labels, "topology", a->topology,
+                     "export_address", a->export_address, "agent_url", a->agent_url, "version",
+                     a->version, "pools", pools, "registered_at", now);
+}
+
+static int register_commit(struct api_call *call, const struct agent_register *a, json_t **ret_doc,
+                           int64_t *ret_rev)
+{
+    char key[MODEL_KEY_MAX];
+    for (int attempt = 0; attempt < 8; attempt++) {
+        _cleanup_json_ json_t *old = NULL;
+        int64_t mod = 0;
+        int r = store_get_json(call->ctl->store, model_key(key, K_NODES, a->node, NULL), &old, &mod,
+                               &call->err);
+        if (r < 0 && r != -ENOENT)
+            return r;
+        json_t *doc = node_doc(a, old);
+        if (!doc)
+            return -ENOMEM;
+        struct txb t;
+        txb_init(&t);
+        txb_compare(&t, key, mod);
+        txb_put_json(&t, key, doc);
+        txb_touch_desired(&t, a->node);
+        txb_event(&t, call->ctl, "node", a->node, "normal", "Registered",
+                  "node \"%s\" registered %zu pools (agent %s)", a->node, json_array_size(a->pools),
+                  a->version ? a->version : "unknown");
+        r = txb_commit(call->ctl, &t, ret_rev, &call->err);
+        txb_free(&t);
+        if (r == 0) {
+            *ret_doc = doc;
+            return 0;
+        }
+        json_decref(doc);
+        if (r != -ECANCELED)
+            return r;
+    }
+    return -EAGAIN;
+}
+
+static int agent_register(struct api_call *call)
+{
+    struct agent_register a;
+    _cleanup_json_ json_t *doc = NULL;
+    int64_t rev;
+    int r = model_agent_register_decode(call->body, &a, &call->err);
+    if (r == 0)
+        r = register_commit(call, &a, &doc, &rev);
+    if (r < 0)
+        return r;
+    live_update(call->ctl, a.node, a.pools);
+    r = ctl_view_sync_node(call->ctl, doc, &call->err);
+    if (r < 0)
+        return r;
+    log_info("node \"%s\" registered (%zu pools)", a.node, json_array_size(a.pools));
+    call->out = json_pack("{s:s,s:I,s:I}", "node", a.node, "heartbeat_interval_s",
+                          (json_int_t)(call->ctl->cfg.heartbeat_interval_us / 1000000u), "revision",
+                          (json_int_t)rev);
+    return call->out ? 0 : -ENOMEM;
+}
+
+static int agent_heartbeat(struct api_call *call)
+{
+    struct agent_heartbeat h;
+    _cleanup_json_ json_t *node = NULL;
+    int r = model_agent_heartbeat_decode(call->body, &h, &call->err);
+    if (r == 0)
+        r = api_get_doc(call, K_NODES, h.node, "node", &node, NULL);
+    if (r == -ENOENT)
+        slio_err_set(&call->err, "node \"%s\" is not registered: register first", h.node);
+    if (r < 0)
+        return r;
+    live_update(call->ctl, h.node, h.pools);
+    atomic_fetch_add(&call->ctl->counters[CTR_HEARTBEATS], 1);
+    if (h.pools && ctl_view_sync_node(call->ctl, node, &call->err) < 0)
+        log_warn("%s", call->err.text);
+    call->out = json_pack("{s:I}", "revision", (json_int_t)desired_revision(call->ctl, h.node));
+    return call->out ? 0 : -ENOMEM;
+}
+
+/* ---- desired state ---------------------------------------------------------------------- */
+
+static json_t *desired_volume(const json_t *vol)
+{
+    json_t *exports = json_array();
+    size_t i;
+    json_t *a;
+    json_array_foreach (json_object_get(vol, "attachments"), i, a)
+        if (!json_is_true(json_object_get(a, "local")))
+            json_array_append_new(exports,
+                                  json_pack("{s:s,s:s}", "host_nqn", model_str(a, "host_nqn"),
+                                            "node", model_str(a, "node")));
+    const json_t *src = json_object_get(vol, "source");
+    bool absent = strcmp(model_str(vol, "phase"), "deleting") == 0;
+    return json_pack("{s:s,s:s,s:s,s:I,s:b,s:s,s:O?,s:O?,s:o}", "id", model_str(vol, "id"), "name",
+                     model_str(vol, "name"), "pool", model_str(vol, "pool"), "size",
+                     (json_int_t)model_u64(vol, "size"), "thin",
+                     json_is_true(json_object_get(vol, "thin")), "state",
+                     absent ? "absent" : "present", "source", json_is_object(src) ? src : NULL,
+                     "qos", json_object_get(vol, "qos"), "exports", exports);
+}
+
+static json_t *desired_snapshot(const json_t *s)
+{
+    bool absent = strcmp(model_str(s, "phase"), "deleting") == 0;
+    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "id", model_str(s, "id"), "name",
+                     model_str(s, "name"), "volume", model_str(s, "volume"), "pool",
+                     model_str(s, "pool"), "cow_reserve", (json_int_t)model_u64(s, "cow_reserve"),
+                     "state", absent ? "absent" : "present");
+}
+
+/* Append the documents indexed under bynode/<node>/<kind>/ to arr. */
+static int desired_list(struct api_call *call, const char *node, const char *kind, const char *docs,
+                        json_t *(*render)(const json_t *), json_t *arr)
+{
+    char prefix[MODEL_KEY_MAX];
+    _cleanup_free_ char *last = NULL;
+    snprintf(prefix, sizeof(prefix), "%s%s/%s/", K_BYNODE, node, kind);
+    for (bool more = true; more;) {
+        struct store_kv_list l;
+        int r = store_list(call->ctl->store, prefix, last, 1000, true, &l, NULL, &call->err);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < l.n; i++) {
+            _cleanup_json_ json_t *doc = NULL;
+            if (api_get_doc(call, docs, l.items[i].key + strlen(prefix), kind, &doc, NULL) == 0)
+                json_array_append_new(arr, render(doc));
+        }
+        more = l.more && l.n;
+        free(last);
+        last = more ? strdup(l.items[l.n - 1].key) : NULL;
+        store_kv_list_clear(&l);
+        if (more && !last)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int poll_params(struct api_call *call, int64_t *ret_after, uint64_t *ret_wait)
+{
+    const char *rev = slio_http_query(call->req, "revision");
+    const char *wait = slio_http_query(call->req, "wait");
+    *ret_after = -1;
+    *ret_wait = 30000000;
+    if (rev && slio_parse_i64(rev, 0, INT64_MAX, ret_after) < 0) {
+        slio_err_set(&call->err, "query 'revision': \"%.32s\" is not an integer >= 0", rev);
+        return -EINVAL;
+    }
+    if (wait && slio_parse_duration_us(wait, ret_wait) < 0) {
+        slio_err_set(&call->err, "query 'wait': \"%.32s\" is not a duration (\"30s\")", wait);
+        return -EINVAL;
+    }
+    if (*ret_wait > call->ctl->cfg.limits.long_poll_max_us)
+        *ret_wait = call->ctl->cfg.limits.long_poll_max_us;
+    return 0;
+}
+
+/* Wait (bounded) until the node's desired revision exceeds after; returns the revision. */
+static int64_t long_poll(struct api_call *call, const char *node, int64_t after, uint64_t wait_us)
+{
+    struct ctl *c = call->ctl;
+    char prefix[MODEL_KEY_MAX];
+    uint64_t deadline = ctl_now_us() + wait_us;
+    int64_t drev = desired_revision(c, node);
+    if (after < 0 || drev > after || wait_us == 0)
+        return drev;
+    if (atomic_fetch_add(&c->long_polls, 1) >= c->cfg.limits.max_long_polls) {
+        atomic_fetch_sub(&c->long_polls, 1);
+        return drev; /* every parked thread is taken: answer unchanged now */
+    }
+    model_key(prefix, K_DESIRED, node, NULL);
+    for (;;) {
+        int64_t global = 0, now_rev;
+        uint64_t now = ctl_now_us();
+        if (store_revision(c->store, &global, NULL) < 0)
+            break;
+        drev = desired_revision(c, node);
+        if (drev > after || now >= deadline)
+            break;
+        if (store_wait(c->store, prefix, global, deadline - now, &now_rev, NULL) < 0)
+            break;
+    }
+    atomic_fetch_sub(&c->long_polls, 1);
+    return drev;
+}
+
+static int agent_desired(struct api_call *call)
+{
+    const char *node;
+    int64_t after;
+    uint64_t wait_us;
+    int r = api_path_name(call, "node", &node);
+    if (r == 0)
+        r = poll_params(call, &after, &wait_us);
+    if (r < 0)
+        return r;
+    int64_t rev = long_poll(call, node, after, wait_us);
+    json_t *vols = json_array(), *snaps = json_array();
+    call->out = json_pack("{s:s,s:I,s:o,s:o}", "node", node, "revision", (json_int_t)rev, "volumes",
+                          vols, "snapshots", snaps);
+    if (!call->out)
+        return -ENOMEM;
+    /* Read after the revision: the state is at least that new (never older than it claims). */
+    r = desired_list(call, node, "v", K_VOLUMES, desired_volume, vols);
+    if (r == 0)
+        r = desired_list(call, node, "s", K_SNAPSHOTS, desired_snapshot, snaps);
+    return r;
+}
+
+API_HANDLER(agent_register, NEED_AGENT, API_BODY)
+API_HANDLER(agent_heartbeat, NEED_AGENT, API_BODY)
+API_HANDLER(agent_desired, NEED_AGENT, API_NO_BODY)
+
+static const struct slio_http_route routes[] = {
+    {"POST", "/v1/agent/register", agent_register_http},
+    {"POST", "/v1/agent/heartbeat", agent_heartbeat_http},
+    {"GET", "/v1/agent/nodes/{node}/desired", agent_desired_http},
+};
+const struct api_routes api_agent_routes = {routes, SLIO_ARRAY_SIZE(routes)};

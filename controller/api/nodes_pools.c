@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * /v1/nodes and /v1/pools: what agents registered, with the live figures of
+ * their last heartbeat and the scheduler's accounting; cordon, uncordon and
+ * drain (a plan: where each volume would go now, or why nowhere).
+ */
+#include <string.h>
+
+#include "api.h"
+
+static json_t *render_pool(struct api_call *call, const json_t *node, const json_t *pool)
+{
+    const char *node_name = model_str(node, "name"), *name = model_str(pool, "name");
+    char id[MODEL_KEY_MAX];
+    struct sched_pool_usage u = {0};
+    json_t *out = model_public(pool);
+    _cleanup_json_ json_t *live = ctl_live_pool(call->ctl, node_name, name);
+    if (!out)
+        return NULL;
+    if (live)
+        json_object_update(out, live);
+    if (sched_view_pool_usage(call->ctl->view, model_pool_id(id, node_name, name), &u) < 0)
+        u = (struct sched_pool_usage){0};
+    json_object_set_new(out, "node", json_string(node_name));
+    json_object_set_new(out, "status", json_string(ctl_node_status(node)));
+    json_object_set_new(out, "cordoned",
+                        json_boolean(json_is_true(json_object_get(pool, "cordoned"))));
+    json_object_set_new(out, "reserved", json_integer((json_int_t)u.allocated));
+    json_object_set_new(out, "volumes", json_integer(u.n_volumes));
+    json_object_set_new(out, "remote_volumes", json_integer(u.n_remote_volumes));
+    if (!json_object_get(out, "labels"))
+        json_object_set_new(out, "labels", json_object());
+    return out;
+}
+
+static json_t *render_node(struct api_call *call, const json_t *doc, int64_t mod, void *arg)
+{
+    json_t *out = model_public(doc), *pools = json_array();
+    size_t i;
+    json_t *p;
+    if (!out || !pools) {
+        json_decref(out);
+        json_decref(pools);
+        return NULL;
+    }
+    json_array_foreach (json_object_get(doc, "pools"), i, p)
+        json_array_append_new(pools, render_pool(call, doc, p));
+    json_object_set_new(out, "pools", pools);
+    json_object_set_new(out, "status", json_string(ctl_node_status(doc)));
+    return out;
+}
+
+static int list_nodes(struct api_call *call)
+{
+    return api_list(call, K_NODES, NULL, render_node, NULL);
+}
+
+static int get_node(struct api_call *call)
+{
+    const char *name;
+    _cleanup_json_ json_t *doc = NULL;
+    int r = api_path_name(call, "node", &name);
+    if (r == 0)
+        r = api_get_doc(call, K_NODES, name, "node", &doc, NULL);
+    if (r < 0)
+        return r;
+    call->out = render_node(call, doc, 0, NULL);
+    return call->out ? 0 : -ENOMEM;
+}
+
+/* Pools are listed node by node: a node's pools never split over two pages, so a page may
+ * hold up to 15 pools more than limit/16 nodes would suggest; limit counts nodes here. */
+static json_t *render_node_pools(struct api_call *call, const json_t *doc, int64_t mod, void *arg)
+{
+    json_t *pools = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach (json_object_get(doc, "pools"), i, p)
+        json_array_append_new(pools, render_pool(call, doc, p));
+    return pools;
+}
+
+static bool node_is(const json_t *doc, void *arg)
+{
+    return strcmp(model_str(doc, "name"), arg) == 0;
+}
+
+static int list_pools(struct api_call *call)
+{
+    const char *node;
+    int r = api_query_name(call, "node", &node);
+    if (r == 0)
+        r = api_list(call, K_NODES, node ? node_is : NULL, render_node_pools, (void *)node);
+    if (r < 0)
+        return r;
+    json_t *flat = json_array();
+    size_t i;
+    json_t *per_node;
+    json_array_foreach (json_object_get(call->out, "items"), i, per_node)
+        json_array_extend(flat, per_node);
+    json_object_set_new(call->out, "items", flat);
+    return 0;
+}
+
+static json_t *find_pool(const json_t *node, const char *pool)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach (json_object_get(node, "pools"), i, p)
+        if (strcmp(model_str(p, "name"), pool) == 0)
+            return p;
+    return NULL;
+}
+
+static int pool_params(struct api_call *call, const char **node, const char **pool)
+{
+    int r = api_path_name(call, "node", node);
+    return r < 0 ? r : api_path_name(call, "pool", pool);
+}
+
+static int get_pool(struct api_call *call)
+{
+    const char *node, *pool;
+    _cleanup_json_ json_t *doc = NULL;
+    int r = pool_params(call, &node, &pool);
+    if (r == 0)
+        r = api_get_doc(call, K_NODES, node, "node", &doc, NULL);
+    if (r < 0)
+        return r;
+    const json_t *p = find_pool(doc, pool);
+    if (!p) {
+        slio_err_set(&call->err, "pool \"%s\" of node \"%s\" not found", pool, node);
+        return -ENOENT;
+    }
+    call->out = render_pool(call, doc, p);
+    return call->out ? 0 : -ENOMEM;
+}
+
+struct cordon_req {
+    const char *pool;
+    bool cordon;
+};
+
+static int set_cordon(struct ctl *c, json_t *doc, struct txb *t, void *arg, struct slio_err *err)
+{
+    const struct cordon_req *cr = arg;
+    json_t *p = find_pool(doc, cr->pool);
+    if (!p) {
+        slio_err_set(err, "pool \"%s\" of node \"%s\" not found", cr->pool, model_str(doc, "name"));
+        return -ENOENT;
+    }
+    if (json_is_true(json_object_get(p, "cordoned")) == cr->cordon)
+        return CTL_UNCHANGED;
+    json_object_set_new(p, "cordoned", json_boolean(cr->cordon));
+    char id[MODEL_KEY_MAX];
+    model_pool_id(id, model_str(doc, "name"), cr->pool);
+    txb_event(t, c, "pool", id, "normal", cr->cordon ? "Cordoned" : "Uncordoned", "pool \"%s\": %s",
+              id, cr->cordon ? "unschedulable" : "schedulable again");
+    return 0;
+}
+
+static int cordon_common(struct api_call *call, bool cordon, json_t **ret_node)
+{
+    const char *node;
+    struct cordon_req cr = {NULL, cordon};
+    char key[MODEL_KEY_MAX];
+    json_t *doc = NULL;
+    int r = pool_params(call, &node, &cr.pool);
+    if (r == 0)
+        r = ctl_update(call->ctl, model_key(key, K_NODES, node, NULL), set_cordon, &cr, &doc, NULL,
+                       &call->err);
+    if (r == -ENOENT && strncmp(call->err.text, "pool ", 5) != 0)
+        slio_err_set(&call->err, "node \"%s\" not found", node);
+    if (r < 0)
+        return r;
+    r = ctl_view_sync_node(call->ctl, doc, &call->err);
+    if (r < 0) {
+        json_decref(doc);
+        return r;
+    }
+    if (ret_node)
+        *ret_node = doc;
+    else {
+        call->out = render_pool(call, doc, find_pool(doc, cr.pool));
+        json_decref(doc);
+    }
+    return 0;
+}
+
+static int cordon(struct api_call *call)
+{
+    return cordon_common(call, true, NULL);
+}
+
+static int uncordon(struct api_call *call)
+{
+    return cordon_common(call, false, NULL);
+}
+
+static json_t *drain_move(struct api_call *call, const json_t *vol)
+{
+    struct sched_decision d;
+    struct slio_err why = {{0}};
+    _cleanup_free_ struct model_sched_req *msr = malloc(sizeof(*msr));
+    const json_t *att = json_array_get(json_object_get(vol, "attachments"), 0);
+    json_t *move =
+        json_pack("{s:s,s:s}", "volume", model_str(vol, "id"), "name", model_str(vol, "name"));
+    if (!move || !msr)
+        return move;
+    if (att)
+        json_object_set_new(move, "attached_to", json_string(model_str(att, "node")));
+    model_sched_request(json_object_get(vol, "_spec"), model_str(vol, "id"), NULL, msr);
+    msr->req.size = model_u64(vol, "size");
+    if (sched_explain(call->ctl->view, &msr->req, &d, &why) == 0) {
+        json_object_set_new(move, "target_pool", json_string(d.pool_id));
+        json_object_set_new(move, "reason", json_string("the scheduler's choice now"));
+    } else
+        json_object_set_new(move, "reason", json_string(why.text));
+    return move;
+}
+
+static int drain(struct api_call *call)
+{
+    _cleanup_json_ json_t *node = NULL;
+    const char *pool = slio_http_path_param(call->req, "pool");
+    char prefix[MODEL_KEY_MAX], id[MODEL_KEY_MAX];
+    int r = cordon_common(call, true, &node);
+    if (r < 0)
+        return r;
+    json_t *moves = json_array();
+    call->out = json_pack("{s:s,s:o}", "pool", model_pool_id(id, model_str(node, "name"), pool),
+                          "moves", moves);
+    if (!call->out)
+        return -ENOMEM;
+    snprintf(prefix, sizeof(prefix), "%s%s/v/", K_BYNODE, model_str(node, "name"));
+    _cleanup_free_ char *last = NULL;
+    for (bool more = true; more;) {
+        struct store_kv_list l;
+        r = store_list(call->ctl->store, prefix, last, 1000, true, &l, NULL, &call->err);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < l.n; i++) {
+            _cleanup_json_ json_t *vol = NULL;
+            if (api_get_doc(call, K_VOLUMES, l.items[i].key + strlen(prefix), "volume", &vol,
+                            NULL) == 0 &&
+                strcmp(model_str(vol, "pool"), pool) == 0)
+                json_array_append_new(moves, drain_move(call, vol));
+        }
+        more = l.more && l.n;
+        free(last);
+        last = more ? strdup(l.items[l.n - 1].key) : NULL;
+        store_kv_list_clear(&l);
+        if (more && !last)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+API_HANDLER(list_nodes, NEED_READ, API_NO_BODY)
+API_HANDLER(get_node, NEED_READ, API_NO_BODY)
+API_HANDLER(list_pools, NEED_READ, API_NO_BODY)
+API_HANDLER(get_pool, NEED_READ, API_NO_BODY)
+API_HANDLER(cordon, NEED_ADMIN, API_NO_BODY)
+API_HANDLER(uncordon, NEED_ADMIN, API_NO_BODY)
+API_HANDLER(drain, NEED_ADMIN, API_NO_BODY)
+
+static const struct slio_http_route routes[] = {
+    {"GET", "/v1/nodes", list_nodes_http},
+    {"GET", "/v1/nodes/{node}", get_node_http},
+    {"GET", "/v1/pools", list_pools_http},
+    {"GET", "/v1/nodes/{node}/pools/{pool}", get_pool_http},
+    {"POST", "/v1/nodes/{node}/pools/{pool}/cordon", cordon_http},
+    {"POST", "/v1/nodes/{node}/pools/{pool}/uncordon", uncordon_http},
+    {"POST", "/v1/nodes/{node}/pools/{pool}/drain", drain_http},
+};
+const struct api_routes api_node_routes = {routes, SLIO_ARRAY_SIZE(routes)};

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The controller's state: opening it, the live node table, the view kept in step. */
+#define SLIO_LOG_COMPONENT "controller"
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "slio/log.h"
+
+uint64_t ctl_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+const char *ctl_node_status(const json_t *node_doc)
+{
+    const char *s = model_str(node_doc, "status");
+    return *s ? s : "ready";
+}
+
+const char *ctl_volume_consumer(const json_t *vol)
+{
+    const json_t *att = json_array_get(json_object_get(vol, "attachments"), 0);
+    if (att)
+        return model_str(att, "node");
+    const char *spec_consumer =
+        json_string_value(json_object_get(json_object_get(vol, "_spec"), "consumer_node"));
+    return spec_consumer;
+}
+
+json_t *ctl_live_pool(struct ctl *c, const char *node, const char *pool)
+{
+    pthread_mutex_lock(&c->live_lock);
+    json_t *p = json_object_get(json_object_get(json_object_get(c->live, node), "pools"), pool);
+    json_t *copy = p ? json_deep_copy(p) : NULL;
+    pthread_mutex_unlock(&c->live_lock);
+    return copy;
+}
+
+uint64_t ctl_live_seen(struct ctl *c, const char *node)
+{
+    pthread_mutex_lock(&c->live_lock);
+    uint64_t t =
+        (uint64_t)json_integer_value(json_object_get(json_object_get(c->live, node), "seen"));
+    pthread_mutex_unlock(&c->live_lock);
+    return t;
+}
+
+/* Labels of a JSON object as an array (values borrowed from obj); *n set. */
+static struct sched_label *labels_of(const json_t *obj, size_t *n)
+{
+    const char *k;
+    json_t *v;
+    *n = 0;
+    struct sched_label *l = calloc(json_object_size(obj) + 1, sizeof(*l));
+    if (!l)
+        return NULL;
+    json_object_foreach ((json_t *)obj, k, v)
+        if (json_is_string(v))
+            l[(*n)++] = (struct sched_label){k, json_string_value(v)};
+    return l;
+}
+
+static double overprovision_of(const json_t *figures)
+{
+    double o = json_number_value(json_object_get(figures, "overprovision"));
+    return o >= 1.0 ? o : 1.0;
+}
+
+static int view_upsert_pool(struct ctl *c, const json_t *node, const json_t *pool,
+                            struct slio_err *err)
+{
+    const char *node_name = model_str(node, "name"), *pool_name = model_str(pool, "name");
+    const json_t *topo = json_object_get(node, "topology");
+    char id[MODEL_KEY_MAX];
+    _cleanup_json_ json_t *live = ctl_live_pool(c, node_name, pool_name);
+    const json_t *fig = live ? live : pool;
+    size_t n_nl, n_pl;
+    _cleanup_free_ struct sched_label *nl = labels_of(json_object_get(node, "labels"), &n_nl);
+    _cleanup_free_ struct sched_label *pl = labels_of(json_object_get(pool, "labels"), &n_pl);
+    if (!nl || !pl)
+        return -ENOMEM;
+    struct sched_pool_info info = {
+        .id = model_pool_id(id, node_name, pool_name),
+        .node = node_name,
+        .rack = model_str(topo, "rack"),
+        .zone = model_str(topo, "zone"),
+        .node_labels = nl,
+        .n_node_labels = n_nl,
+        .pool_labels = pl,
+        .n_pool_labels = n_pl,
+        .ready = strcmp(ctl_node_status(node), "ready") == 0,
+        .cordoned = json_is_true(json_object_get(pool, "cordoned")),
+        .thin = json_is_true(json_object_get(pool, "thin")),
+        .capacity = model_u64(fig, "capacity"),
+        .free = model_u64(fig, "free"),
+        .overprovision = overprovision_of(fig),
+        .max_remote_volumes = (uint32_t)model_u64(pool, "max_remote_volumes"),
+    };
+    int r = sched_view_upsert_pool(c->view, &info);
+    if (r < 0)
+        slio_err_set(err, "pool \"%s\": the scheduler refused it (%s)", id, strerror(-r));
+    return r;
+}
+
+int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach (json_object_get(node_doc, "pools"), i, p) {
+        int r = view_upsert_pool(c, node_doc, p, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err)
+{
+    char id[MODEL_KEY_MAX];
+    const json_t *spread = json_object_get(json_object_get(vol, "_spec"), "spread");
+    struct sched_volume_info info = {
+        .uuid = model_str(vol, "id"),
+        .pool_id = model_pool_id(id, model_str(vol, "node"), model_str(vol, "pool")),
+        .size = model_u64(vol, "size"),
+        .thin = json_is_true(json_object_get(vol, "thin")),
+        .spread_group = json_string_value(json_object_get(spread, "group")),
+        .consumer_node = ctl_volume_consumer(vol),
+    };
+    int r = sched_view_add_volume(c->view, &info);
+    if (r < 0 && r != -EEXIST)
+        slio_err_set(err, "volume %s on pool \"%s\": the scheduler refused it (%s)", info.uuid, id,
+                     strerror(-r));
+    return r == -EEXIST ? 0 : r;
+}
+
+/* Call fn for every document under prefix, page by page. */
+static int for_each_doc(struct ctl *c, const char *prefix,
+                        int (*fn)(struct ctl *c, const json_t *doc, struct slio_err *err),
+                        size_t *ret_n, struct slio_err *err)
+{
+    _cleanup_free_ char *last = NULL;
+    size_t n = 0;
+    for (;;) {
+        struct store_kv_list l;
+        int r = store_list(c->store, prefix, last, 1000, false, &l, NULL, err);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < l.n && r == 0; i++) {
+            _cleanup_json_ json_t *doc =
+                json_loadb(l.items[i].value, l.items[i].value_len, 0, NULL);
+            if (!doc) {
+                log_warn("store key \"%s\": not JSON, skipped", l.items[i].key);
+                continue;
+            }
+            r = fn(c, doc, err);
+            n++;
+        }
+        bool more = l.more && l.n > 0;
+        if (more) {
+            free(last);
+            last = strdup(l.items[l.n - 1].key);
+        }
+        store_kv_list_clear(&l);
+        if (r < 0)
+            return r;
+        if (!more)
+            break;
+        if (!last)
+            return -ENOMEM;
+    }
+    *ret_n = n;
+    return 0;
+}
+
+int ctl_rebuild_view(struct ctl *c, struct slio_err *err)
+{
+    _cleanup_sched_view_ struct sched_view *v = NULL;
+    size_t n_nodes = 0, n_vols = 0;
+    int r = sched_view_new(c->sched_cfg, &v);
+    if (r < 0)
+        return r;
+    struct sched_view *old = c->view;
+    c->view = v; /* only at start-up or leadership change: no request is running */
+    r = for_each_doc(c, K_NODES, ctl_view_sync_node, &n_nodes, err);
+    if (r == 0)
+        r = for_each_doc(c, K_VOLUMES, ctl_view_add_volume, &n_vols, err);
+    if (r < 0) {
+        c->view = old;
+        return r;
+    }
+    v = old; /* freed on return */
+    log_info("view rebuilt from the store: %zu nodes, %zu volumes", n_nodes, n_vols);
+    return 0;
+}
+
+static int open_store(struct ctl_config *cfg, struct store **ret, struct slio_err *err)
+{
+    if (cfg->backend == CTL_STORE_SQLITE)
+        return store_sqlite_open(cfg->sqlite_path, ret, err);
+    const char *eps[16];
+    size_t n = 0, i;
+    json_t *v;
+    json_array_foreach (cfg->etcd.endpoints, i, v)
+        eps[n++] = json_string_value(v);
+    struct store_etcd_opts o = {
+        eps, n, cfg->etcd.prefix, cfg->advertise_url, (uint32_t)(cfg->etcd.lease_ttl_us / 1000000u),
+        5000};
+    return store_etcd_open(&o, ret, err);
+}
+
+int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
+{
+    struct ctl *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->cfg = *cfg;
+    *cfg = (struct ctl_config){0}; /* owned by c now */
+    pthread_mutex_init(&c->live_lock, NULL);
+    pthread_mutex_init(&c->stop_lock, NULL);
+    pthread_cond_init(&c->stop_cond, NULL);
+    c->live = json_object();
+    c->started_us = ctl_now_us();
+    slio_prom_hist_init(&c->request_seconds);
+    const char *tokens[AUTH__SCOPES] = {c->cfg.tokens.admin, c->cfg.tokens.csi, c->cfg.tokens.agent,
+                                        c->cfg.tokens.readonly};
+    int r = c->live ? 0 : -ENOMEM;
+    if (r == 0)
+        r = auth_load(&c->auth, tokens, err);
+    if (r == 0)
+        r = sched_config_from_json(c->cfg.scheduler, &c->sched_cfg, err);
+    if (r == 0)
+        r = open_store(&c->cfg, &c->store, err);
+    if (r == 0)
+        r = ctl_rebuild_view(c, err);
+    if (r < 0) {
+        ctl_free(c);
+        return r;
+    }
+    *ret = c;
+    return 0;
+}
+
+void ctl_free(struct ctl *c)
+{
+    if (!c)
+        return;
+    ctl_monitor_stop(c);
+    sched_view_free(c->view);
+    sched_config_free(c->sched_cfg);
+    store_free(c->store);
+    json_decref(c->live);
+    ctl_config_clear(&c->cfg);
+    pthread_cond_destroy(&c->stop_cond);
+    pthread_mutex_destroy(&c->stop_lock);
+    pthread_mutex_destroy(&c->live_lock);
+    free(c);
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The controller's state shared by the API handlers and the monitor thread:
+ * the store (the truth), the scheduler's view (rebuilt from the store at
+ * start and kept in step with every committed change), the live node table
+ * (heartbeats, pool figures: memory only), the tokens and the metrics.
+ *
+ * Every state change is one store transaction, built with a struct txb: the
+ * documents, their indexes, the desired-state marker of the node concerned
+ * and an event, committed together or not at all.
+ */
+#ifndef SLIO_CONTROLLER_CTL_H
+#define SLIO_CONTROLLER_CTL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "config.h"
+#include "model.h"
+#include "sched/sched.h"
+#include "slio/prom.h"
+#include "store/store.h"
+
+enum ctl_counter {
+    CTR_VOLUMES_CREATED,
+    CTR_VOLUMES_DELETED,
+    CTR_PLACEMENT_FAILURES,
+    CTR_TXN_CONFLICTS,
+    CTR_HEARTBEATS,
+    CTR__MAX,
+};
+
+struct ctl {
+    struct ctl_config cfg;
+    struct store *store;
+    struct sched_config *sched_cfg;
+    struct sched_view *view;
+    struct auth auth;
+
+    pthread_mutex_t live_lock;
+    json_t *live; /* node → {"seen": monotonic µs, "pools": {pool: figures}} */
+
+    uint64_t started_us;
+    _Atomic unsigned long long event_seq;
+    atomic_uint long_polls;
+    _Atomic unsigned long long counters[CTR__MAX];
+    struct slio_prom_hist request_seconds;
+
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    bool stopping;
+    pthread_t monitor;
+    bool monitor_running;
+};
+
+/* Open the store, build the view from it, load the tokens. */
+int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err);
+/* Stop the monitor, free everything. NULL ok. */
+void ctl_free(struct ctl *c);
+
+/* Start / stop the heartbeat monitor thread (monitor.c). */
+int ctl_monitor_start(struct ctl *c);
+void ctl_monitor_stop(struct ctl *c);
+
+uint64_t ctl_now_us(void); /* CLOCK_MONOTONIC */
+
+/* ---- transactions ------------------------------------------------------------------- */
+
+struct txb {
+    struct store_compare cmp[STORE_TXN_MAX];
+    struct store_op ops[STORE_TXN_MAX];
+    char *owned[3 * STORE_TXN_MAX];
+    size_t n_cmp, n_ops, n_owned;
+    int error; /* first error while building (-ENOMEM, -E2BIG): txb_commit returns it */
+};
+
+void txb_init(struct txb *t);
+void txb_free(struct txb *t);
+/* key must exist at mod_revision (0: must not exist). key is copied. */
+void txb_compare(struct txb *t, const char *key, int64_t mod_revision);
+void txb_put_json(struct txb *t, const char *key, const json_t *doc);
+void txb_put_str(struct txb *t, const char *key, const char *value);
+void txb_delete(struct txb *t, const char *key);
+/* Bump the node's desired-state revision. */
+void txb_touch_desired(struct txb *t, const char *node);
+/* An event (kind: node, pool, volume, snapshot, attachment; type: normal, warning). */
+void txb_event(struct txb *t, struct ctl *c, const char *kind, const char *object, const char *type,
+               const char *reason, const char *fmt, ...) _printf_(7, 8);
+/* Commit; -ECANCELED when a compare failed (counted), see store.h for the rest. */
+int txb_commit(struct ctl *c, struct txb *t, int64_t *ret_revision, struct slio_err *err);
+
+/* ---- documents and the view ------------------------------------------------------- */
+
+/* A node's live status ("ready", "unknown", "offline") as stored. */
+const char *ctl_node_status(const json_t *node_doc);
+
+/* Push a node document's pools (with live figures) into the view. */
+int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err);
+/* Record a stored volume in the view (start-up, or after a lost race). */
+int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err);
+/* The consumer the view should count for a volume: its attached node, else its spec's. */
+const char *ctl_volume_consumer(const json_t *vol);
+
+/* The live pool figures of node/pool as last reported (borrowed copy, caller decrefs), or NULL. */
+json_t *ctl_live_pool(struct ctl *c, const char *node, const char *pool);
+/* Monotonic µs of the node's last heartbeat or register (0: none since start). */
+uint64_t ctl_live_seen(struct ctl *c, const char *node);
+
+/* Rebuild the view from the store (start-up; after gaining leadership). */
+int ctl_rebuild_view(struct ctl *c, struct slio_err *err);
+
+#endif
+
+/*
+ * Read-modify-write of one document with compare-and-swap, retried on
+ * conflicts. fn changes doc in place and may add ops to t (indexes, events,
+ * desired markers); it returns 0 to write, CTL_UNCHANGED to write nothing,
+ * or a negative errno. On success *ret_doc (may be NULL) is the document as
+ * committed or found unchanged (caller decrefs), *ret_mod (may be NULL) its
+ * mod_revision. -ENOENT if the key is absent; -EAGAIN after
+ * too many conflicts.
+ */
+#define CTL_UNCHANGED 1
+typedef int (*ctl_mutate_fn)(struct ctl *c, json_t *doc, struct txb *t, void *arg,
+                             struct slio_err *err);
+int ctl_update(struct ctl *c, const char *key, ctl_mutate_fn fn, void *arg, json_t **ret_doc,
+               int64_t *ret_mod, struct slio_err *err);
