@@ -28,6 +28,7 @@ struct app_opts {
     const char *json_config;
     const char *save_config;
     struct tgt_reactor_opts reactor;
+    struct tgt_rpc_server_opts rpc;
 };
 
 enum {
@@ -37,6 +38,10 @@ enum {
     OPT_POLL_US,
     OPT_DISK_BATCH,
     OPT_LOG_LEVEL,
+    OPT_RPC_MAX_CLIENTS,
+    OPT_RPC_IDLE_TIMEOUT,
+    OPT_RPC_MAX_QUEUED,
+    OPT_SPDK_COMPAT,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +55,10 @@ static const struct option long_opts[] = {
     {"disk-batch", required_argument, NULL, OPT_DISK_BATCH},
     {"logflag", required_argument, NULL, 'L'},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"rpc-max-clients", required_argument, NULL, OPT_RPC_MAX_CLIENTS},
+    {"rpc-idle-timeout", required_argument, NULL, OPT_RPC_IDLE_TIMEOUT},
+    {"rpc-max-queued", required_argument, NULL, OPT_RPC_MAX_QUEUED},
+    {"spdk-compat", required_argument, NULL, OPT_SPDK_COMPAT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'v'},
     {0},
@@ -61,6 +70,15 @@ static void usage(FILE *f)
             "Usage: slio-tgt [OPTIONS]\n"
             "User-space NVMe/TCP target with SPDK-compatible JSON-RPC.\n\n"
             "  -r, --rpc-socket PATH   JSON-RPC unix socket (default %s)\n"
+            "      --rpc-max-clients N RPC clients served at once; one more evicts the one\n"
+            "                          silent the longest (default 64)\n"
+            "      --rpc-idle-timeout T\n"
+            "                          drop an RPC client silent for T (default 10s; 0: never)\n"
+            "      --rpc-max-queued SIZE\n"
+            "                          unsent response bytes per RPC client before its next\n"
+            "                          requests wait (default 4Mi)\n"
+            "      --spdk-compat VER   save_config writes what SPDK release VER loads\n"
+            "                          (default " TGT_CONFIG_SPDK_DEFAULT ")\n"
             "  -c, --json FILE         load this configuration (save_config format) at start\n"
             "      --save-config FILE  rewrite FILE atomically after every state change\n"
             "  -m, --cpumask MASK      CPUs for the reactors, hex (e.g. 0x3)\n"
@@ -104,6 +122,43 @@ static int parse_u32_opt(const char *name, const char *arg, uint32_t min, uint32
     return 0;
 }
 
+/* --rpc-*: the JSON-RPC server's limits (docs/tgt-rpc.md, "RPC limits"); --spdk-compat. */
+static int parse_rpc_opt(int c, const char *arg, struct tgt_rpc_server_opts *o)
+{
+    uint64_t v;
+
+    switch (c) {
+    case OPT_RPC_MAX_CLIENTS:
+        return parse_u32_opt("--rpc-max-clients", arg, 1, 4096, &o->max_clients);
+    case OPT_RPC_IDLE_TIMEOUT:
+        if (slio_parse_duration_us(arg, &v) < 0 || v / 1000 > 86400000) {
+            fprintf(stderr,
+                    "slio-tgt: --rpc-idle-timeout \"%s\": expected a duration (10s, "
+                    "500ms) of at most a day, 0 for none\n",
+                    arg);
+            return -EINVAL;
+        }
+        o->idle_timeout_ms = (unsigned)(v / 1000);
+        if (v && !o->idle_timeout_ms)
+            o->idle_timeout_ms = 1;
+        return 0;
+    case OPT_SPDK_COMPAT:
+        if (tgt_config_set_spdk_compat(arg) < 0) {
+            fprintf(stderr, "slio-tgt: --spdk-compat \"%s\": expected an SPDK release (v23.05)\n",
+                    arg);
+            return -EINVAL;
+        }
+        return 0;
+    default:
+        if (slio_parse_size(arg, &v) < 0 || v < 4096 || v > TGT_RPC_MAX_RESPONSE) {
+            fprintf(stderr, "slio-tgt: --rpc-max-queued \"%s\": expected 4Ki to 64Mi\n", arg);
+            return -EINVAL;
+        }
+        o->max_queued = v;
+        return 0;
+    }
+}
+
 /* Returns 0 to run, 1 to exit successfully (help/version), -EINVAL on a bad option. */
 static int parse_args(int argc, char **argv, struct app_opts *o)
 {
@@ -145,6 +200,13 @@ static int parse_args(int argc, char **argv, struct app_opts *o)
             break;
         case OPT_DISK_BATCH:
             if (parse_u32_opt("--disk-batch", optarg, 0, 4096, &o->reactor.disk_batch) < 0)
+                return -EINVAL;
+            break;
+        case OPT_RPC_MAX_CLIENTS:
+        case OPT_RPC_IDLE_TIMEOUT:
+        case OPT_RPC_MAX_QUEUED:
+        case OPT_SPDK_COMPAT:
+            if (parse_rpc_opt(c, optarg, &o->rpc) < 0)
                 return -EINVAL;
             break;
         case 'L':
@@ -230,7 +292,8 @@ int tgt_app_main(int argc, char **argv)
 {
     /* --disk-batch 2: see "Submitting disk I/O in pairs" in docs/performance.md */
     struct app_opts o = {.rpc_socket = TGT_RPC_DEFAULT_SOCKET,
-                         .reactor = {.poll_us = 50, .disk_batch = 2}};
+                         .reactor = {.poll_us = 50, .disk_batch = 2},
+                         .rpc = TGT_RPC_SERVER_OPTS_DEFAULT};
     struct tgt_rpc_server *srv = NULL;
     struct slio_err e = {{0}};
     int sfd = -1, r;
@@ -243,7 +306,7 @@ int tgt_app_main(int argc, char **argv)
         log_error("cannot set up signal handling: %s", strerror(-r));
         return 1;
     }
-    r = tgt_rpc_server_open(o.rpc_socket, &e, &srv);
+    r = tgt_rpc_server_open(o.rpc_socket, &o.rpc, &e, &srv);
     if (r < 0) {
         log_error("%s", e.text);
         close(sfd);

@@ -18,7 +18,8 @@
 #include "slio/jsonrpc.h"
 #include "slio/parse.h"
 
-#define DEFAULT_SOCKET  "/var/tmp/slio-tgt.sock"
+/* slio-tgt's default, TGT_RPC_DEFAULT_SOCKET (tgt/rpc/rpc.h): a private directory */
+#define DEFAULT_SOCKET  "/run/slio-tgt/rpc.sock"
 #define DEFAULT_TIMEOUT 60
 
 static void usage(FILE *f)

@@ -11,14 +11,24 @@ the calls that report controllers and I/O) and compares, call by call:
   - the shape of each result: every member SPDK returns (recursively) must be
     in ours with the same JSON type. Extra members of ours are listed, not
     counted as differences.
-Then the saved configuration crosses over: SPDK's (framework_get_config, as
-its rpc.py save_config builds it) is loaded into slio-tgt, ours is replayed
-call by call on SPDK (as rpc.py load_config does), and each must give the
-same export (subsystems, hosts, listeners, namespaces, bdevs, QoS).
+Then the saved configuration crosses over, both ways and with SPDK's own
+client algorithms (saved_config, rpc_py_load_config: rpc.py's, which
+refuse a file naming a method the target does not list): SPDK's is loaded
+into slio-tgt, ours (written for this SPDK release: --spdk-compat) into a
+fresh SPDK started with --wait-for-rpc, and SPDK's through slio-tgt back
+into SPDK; each must give the same export (subsystems, hosts, listeners,
+namespaces, bdevs, QoS) and nothing may be skipped.
 Exit status 0 when no difference is found, 1 otherwise. Not part of `make
 test` (no SPDK there); see docs/interop.md for the last run.
 
   tests/compat/spdk_rpc_compat.py --spdk SPDK/build [--build build] [-v]
+  tests/compat/spdk_rpc_compat.py --fixtures [--build build]
+
+--fixtures needs no SPDK: the configurations an SPDK nvmf_tgt of each
+release in spdk_client.SPDK_SCHEMA writes (tests/compat/spdk_configs/) are loaded into
+slio-tgt with rpc.py's algorithm, and slio-tgt's save_config for that
+release is checked against that release's decoders (SPDK_SCHEMA, read from
+SPDK's sources).
 
 SPDK needs hugepages (1024 MiB for its target: 512 free 2 MiB pages and a
 mounted hugetlbfs).
@@ -33,6 +43,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from spdk_client import RpcPyError, rpc_py_load_config, schema_errors, spdk_release
 
 REPO = Path(__file__).resolve().parents[2]
 NQN = "nqn.2024-01.io.slite:compat"
@@ -67,6 +79,16 @@ class Client:
                 if not chunk:
                     raise ConnectionError(f"{method}: connection closed")
                 self.buf += chunk
+
+
+def caller(cli):
+    """call(method, params) over a Client: the result, or RpcPyError."""
+    def call(method, params):
+        rsp = cli.call(method, params)
+        if "error" in rsp:
+            raise RpcPyError(f"{method} {json.dumps(params)}: {rsp['error']}")
+        return rsp.get("result")
+    return call
 
 
 # Differences kept on purpose (docs/tgt-rpc.md, "Errors"): label -> why.
@@ -113,6 +135,19 @@ def sequence(backing, port):
          {"filename": backing, "name": "c0", "block_size": 512}),
         ("!aio create missing file", "bdev_aio_create",
          {"filename": backing + ".nope", "name": "c1", "block_size": 512}),
+        ("!aio create bad block size", "bdev_aio_create",
+         {"filename": backing, "name": "c1", "block_size": 1000}),
+        ("malloc create", "bdev_malloc_create", {"name": "m0", "num_blocks": 2048,
+                                                 "block_size": 512}),
+        ("!malloc create duplicate", "bdev_malloc_create", {"name": "m0", "num_blocks": 2048,
+                                                            "block_size": 512}),
+        ("!malloc create bad block size", "bdev_malloc_create",
+         {"name": "m1", "num_blocks": 2048, "block_size": 1000}),
+        ("malloc bdev", "bdev_get_bdevs", {"name": "m0"}),
+        ("!aio delete of a malloc bdev", "bdev_aio_delete", {"name": "m0"}),
+        ("malloc delete", "bdev_malloc_delete", {"name": "m0"}),
+        ("!malloc delete again", "bdev_malloc_delete", {"name": "m0"}),
+        ("wait for examine", "bdev_wait_for_examine", None),
         ("bdevs", "bdev_get_bdevs", None),
         ("bdevs by name", "bdev_get_bdevs", {"name": "c0"}),
         ("!bdevs unknown name", "bdev_get_bdevs", {"name": "nope"}),
@@ -120,18 +155,34 @@ def sequence(backing, port):
         ("!transport again", "nvmf_create_transport", {"trtype": "TCP"}),
         ("transports", "nvmf_get_transports", None),
         ("subsystem", "nvmf_create_subsystem",
-         {"nqn": NQN, "serial_number": "SLIOCOMPAT0001", "model_number": "compat"}),
+         {"nqn": NQN, "serial_number": "SLIOCOMPAT0001", "model_number": "compat",
+          "ana_reporting": True}),
         ("!subsystem duplicate", "nvmf_create_subsystem", {"nqn": NQN}),
         ("!subsystem bad nqn", "nvmf_create_subsystem", {"nqn": "not-an-nqn"}),
         ("add ns", "nvmf_subsystem_add_ns", {"nqn": NQN, "namespace": {"bdev_name": "c0"}}),
         ("!add ns unknown bdev", "nvmf_subsystem_add_ns",
          {"nqn": NQN, "namespace": {"bdev_name": "nope"}}),
         ("add listener", "nvmf_subsystem_add_listener", {"nqn": NQN, "listen_address": la}),
+        ("add listener again", "nvmf_subsystem_add_listener",
+         {"nqn": NQN, "listen_address": la}),
+        ("listeners", "nvmf_subsystem_get_listeners", {"nqn": NQN}),
+        ("!listeners unknown nqn", "nvmf_subsystem_get_listeners", {"nqn": NQN + "x"}),
+        ("ana state", "nvmf_subsystem_listener_set_ana_state",
+         {"nqn": NQN, "listen_address": la, "ana_state": "non_optimized"}),
+        ("ana state one group", "nvmf_subsystem_listener_set_ana_state",
+         {"nqn": NQN, "listen_address": la, "ana_state": "inaccessible", "anagrpid": 1}),
+        ("!ana state bad", "nvmf_subsystem_listener_set_ana_state",
+         {"nqn": NQN, "listen_address": la, "ana_state": "fast"}),
+        ("!ana state unknown listener", "nvmf_subsystem_listener_set_ana_state",
+         {"nqn": NQN, "listen_address": dict(la, trsvcid="1"), "ana_state": "optimized"}),
+        ("listeners with ana", "nvmf_subsystem_get_listeners", {"nqn": NQN}),
         ("add host", "nvmf_subsystem_add_host", {"nqn": NQN, "host": HOST}),
         ("subsystems", "nvmf_get_subsystems", None),
         ("subsystems by nqn", "nvmf_get_subsystems", {"nqn": NQN}),
         ("@connect", None, None),
         ("controllers", "nvmf_subsystem_get_controllers", {"nqn": NQN}),
+        ("qpairs", "nvmf_subsystem_get_qpairs", {"nqn": NQN}),
+        ("!qpairs unknown nqn", "nvmf_subsystem_get_qpairs", {"nqn": NQN + "x"}),
         ("iostat", "bdev_get_iostat", {"name": "c0"}),
         ("stats", "nvmf_get_stats", None),
         ("qos", "bdev_set_qos_limit", {"name": "c0", "rw_ios_per_sec": 10000}),
@@ -159,15 +210,15 @@ def sequence(backing, port):
     ]
 
 
-def start(kind, a, workdir):
+def start(kind, a, workdir, extra=()):
     sock = os.path.join(workdir, f"{kind}.sock")
     if kind == "spdk":
         env = dict(os.environ, LD_LIBRARY_PATH=str(a.spdk / "lib"))
         argv = [str(a.spdk / "bin/nvmf_tgt"), "-m", "0x1", "-s", "1024", "-r", sock,
-                "--disable-cpumask-locks"]
+                "--disable-cpumask-locks", *extra]
     else:
         env = None
-        argv = [str(a.build / "tgt/slio-tgt"), "-r", sock, "--reactors", "1"]
+        argv = [str(a.build / "tgt/slio-tgt"), "-r", sock, "--reactors", "1", *extra]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         if os.path.exists(sock):
@@ -221,11 +272,11 @@ def run_sequence(kind, a, workdir):
 
 
 def build_export(cli, backing, port):
-    """The state the round trip carries: a bdev with a QoS limit, an exported
-    namespace, a listener and an allowed host."""
+    """The state the round trip carries: a bdev with a QoS limit, a RAM bdev,
+    an exported namespace, a listener with an ANA state and an allowed host."""
     for label, method, params in sequence(backing, port):
-        if label in ("aio create", "transport", "subsystem", "add ns", "add listener",
-                     "add host", "qos"):
+        if label in ("aio create", "malloc create", "transport", "subsystem", "add ns",
+                     "add listener", "ana state one group", "add host", "qos"):
             rsp = cli.call(method, params)
             if "error" in rsp:
                 raise RuntimeError(f"{method}: {rsp['error']}")
@@ -248,65 +299,112 @@ def export_view(cli):
     for v, s in zip(view, subs):
         v["listen"] = [(a["traddr"], a["trsvcid"]) for a in s["listen_addresses"]]
         v["ns"] = [(n["nsid"], n["bdev_name"]) for n in s["namespaces"]]
+        groups = {n["nsid"] for n in s["namespaces"]}  # SPDK also lists unused groups
+        v["ana"] = [(li["address"]["trsvcid"],
+                     sorted((g["ana_group"], g["ana_state"]) for g in li.get("ana_states", [])
+                            if g["ana_group"] in groups))
+                    for li in cli.call("nvmf_subsystem_get_listeners", {"nqn": s["nqn"]})["result"]]
     bdevs = [(b["name"], b["num_blocks"], b["block_size"], b["assigned_rate_limits"]["rw_ios_per_sec"])
              for b in cli.call("bdev_get_bdevs")["result"]]
     return view, bdevs
 
 
-def replay(cli, doc, skip, notes):
-    """Apply a saved document call by call, as rpc.py's load_config does; the
-    calls the receiving target does not implement are skipped (listed in skip).
-    bdev_aio_create's "uuid" (which keeps namespace identifiers across restarts)
-    exists in SPDK since v24.09: an older SPDK refuses it, so it is dropped
-    there and the drop noted."""
-    for sub in doc["subsystems"]:
-        for call in sub.get("config") or []:
-            if call["method"] in skip:
-                continue
-            params = call.get("params")
-            rsp = cli.call(call["method"], params)
-            if "error" in rsp and call["method"] == "bdev_aio_create" and "uuid" in params:
-                rsp = cli.call(call["method"], {k: v for k, v in params.items() if k != "uuid"})
-                notes.append("bdev_aio_create without \"uuid\" (this SPDK predates v24.09)")
-            if "error" in rsp:
-                return f"{call['method']} {json.dumps(params)}: {rsp['error']}"
-    return None
+def load_leg(a, workdir, dst, doc, extra=()):
+    """Start dst (SPDK with --wait-for-rpc, so its startup methods apply),
+    load doc with rpc.py's algorithm; (error or None, export, saved doc)."""
+    proc, sock = start(dst, a, workdir, extra)
+    try:
+        cli = Client(sock)
+        try:
+            skipped = rpc_py_load_config(caller(cli), doc)
+            err = f"skipped: {', '.join(skipped)}" if skipped else None
+        except RpcPyError as e:
+            err = str(e)
+        return err, export_view(cli), saved_config(cli)
+    finally:
+        stop(proc)
 
 
 def round_trip(a, workdir):
-    """SPDK's saved configuration loads into slio-tgt (its load_config) and ours
-    replays on SPDK, each giving the same export. Returns the number of failures."""
-    fails = 0
+    """Configurations cross over with rpc.py's save_config/load_config: SPDK's
+    into slio-tgt (rpc.py and slio-tgt's own load_config), ours written for
+    this SPDK release into SPDK, and SPDK's through slio-tgt back into SPDK.
+    Each must give the same export, nothing skipped. Returns the failures."""
     backing = os.path.join(workdir, "rt.img")
     with open(backing, "wb") as f:
         f.truncate(64 << 20)
-    for src, dst in (("spdk", "slio"), ("slio", "spdk")):
-        port, notes = free_port(), []
-        proc, sock = start(src, a, workdir)
+    exports = {}
+    for src in ("spdk", "slio"):
+        proc, sock = start(src, a, workdir, ["--spdk-compat", exports["release"]]
+                           if src == "slio" else [])
         try:
             cli = Client(sock)
-            build_export(cli, backing, port)
-            doc, want = saved_config(cli), export_view(cli)
+            if src == "spdk":
+                exports["release"] = spdk_release(cli.call("spdk_get_version")["result"])
+            build_export(cli, backing, free_port())
+            exports[src] = saved_config(cli), export_view(cli)
         finally:
             stop(proc)
-        proc, sock = start(dst, a, workdir)
+    wait = ["--wait-for-rpc"]
+    legs = [("spdk -> slio (rpc.py)", "slio", exports["spdk"], ()),
+            ("slio -> spdk (rpc.py)", "spdk", exports["slio"], wait)]
+    fails = 0
+    for name, dst, (doc, want), extra in legs:
+        err, got, saved = load_leg(a, workdir, dst, doc, extra)
+        fails += report_leg(name, err, want, got)
+        if dst == "slio":  # and on to SPDK, with SPDK's options carried through slio-tgt
+            err, got, _ = load_leg(a, workdir, "spdk", saved, wait)
+            fails += report_leg("spdk -> slio -> spdk", err, want, got)
+    proc, sock = start("slio", a, workdir)
+    try:  # slio-tgt's server-side load_config (what -c does) with SPDK's file
+        cli = Client(sock)
+        err = cli.call("load_config", exports["spdk"][0]).get("error")
+        fails += report_leg("spdk -> slio (load_config)", err, exports["spdk"][1],
+                            export_view(cli))
+    finally:
+        stop(proc)
+    return fails
+
+
+def without_ana(export):
+    """SPDK's save_config keeps no ANA state: legs from SPDK compare without them."""
+    view, bdevs = export
+    return [{k: v for k, v in s.items() if k != "ana"} for s in view], bdevs
+
+
+def report_leg(name, err, want, got):
+    if name.startswith("spdk"):
+        want, got = without_ana(want), without_ana(got)
+    ok = not err and got == want
+    print(f"{'config ' + name:<34} {'ok   ' if ok else 'DIFF '} "
+          + (f"error: {err}" if err else "same export" if ok else f"{want} vs {got}"))
+    return 0 if ok else 1
+
+
+def fixtures(a, workdir):
+    """Without SPDK: each SPDK-written configuration of tests/compat/spdk_configs
+    loads into slio-tgt with rpc.py's algorithm, nothing skipped, and
+    slio-tgt's save_config for that release passes its decoders. Returns the
+    failures."""
+    fails = 0
+    for path in sorted((REPO / "tests/compat/spdk_configs").glob("*.json")):
+        release = path.stem
+        doc = json.loads(path.read_text().replace("@BACKING@", os.path.join(workdir, "fx.img")))
+        with open(os.path.join(workdir, "fx.img"), "wb") as f:
+            f.truncate(16 << 20)
+        err, _, _ = load_leg(a, workdir, "slio", doc)
+        proc, sock = start("slio", a, workdir, ["--spdk-compat", release])
         try:
             cli = Client(sock)
-            if dst == "slio":
-                rsp = cli.call("load_config", doc)
-                err = rsp.get("error")
-            else:
-                methods = set(cli.call("rpc_get_methods")["result"])
-                err = replay(cli, doc, {c["method"] for s in doc["subsystems"]
-                                        for c in s.get("config") or []} - methods, notes)
-            got = export_view(cli)
+            rpc_py_load_config(caller(cli), doc)
+            bad = schema_errors(saved_config(cli), release) + schema_errors(
+                cli.call("save_config", {"spdk_version": release})["result"], release)
         finally:
             stop(proc)
-        ok = not err and got == want
+        ok = not err and not bad
         fails += 0 if ok else 1
-        print(f"{'config ' + src + ' -> ' + dst:<26} {'ok   ' if ok else 'DIFF '} "
-              + (f"error: {err}" if err else "same export" if ok else f"{want} vs {got}")
-              + "".join(f"; {n}" for n in notes))
+        print(f"{'fixture ' + path.name:<34} {'ok   ' if ok else 'DIFF '} "
+              + (err or "; ".join(bad) or "loads with rpc.py; saved for " + release + " fits"))
     return fails
 
 
@@ -359,16 +457,23 @@ def report(spdk, ours, verbose):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--spdk", type=Path, required=True, help="SPDK's build/ directory")
+    ap.add_argument("--spdk", type=Path, help="SPDK's build/ directory")
+    ap.add_argument("--fixtures", action="store_true",
+                    help="only the SPDK-written configurations, against slio-tgt (no SPDK)")
     ap.add_argument("--build", type=Path, default=REPO / "build")
     ap.add_argument("-v", "--verbose", action="store_true", help="also list our extra members")
     a = ap.parse_args()
+    if a.fixtures:
+        with tempfile.TemporaryDirectory(prefix="slio-compat-") as workdir:
+            return 1 if fixtures(a, workdir) else 0
+    if not a.spdk:
+        ap.error("--spdk is required (or --fixtures)")
     with tempfile.TemporaryDirectory(prefix="slio-compat-") as workdir:
         spdk = run_sequence("spdk", a, workdir)
         ours = run_sequence("slio", a, workdir)
         diffs = report(spdk, ours, a.verbose)
         diffs += round_trip(a, workdir)
-    print(f"{len(spdk)} calls and 2 configuration round trips, {diffs} difference(s)")
+    print(f"{len(spdk)} calls and 4 configuration crossings, {diffs} difference(s)")
     return 1 if diffs else 0
 
 

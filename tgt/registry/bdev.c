@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "registry/bdev_malloc.h"
 #include "registry/registry_internal.h"
 #include "slio/log.h"
 #include "slio/uuid.h"
@@ -142,7 +143,8 @@ static bool valid_block_size(uint32_t bs)
     return bs >= 512 && bs <= 4096 && (bs & (bs - 1)) == 0;
 }
 
-static int check_opts(const struct tgt_bdev_opts *o, struct slio_err *err)
+/* fd >= 0: a RAM bdev's memory file (bdev_malloc.c), which has no filename. */
+static int check_opts(const struct tgt_bdev_opts *o, int fd, struct slio_err *err)
 {
     size_t n = o->name ? strlen(o->name) : 0;
 
@@ -150,8 +152,8 @@ static int check_opts(const struct tgt_bdev_opts *o, struct slio_err *err)
         slio_err_set(err, "bdev name must be 1 to %d characters long", TGT_NAME_MAX);
         return -EINVAL;
     }
-    if (!o->filename || !o->filename[0] ||
-        strlen(o->filename) >= sizeof(((struct tgt_bdev *)0)->filename)) {
+    if (fd < 0 && (!o->filename || !o->filename[0] ||
+                   strlen(o->filename) >= sizeof(((struct tgt_bdev *)0)->filename))) {
         slio_err_set(err, "bdev %s: filename must be 1 to 4095 characters long", o->name);
         return -EINVAL;
     }
@@ -163,8 +165,12 @@ static int check_opts(const struct tgt_bdev_opts *o, struct slio_err *err)
     return 0;
 }
 
-/* Open and size the backing of a new bdev (no registry lock: open may be slow). */
-static int bdev_open(const struct tgt_bdev_opts *o, struct slio_err *err, struct tgt_bdev **ret)
+/*
+ * Open and size the backing of a new bdev (no registry lock: open may be
+ * slow). fd >= 0 is an open memory file to adopt instead (consumed).
+ */
+static int bdev_open(const struct tgt_bdev_opts *o, int fd, struct slio_err *err,
+                     struct tgt_bdev **ret)
 {
     struct tgt_bdev *b = calloc(1, sizeof(*b));
     uint64_t size;
@@ -173,13 +179,16 @@ static int bdev_open(const struct tgt_bdev_opts *o, struct slio_err *err, struct
 
     if (!b || !(b->qos = qos_new())) {
         free(b);
+        if (fd >= 0)
+            close(fd);
         slio_err_set(err, "bdev %s: out of memory", o->name);
         return -ENOMEM;
     }
-    b->fd = -1;
+    b->fd = fd;
     memcpy(b->name, o->name, strlen(o->name) + 1);
-    memcpy(b->filename, o->filename, strlen(o->filename) + 1);
-    r = open_backing(o->filename, &b->direct, &b->fd);
+    if (fd < 0)
+        memcpy(b->filename, o->filename, strlen(o->filename) + 1);
+    r = fd >= 0 ? 0 : open_backing(o->filename, &b->direct, &b->fd);
     if (r < 0) {
         slio_err_set(err, "bdev %s: cannot open \"%s\": %s", o->name, o->filename, strerror(-r));
         goto out_free;
@@ -245,22 +254,28 @@ static int insert_locked(struct tgt_bdev *b, struct slio_err *err)
     return 0;
 }
 
-int tgt_bdev_create_ex(const struct tgt_bdev_opts *o, struct slio_err *err, struct tgt_bdev **ret)
+static int bdev_create(const struct tgt_bdev_opts *o, int fd, struct slio_err *err,
+                       struct tgt_bdev **ret)
 {
     struct tgt_bdev *b;
-    int r = check_opts(o, err);
+    int r = check_opts(o, fd, err);
 
-    if (r < 0)
+    if (r < 0) {
+        if (fd >= 0)
+            close(fd);
         return r;
+    }
     /* cheap early check so that a duplicate name does not even open the file */
     pthread_mutex_lock(&tgt_registry_lock);
     bool dup = entry_find_locked(o->name) != NULL;
     pthread_mutex_unlock(&tgt_registry_lock);
     if (dup) {
+        if (fd >= 0)
+            close(fd);
         slio_err_set(err, "bdev %s already exists", o->name);
         return -EEXIST;
     }
-    r = bdev_open(o, err, &b);
+    r = bdev_open(o, fd, err, &b);
     if (r < 0)
         return r;
     pthread_mutex_lock(&tgt_registry_lock);
@@ -273,11 +288,24 @@ int tgt_bdev_create_ex(const struct tgt_bdev_opts *o, struct slio_err *err, stru
         return r;
     }
     log_info("bdev %s: \"%s\" %s, %" PRIu64 " blocks of %u bytes%s", b->name, b->filename,
-             b->is_blockdev ? "block device" : "file", tgt_bdev_num_blocks(b), b->block_size,
-             b->direct ? ", O_DIRECT" : ", buffered");
+             fd >= 0          ? "memory"
+             : b->is_blockdev ? "block device"
+                              : "file",
+             tgt_bdev_num_blocks(b), b->block_size, b->direct ? ", O_DIRECT" : ", buffered");
     if (ret)
         *ret = b;
     return 0;
+}
+
+int tgt_bdev_create_ex(const struct tgt_bdev_opts *o, struct slio_err *err, struct tgt_bdev **ret)
+{
+    return bdev_create(o, -1, err, ret);
+}
+
+int bdev_create_on_fd(const struct tgt_bdev_opts *o, int fd, struct slio_err *err,
+                      struct tgt_bdev **ret)
+{
+    return bdev_create(o, fd, err, ret);
 }
 
 int tgt_bdev_create(const char *name, const char *filename, uint32_t block_size,

@@ -32,6 +32,8 @@ static const struct table g_tables[] = {
     {tgt_rpc_misc_methods, &tgt_rpc_misc_methods_count},
     {tgt_rpc_bdev_methods, &tgt_rpc_bdev_methods_count},
     {tgt_rpc_nvmf_methods, &tgt_rpc_nvmf_methods_count},
+    {tgt_rpc_listener_methods, &tgt_rpc_listener_methods_count},
+    {tgt_rpc_option_methods, &tgt_rpc_option_methods_count},
 };
 
 const struct tgt_rpc_method *tgt_rpc_find(const char *name)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* bdev_* methods, with SPDK's parameter names and result shapes (bdev_aio). */
+/* bdev_* methods, with SPDK's parameter names and result shapes (bdev_aio, bdev_malloc). */
 #define SLIO_LOG_COMPONENT "rpc"
 
 #include <errno.h>
 #include <string.h>
 
+#include "registry/bdev_malloc.h"
 #include "registry/registry_mgmt.h"
 #include "rpc/rpc.h"
 #include "slio/uuid.h"
@@ -26,7 +27,7 @@ static const struct slio_json_field aio_create_fields[] = {
                     .min = 1, .max = TGT_NAME_MAX),
     SLIO_JSON_FIELD(struct aio_create_req, filename, "filename", SLIO_JSON_STRING, .required = true,
                     .min = 1, .max = 4095),
-    SLIO_JSON_FIELD(struct aio_create_req, block_size, "block_size", SLIO_JSON_U32, .max = 4096),
+    SLIO_JSON_FIELD(struct aio_create_req, block_size, "block_size", SLIO_JSON_U32),
     SLIO_JSON_FIELD(struct aio_create_req, uuid, "uuid", SLIO_JSON_UUID),
     /* SPDK's save_config writes these two; only their defaults are supported */
     SLIO_JSON_FIELD(struct aio_create_req, readonly, "readonly", SLIO_JSON_BOOL),
@@ -44,8 +45,9 @@ static int bdev_aio_create(json_t *params, json_t **ret, struct tgt_rpc_err *err
         return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
                              "invalid parameter '%s': only false is supported",
                              req.readonly ? "readonly" : "fallocate");
+    /* SPDK's bdev_aio checks the value itself and answers -EINVAL, as do we */
     if (req.block_size && (req.block_size < 512 || (req.block_size & (req.block_size - 1))))
-        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
+        return tgt_rpc_error(err, -EINVAL,
                              "invalid parameter 'block_size': %u is not a power of two in "
                              "[512, 4096]",
                              req.block_size);
@@ -73,12 +75,22 @@ static const struct slio_json_field opt_name_fields[] = {
     SLIO_JSON_FIELD(struct name_req, name, "name", SLIO_JSON_STRING, .min = 1),
 };
 
+/* SPDK's bdev_aio_* find only AIO bdevs: a RAM bdev's name is "not found" (-ENODEV). */
+static int aio_only(const char *name, struct tgt_rpc_err *err)
+{
+    struct tgt_bdev *b = tgt_bdev_find_get(name);
+    bool malloc = b && tgt_bdev_is_malloc(b);
+
+    tgt_bdev_put(b);
+    return malloc ? tgt_rpc_error(err, -ENODEV, "bdev %s is not an AIO bdev", name) : 0;
+}
+
 static int bdev_aio_delete(json_t *params, json_t **ret, struct tgt_rpc_err *err)
 {
     struct name_req req = {0};
     struct slio_err e = {{0}};
 
-    if (TGT_RPC_DECODE(params, name_fields, &req, 0, err) < 0)
+    if (TGT_RPC_DECODE(params, name_fields, &req, 0, err) < 0 || aio_only(req.name, err) < 0)
         return -1;
     int r = tgt_bdev_delete_ex(req.name, &e);
     return r < 0 ? tgt_rpc_error_from(err, r, &e, true) : tgt_rpc_ok(ret);
@@ -89,9 +101,81 @@ static int bdev_aio_rescan(json_t *params, json_t **ret, struct tgt_rpc_err *err
     struct name_req req = {0};
     struct slio_err e = {{0}};
 
-    if (TGT_RPC_DECODE(params, name_fields, &req, 0, err) < 0)
+    if (TGT_RPC_DECODE(params, name_fields, &req, 0, err) < 0 || aio_only(req.name, err) < 0)
         return -1;
     int r = tgt_bdev_rescan_ex(req.name, &e);
+    return r < 0 ? tgt_rpc_error_from(err, r, &e, true) : tgt_rpc_ok(ret);
+}
+
+struct malloc_create_req {
+    const char *name;
+    uuid_t uuid;
+    uint64_t num_blocks;
+    uint32_t block_size, physical_block_size, optimal_io_boundary, md_size, dif_pi_format;
+    int dif_type;
+    bool md_interleave, dif_is_head_of_md;
+};
+
+static const struct slio_json_field malloc_create_fields[] = {
+    SLIO_JSON_FIELD(struct malloc_create_req, name, "name", SLIO_JSON_STRING, .min = 1,
+                    .max = TGT_NAME_MAX),
+    SLIO_JSON_FIELD(struct malloc_create_req, uuid, "uuid", SLIO_JSON_UUID),
+    SLIO_JSON_FIELD(struct malloc_create_req, num_blocks, "num_blocks", SLIO_JSON_U64,
+                    .required = true),
+    SLIO_JSON_FIELD(struct malloc_create_req, block_size, "block_size", SLIO_JSON_U32,
+                    .required = true),
+    /* SPDK's save_config writes these: a hint we may ignore, or metadata only at its default */
+    SLIO_JSON_FIELD(struct malloc_create_req, physical_block_size, "physical_block_size",
+                    SLIO_JSON_U32),
+    SLIO_JSON_FIELD(struct malloc_create_req, optimal_io_boundary, "optimal_io_boundary",
+                    SLIO_JSON_U32),
+    SLIO_JSON_FIELD(struct malloc_create_req, md_size, "md_size", SLIO_JSON_U32),
+    SLIO_JSON_FIELD(struct malloc_create_req, md_interleave, "md_interleave", SLIO_JSON_BOOL),
+    SLIO_JSON_FIELD(struct malloc_create_req, dif_type, "dif_type", SLIO_JSON_INT),
+    SLIO_JSON_FIELD(struct malloc_create_req, dif_is_head_of_md, "dif_is_head_of_md",
+                    SLIO_JSON_BOOL),
+    SLIO_JSON_FIELD(struct malloc_create_req, dif_pi_format, "dif_pi_format", SLIO_JSON_U32),
+};
+
+static int bdev_malloc_create(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    struct malloc_create_req req = {0};
+    struct slio_err e = {{0}};
+    char name[TGT_NAME_MAX + 1];
+
+    if (TGT_RPC_DECODE(params, malloc_create_fields, &req, 0, err) < 0)
+        return -1;
+    /* like SPDK's create_malloc_disk: what cannot be honoured is -EINVAL */
+    if (req.md_size || req.md_interleave || req.dif_type || req.dif_is_head_of_md ||
+        req.dif_pi_format)
+        return tgt_rpc_error(err, -EINVAL,
+                             "invalid parameters: metadata and DIF are not "
+                             "supported (md_size, dif_type... must be 0)");
+    if (req.physical_block_size && req.physical_block_size != req.block_size)
+        return tgt_rpc_error(err, -EINVAL,
+                             "invalid parameter 'physical_block_size': only block_size (%u)",
+                             req.block_size);
+    struct tgt_malloc_opts o = {
+        .name = req.name,
+        .num_blocks = req.num_blocks,
+        .block_size = req.block_size,
+        .uuid = slio_uuid_is_null(req.uuid) ? NULL : req.uuid,
+    };
+    int r = tgt_bdev_malloc_create(&o, &e, name);
+    if (r < 0)
+        return tgt_rpc_error_from(err, r, &e, true);
+    *ret = json_string(name);
+    return 0;
+}
+
+static int bdev_malloc_delete(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    struct name_req req = {0};
+    struct slio_err e = {{0}};
+
+    if (TGT_RPC_DECODE(params, name_fields, &req, 0, err) < 0)
+        return -1;
+    int r = tgt_bdev_malloc_delete(req.name, &e);
     return r < 0 ? tgt_rpc_error_from(err, r, &e, true) : tgt_rpc_ok(ret);
 }
 
@@ -141,13 +225,18 @@ static void bdev_info(struct tgt_bdev *b, bool claimed, void *ctx)
     if (c->name && strcmp(c->name, b->name) != 0)
         return;
     c->found = true;
+    bool ram = tgt_bdev_is_malloc(b);
+    /* SPDK's malloc bdev has no driver_specific members */
+    json_t *driver =
+        ram ? json_object()
+            : json_pack("{s:{s:s, s:b, s:b, s:b}}", "aio", "filename", b->filename,
+                        "block_size_override", false, "readonly", false, "fallocate", false);
     json_t *o = json_pack(
-        "{s:s, s:[], s:s, s:i, s:I, s:s, s:o, s:b, s:b, s:o, s:{s:{s:s, s:b, s:b, s:b}}}", "name",
-        b->name, "aliases", "product_name", "AIO disk", "block_size", (int)b->block_size,
+        "{s:s, s:[], s:s, s:i, s:I, s:s, s:o, s:b, s:b, s:o, s:o}", "name", b->name, "aliases",
+        "product_name", ram ? "Malloc disk" : "AIO disk", "block_size", (int)b->block_size,
         "num_blocks", (json_int_t)tgt_bdev_num_blocks(b), "uuid", slio_uuid_format(b->uuid, uuid),
         "assigned_rate_limits", limits_json(b), "claimed", claimed, "zoned", false,
-        "supported_io_types", io_types_json(), "driver_specific", "aio", "filename", b->filename,
-        "block_size_override", false, "readonly", false, "fallocate", false);
+        "supported_io_types", io_types_json(), "driver_specific", driver);
     /* SPDK (since v23.05) names the claim; a namespace holds its bdev as SPDK's nvmf does */
     if (o && claimed)
         json_object_set_new(o, "claim_type", json_string("exclusive_write"));
@@ -299,8 +388,13 @@ static int bdev_set_qos_limit(json_t *params, json_t **ret, struct tgt_rpc_err *
 }
 
 const struct tgt_rpc_method tgt_rpc_bdev_methods[] = {
-    {"bdev_aio_create", bdev_aio_create, true},  {"bdev_aio_delete", bdev_aio_delete, true},
-    {"bdev_aio_rescan", bdev_aio_rescan, false}, {"bdev_get_bdevs", bdev_get_bdevs, false},
-    {"bdev_get_iostat", bdev_get_iostat, false}, {"bdev_set_qos_limit", bdev_set_qos_limit, true},
+    {"bdev_aio_create", bdev_aio_create, true},
+    {"bdev_aio_delete", bdev_aio_delete, true},
+    {"bdev_aio_rescan", bdev_aio_rescan, false},
+    {"bdev_malloc_create", bdev_malloc_create, true},
+    {"bdev_malloc_delete", bdev_malloc_delete, true},
+    {"bdev_get_bdevs", bdev_get_bdevs, false},
+    {"bdev_get_iostat", bdev_get_iostat, false},
+    {"bdev_set_qos_limit", bdev_set_qos_limit, true},
 };
 const size_t tgt_rpc_bdev_methods_count = SLIO_ARRAY_SIZE(tgt_rpc_bdev_methods);

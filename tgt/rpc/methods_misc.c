@@ -53,11 +53,30 @@ static int rpc_get_methods(json_t *params, json_t **ret, struct tgt_rpc_err *err
     return *ret ? 0 : tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "out of memory");
 }
 
+struct save_config_req {
+    const char *spdk_version;
+};
+static const struct slio_json_field save_config_fields[] = {
+    SLIO_JSON_FIELD(struct save_config_req, spdk_version, "spdk_version", SLIO_JSON_STRING,
+                    .max = 32),
+};
+
+/* "spdk_version": the SPDK release that must load the result (default: --spdk-compat). */
 static int save_config(json_t *params, json_t **ret, struct tgt_rpc_err *err)
 {
-    if (tgt_rpc_no_params(params, err) < 0)
+    struct save_config_req req = {0};
+    unsigned yymm = 0;
+
+    if (json_is_array(params) && json_array_size(params) == 0)
+        params = NULL;
+    if (TGT_RPC_DECODE(params, save_config_fields, &req, 0, err) < 0)
         return -1;
-    *ret = tgt_config_build();
+    if (req.spdk_version && tgt_config_parse_spdk_version(req.spdk_version, &yymm) < 0)
+        return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
+                             "invalid parameter 'spdk_version': \"%s\" is not an SPDK release "
+                             "(v23.05, 24.09...)",
+                             req.spdk_version);
+    *ret = tgt_config_build(yymm);
     return *ret ? 0 : tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "out of memory");
 }
 

@@ -177,6 +177,11 @@ static const struct slio_json_field create_subsys_fields[] = {
     SLIO_JSON_FIELD(struct create_subsys_req, max_cntlid, "max_cntlid", SLIO_JSON_U16),
 };
 
+static void count_nvme(const struct tgt_subsys_view *v, void *ctx)
+{
+    *(uint32_t *)ctx += v->type == TGT_SUBSYS_NVME;
+}
+
 static int nvmf_create_subsystem(json_t *params, json_t **ret, struct tgt_rpc_err *err)
 {
     struct create_subsys_req req = {0};
@@ -197,6 +202,13 @@ static int nvmf_create_subsystem(json_t *params, json_t **ret, struct tgt_rpc_er
      */
     if (tgt_subsys_nqn_check(req.nqn, &e) < 0)
         return tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR, "%s", e.text);
+    uint32_t n = 0;
+    tgt_subsys_for_each(count_nvme, &n);
+    if (n >= tgt_rpc_max_subsystems())
+        return tgt_rpc_error(err, TGT_RPC_INTERNAL_ERROR,
+                             "Unable to create subsystem %s: already %u, the maximum "
+                             "(nvmf_set_max_subsystems)",
+                             req.nqn, n);
     int r = tgt_subsys_create(&o, &e);
     if (r < 0)
         return tgt_rpc_error(err, r == -EINVAL ? TGT_RPC_INVALID_PARAMS : TGT_RPC_INTERNAL_ERROR,
@@ -212,6 +224,8 @@ static int nvmf_delete_subsystem(json_t *params, json_t **ret, struct tgt_rpc_er
     if (TGT_RPC_DECODE(params, tgt_rpc_nqn_fields, &req, 0, err) < 0)
         return -1;
     int r = tgt_subsys_delete(req.nqn, &e);
+    if (r == 0)
+        tgt_rpc_ana_forget(req.nqn, NULL);
     return r < 0 ? tgt_rpc_error_from(err, r, &e, false) : tgt_rpc_ok(ret);
 }
 

@@ -146,22 +146,29 @@ int tgt_rpc_subsystem_remove_ns(json_t *params, json_t **ret, struct tgt_rpc_err
 
 /* ---- listeners ---- */
 
-struct addr_params {
-    const char *trtype, *adrfam, *traddr, *trsvcid;
-};
-static const struct slio_json_field addr_fields[] = {
-    SLIO_JSON_FIELD(struct addr_params, trtype, "trtype", SLIO_JSON_STRING, .required = true,
-                    .max = 7),
-    SLIO_JSON_FIELD(struct addr_params, adrfam, "adrfam", SLIO_JSON_STRING, .max = 7),
-    SLIO_JSON_FIELD(struct addr_params, traddr, "traddr", SLIO_JSON_STRING, .required = true,
-                    .min = 1, .max = TGT_TRADDR_MAX),
-    SLIO_JSON_FIELD(struct addr_params, trsvcid, "trsvcid", SLIO_JSON_STRING, .required = true,
-                    .min = 1, .max = TGT_TRSVCID_MAX),
+const struct slio_json_field tgt_rpc_addr_fields[TGT_RPC_ADDR_FIELDS] = {
+    SLIO_JSON_FIELD(struct tgt_rpc_addr_params, trtype, "trtype", SLIO_JSON_STRING,
+                    .required = true, .max = 7),
+    SLIO_JSON_FIELD(struct tgt_rpc_addr_params, adrfam, "adrfam", SLIO_JSON_STRING, .max = 7),
+    SLIO_JSON_FIELD(struct tgt_rpc_addr_params, traddr, "traddr", SLIO_JSON_STRING,
+                    .required = true, .min = 1, .max = TGT_TRADDR_MAX),
+    SLIO_JSON_FIELD(struct tgt_rpc_addr_params, trsvcid, "trsvcid", SLIO_JSON_STRING,
+                    .required = true, .min = 1, .max = TGT_TRSVCID_MAX),
 };
 
+void tgt_rpc_listen_addr_from(const struct tgt_rpc_addr_params *p, struct tgt_listen_addr *a)
+{
+    *a = (struct tgt_listen_addr){0};
+    memcpy(a->trtype, p->trtype, strlen(p->trtype));
+    if (p->adrfam)
+        memcpy(a->adrfam, p->adrfam, strlen(p->adrfam));
+    memcpy(a->traddr, p->traddr, strlen(p->traddr));
+    memcpy(a->trsvcid, p->trsvcid, strlen(p->trsvcid));
+}
+
 struct listener_req {
-    const char *nqn, *tgt_name, *ana_state;
-    struct addr_params addr;
+    const char *nqn, *tgt_name, *ana_state, *sock_impl;
+    struct tgt_rpc_addr_params addr;
     bool secure_channel;
 };
 static const struct slio_json_field listener_fields[] = {
@@ -169,9 +176,11 @@ static const struct slio_json_field listener_fields[] = {
                     .max = TGT_NQN_MAX),
     SLIO_JSON_FIELD(struct listener_req, tgt_name, "tgt_name", SLIO_JSON_STRING),
     SLIO_JSON_FIELD(struct listener_req, addr, "listen_address", SLIO_JSON_OBJECT, .required = true,
-                    .fields = addr_fields, .n_fields = SLIO_ARRAY_SIZE(addr_fields)),
+                    .fields = tgt_rpc_addr_fields, .n_fields = TGT_RPC_ADDR_FIELDS),
     SLIO_JSON_FIELD(struct listener_req, secure_channel, "secure_channel", SLIO_JSON_BOOL),
     SLIO_JSON_FIELD(struct listener_req, ana_state, "ana_state", SLIO_JSON_STRING),
+    /* written by SPDK v24.09's save_config when set; one socket layer here */
+    SLIO_JSON_FIELD(struct listener_req, sock_impl, "sock_impl", SLIO_JSON_STRING),
 };
 
 static int decode_listener(json_t *params, struct listener_req *req, struct tgt_listen_addr *a,
@@ -182,14 +191,39 @@ static int decode_listener(json_t *params, struct listener_req *req, struct tgt_
     if (req->secure_channel)
         return tgt_rpc_error(err, TGT_RPC_INVALID_PARAMS,
                              "invalid parameter 'secure_channel': TLS is not supported");
-    /* lengths are bounded by the field table */
-    *a = (struct tgt_listen_addr){0};
-    memcpy(a->trtype, req->addr.trtype, strlen(req->addr.trtype));
-    if (req->addr.adrfam)
-        memcpy(a->adrfam, req->addr.adrfam, strlen(req->addr.adrfam));
-    memcpy(a->traddr, req->addr.traddr, strlen(req->addr.traddr));
-    memcpy(a->trsvcid, req->addr.trsvcid, strlen(req->addr.trsvcid));
+    tgt_rpc_listen_addr_from(&req->addr, a);
     return 0;
+}
+
+struct listens_ctx {
+    const char *nqn;
+    const struct tgt_listen_addr *a;
+    bool found;
+};
+
+static void listens_one(const struct tgt_subsys_view *v, void *ctx)
+{
+    struct listens_ctx *c = ctx;
+
+    if (strcmp(v->nqn, c->nqn) != 0)
+        return;
+    for (unsigned i = 0; i < v->nr_listeners; i++)
+        c->found |= strcmp(v->listeners[i].trtype, c->a->trtype) == 0 &&
+                    strcmp(v->listeners[i].adrfam, c->a->adrfam) == 0 &&
+                    strcmp(v->listeners[i].traddr, c->a->traddr) == 0 &&
+                    strcmp(v->listeners[i].trsvcid, c->a->trsvcid) == 0;
+}
+
+/* Does subsystem nqn listen on a (normalised) already? */
+static bool already_listens(const char *nqn, struct tgt_listen_addr *a)
+{
+    struct slio_err e = {{0}};
+    struct listens_ctx c = {.nqn = nqn, .a = a};
+
+    if (tgt_listen_addr_check(a, &e) < 0)
+        return false; /* tgt_subsys_add_listener reports it */
+    tgt_subsys_for_each(listens_one, &c);
+    return c.found;
 }
 
 int tgt_rpc_subsystem_add_listener(json_t *params, json_t **ret, struct tgt_rpc_err *err)
@@ -200,6 +234,9 @@ int tgt_rpc_subsystem_add_listener(json_t *params, json_t **ret, struct tgt_rpc_
 
     if (decode_listener(params, &req, &a, err) < 0)
         return -1;
+    /* SPDK succeeds when the listener exists: scripts and the agent retry */
+    if (already_listens(req.nqn, &a))
+        return tgt_rpc_ok(ret);
     return finish(tgt_subsys_add_listener(req.nqn, &a, &e), &e, ret, err);
 }
 
@@ -211,7 +248,10 @@ int tgt_rpc_subsystem_remove_listener(json_t *params, json_t **ret, struct tgt_r
 
     if (decode_listener(params, &req, &a, err) < 0)
         return -1;
-    return finish(tgt_subsys_remove_listener(req.nqn, &a, &e), &e, ret, err);
+    int r = tgt_subsys_remove_listener(req.nqn, &a, &e);
+    if (r == 0 && tgt_listen_addr_check(&a, &e) == 0)
+        tgt_rpc_ana_forget(req.nqn, &a);
+    return finish(r, &e, ret, err);
 }
 
 /* ---- hosts ---- */

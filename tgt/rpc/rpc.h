@@ -5,10 +5,12 @@
  *
  *   stream.c    framing: complete JSON values out of a byte stream
  *   dispatch.c  request validation, method lookup, error objects
- *   methods_*.c the methods, each a table of {name, handler}
+ *   methods_*.c the methods, each a table of {name, handler}; methods_options.c
+ *               SPDK's framework/option methods (applied or recorded)
  *   config.c    save_config / load_config, framework_get_subsystems /
  *               framework_get_config and --save-config persistence
- *   server.c    the unix socket and its poll() loop
+ *   server.c    the clients and the poll() loop: limits, deadlines, backpressure
+ *   sock.c      the socket file: private directory, mode, owner, peer check
  */
 #ifndef TGT_RPC_H
 #define TGT_RPC_H
@@ -21,8 +23,10 @@
 #include "slio/json.h"
 #include "slio/strbuf.h"
 
-#define TGT_RPC_DEFAULT_SOCKET "/var/tmp/slio-tgt.sock"
-#define TGT_RPC_MAX_REQUEST    (1u << 20) /* bytes buffered per client before an error */
+/* in a directory of its own, created 0700 (sock.c); slio-tgt-rpc has the same default */
+#define TGT_RPC_DEFAULT_SOCKET "/run/slio-tgt/rpc.sock"
+#define TGT_RPC_MAX_REQUEST    (1u << 20)  /* bytes buffered per client before an error */
+#define TGT_RPC_MAX_RESPONSE   (64u << 20) /* one response larger than this is an error */
 
 enum {
     TGT_RPC_PARSE_ERROR = -32700,
@@ -56,6 +60,10 @@ extern const struct tgt_rpc_method tgt_rpc_nvmf_methods[];
 extern const size_t tgt_rpc_nvmf_methods_count;
 extern const struct tgt_rpc_method tgt_rpc_misc_methods[];
 extern const size_t tgt_rpc_misc_methods_count;
+extern const struct tgt_rpc_method tgt_rpc_listener_methods[];
+extern const size_t tgt_rpc_listener_methods_count;
+extern const struct tgt_rpc_method tgt_rpc_option_methods[];
+extern const size_t tgt_rpc_option_methods_count;
 
 /* ---- dispatch.c ---- */
 const struct tgt_rpc_method *tgt_rpc_find(const char *name);
@@ -102,17 +110,38 @@ struct tgt_rpc_stream {
 void tgt_rpc_stream_init(struct tgt_rpc_stream *s);
 void tgt_rpc_stream_free(struct tgt_rpc_stream *s);
 /*
- * Append data, execute every complete request in it and append the responses
- * (compact JSON, each followed by "\n") to out. Returns 0, or -EBADMSG (parse
- * error) / -EMSGSIZE (request larger than TGT_RPC_MAX_REQUEST) after
- * appending an error response: the connection must then be closed.
+ * Append data to the request buffer. 0, or -EMSGSIZE after appending an error
+ * response to out (a request larger than TGT_RPC_MAX_REQUEST): the connection
+ * must then be closed.
  */
+int tgt_rpc_stream_append(struct tgt_rpc_stream *s, const void *data, size_t len,
+                          struct slio_strbuf *out) _must_check_;
+/*
+ * Execute the complete requests buffered, appending each response (compact
+ * JSON and "\n") to out, until out->len reaches out_limit or max_requests
+ * have run: the server's backpressure and fairness. Returns 1 when it
+ * stopped at a limit (call again once out has drained), 0 when it needs more
+ * bytes, -EBADMSG after appending a parse error (close the connection).
+ */
+int tgt_rpc_stream_run(struct tgt_rpc_stream *s, struct slio_strbuf *out, size_t out_limit,
+                       unsigned max_requests) _must_check_;
+/* append + run without limits (tests, fuzzer). 0, -EBADMSG or -EMSGSIZE. */
 int tgt_rpc_stream_feed(struct tgt_rpc_stream *s, const void *data, size_t len,
                         struct slio_strbuf *out) _must_check_;
 
 /* ---- config.c ---- */
-/* The save_config document (SPDK layout), or NULL when out of memory. */
-json_t *tgt_config_build(void);
+/*
+ * The SPDK release whose schema save_config and framework_get_config write
+ * ("v23.05", "24.09", "v23.01.1": year and month count). Older releases
+ * reject members added since (bdev_aio_create's "uuid" before v24.09).
+ */
+#define TGT_CONFIG_SPDK_DEFAULT "v25.09" /* the current SPDK release */
+/* Parse a version; 0 and *ret = YYMM (2305), or -EINVAL. */
+int tgt_config_parse_spdk_version(const char *s, unsigned *ret) _must_check_;
+/* The default for save_config and framework_get_config (--spdk-compat). -EINVAL if unparsable. */
+int tgt_config_set_spdk_compat(const char *version) _must_check_;
+/* The save_config document (SPDK layout) for SPDK release yymm (0: the default), or NULL. */
+json_t *tgt_config_build(unsigned yymm);
 /*
  * framework_get_subsystems: [{"subsystem": NAME, "depends_on": [NAME...]}] in
  * save_config's order, or NULL when out of memory.
@@ -126,16 +155,39 @@ int tgt_config_subsystem(const char *name, json_t **ret) _must_check_;
 /* Apply a save_config document method by method; stops at the first failure. */
 int tgt_config_apply(json_t *doc, struct tgt_rpc_err *err) _must_check_;
 int tgt_config_load_file(const char *path, struct tgt_rpc_err *err) _must_check_;
-/* Write the current configuration to path atomically (temp file, fsync, rename). */
+/*
+ * Write the current configuration to path atomically (temp file, fsync,
+ * rename), in the newest schema: it is for slio-tgt to load back.
+ */
 int tgt_config_write_file(const char *path, struct slio_err *err) _must_check_;
 
-/* ---- server.c ---- */
-struct tgt_rpc_server;
+/* ---- sock.c ---- */
 /*
- * Listen on a unix socket. -EADDRINUSE if a live server answers there; a
- * stale socket file is removed. Errors are described in err.
+ * Create the listening socket at path, non-blocking: its directory must be
+ * ours or root's and not writable by others (unless sticky, like /tmp); a
+ * missing directory is created 0700; an existing path is replaced only if
+ * it is a socket we own that nobody answers on (-EADDRINUSE if a live
+ * server does, -EEXIST for a non-socket, -EPERM for another owner); the
+ * socket is 0600 whatever the umask. Errors are described in err.
  */
-int tgt_rpc_server_open(const char *path, struct slio_err *err,
+int tgt_rpc_sock_listen(const char *path, struct slio_err *err, int *ret_fd) _must_check_;
+/* May the peer of an accepted connection call us (SO_PEERCRED: our uid or root)? */
+bool tgt_rpc_sock_peer_allowed(int fd, unsigned *ret_uid);
+
+/* ---- server.c ---- */
+struct tgt_rpc_server_opts {
+    unsigned max_clients;     /* connections served at once; a new one evicts the idlest */
+    unsigned idle_timeout_ms; /* a client silent this long is dropped; 0: never */
+    size_t max_queued;        /* unsent response bytes per client before its requests wait */
+};
+#define TGT_RPC_SERVER_OPTS_DEFAULT                                                                \
+    (struct tgt_rpc_server_opts)                                                                   \
+    {                                                                                              \
+        .max_clients = 64, .idle_timeout_ms = 10000, .max_queued = 4u << 20                        \
+    }
+struct tgt_rpc_server;
+/* Listen on path (tgt_rpc_sock_listen); o NULL: TGT_RPC_SERVER_OPTS_DEFAULT. */
+int tgt_rpc_server_open(const char *path, const struct tgt_rpc_server_opts *o, struct slio_err *err,
                         struct tgt_rpc_server **ret) _must_check_;
 /* Serve clients until stop_fd becomes readable. 0 or -errno from poll(). */
 int tgt_rpc_server_run(struct tgt_rpc_server *srv, int stop_fd) _must_check_;

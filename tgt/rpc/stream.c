@@ -10,6 +10,8 @@
 #define SLIO_LOG_COMPONENT "rpc"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "rpc/rpc.h"
@@ -120,17 +122,23 @@ static int handle_one(const char *text, size_t len, struct slio_strbuf *out)
     return r;
 }
 
-int tgt_rpc_stream_feed(struct tgt_rpc_stream *s, const void *data, size_t len,
-                        struct slio_strbuf *out)
+int tgt_rpc_stream_append(struct tgt_rpc_stream *s, const void *data, size_t len,
+                          struct slio_strbuf *out)
+{
+    if (slio_strbuf_append(&s->in, data, len) < 0) {
+        log_info("request larger than %u bytes", TGT_RPC_MAX_REQUEST);
+        int r = append_error(out, TGT_RPC_INVALID_REQUEST, "Request too large");
+        return r < 0 ? r : -EMSGSIZE;
+    }
+    return 0;
+}
+
+int tgt_rpc_stream_run(struct tgt_rpc_stream *s, struct slio_strbuf *out, size_t out_limit,
+                       unsigned max_requests)
 {
     int r;
 
-    if (slio_strbuf_append(&s->in, data, len) < 0) {
-        log_info("request larger than %u bytes", TGT_RPC_MAX_REQUEST);
-        r = append_error(out, TGT_RPC_INVALID_REQUEST, "Request too large");
-        return r < 0 ? r : -EMSGSIZE;
-    }
-    for (;;) {
+    for (unsigned done = 0;; done++) {
         size_t skip = 0;
         if (s->depth == 0 && !s->in_string) {
             while (skip < s->in.len && is_ws(s->in.buf[skip]))
@@ -140,6 +148,8 @@ int tgt_rpc_stream_feed(struct tgt_rpc_stream *s, const void *data, size_t len,
         }
         if (s->in.len == 0)
             return 0;
+        if (done >= max_requests || out->len >= out_limit)
+            return 1; /* maybe more complete requests: the caller comes back */
         ssize_t n = scan(s, s->in.buf, s->in.len);
         if (n == 0)
             return 0;
@@ -152,4 +162,15 @@ int tgt_rpc_stream_feed(struct tgt_rpc_stream *s, const void *data, size_t len,
             return r;
         consume(s, (size_t)n);
     }
+}
+
+int tgt_rpc_stream_feed(struct tgt_rpc_stream *s, const void *data, size_t len,
+                        struct slio_strbuf *out)
+{
+    int r = tgt_rpc_stream_append(s, data, len, out);
+
+    if (r < 0)
+        return r;
+    r = tgt_rpc_stream_run(s, out, SIZE_MAX, UINT_MAX);
+    return r < 0 ? r : 0;
 }

@@ -13,12 +13,14 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "registry/registry_mgmt.h"
+#include "rpc/methods.h"
 #include "rpc/rpc.h"
 #include "slio/log.h"
 #include "tgt_fakes.h"
@@ -78,5 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tgt_rpc_stream_free(&st);
     slio_strbuf_free(&out);
     tgt_registry_clear();
+    tgt_rpc_ana_clear();
+    tgt_rpc_options_clear();
+    if (tgt_config_set_spdk_compat(TGT_CONFIG_SPDK_DEFAULT) < 0)
+        abort();
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "registry/registry_mgmt.h"
+#include "rpc/methods.h"
 #include "rpc/rpc.h"
 #include "rpc_harness.h"
 #include "tgt_fakes.h"
@@ -42,6 +43,8 @@ int teardown(void **state)
     (void)state;
     tgt_rpc_set_change_hook(NULL, NULL);
     tgt_registry_clear();
+    tgt_rpc_ana_clear();
+    tgt_rpc_options_clear();
     unlink(g_file);
     unlink(g_file2);
     rmdir(g_dir);

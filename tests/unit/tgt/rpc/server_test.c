@@ -3,6 +3,7 @@
  * The unix socket server: a real socket served by a thread, called with
  * libslio's JSON-RPC client; single-instance check and stale socket removal.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,7 +45,7 @@ static int setup(void **state)
     assert_non_null(mkdtemp(g_dir));
     snprintf(g_sock, sizeof(g_sock), "%s/rpc.sock", g_dir);
     assert_int_equal(pipe(g_stop), 0);
-    assert_int_equal(tgt_rpc_server_open(g_sock, &e, &g_srv), 0);
+    assert_int_equal(tgt_rpc_server_open(g_sock, NULL, &e, &g_srv), 0);
     assert_int_equal(pthread_create(&g_thread, NULL, serve, NULL), 0);
     return 0;
 }
@@ -126,7 +127,7 @@ static void test_single_instance(void **state)
     struct tgt_rpc_server *other = NULL;
     char stale[160];
 
-    assert_int_equal(tgt_rpc_server_open(g_sock, &e, &other), -EADDRINUSE);
+    assert_int_equal(tgt_rpc_server_open(g_sock, NULL, &e, &other), -EADDRINUSE);
     assert_non_null(strstr(e.text, g_sock));
 
     /* a socket file nobody listens on is removed and reused */
@@ -136,15 +137,86 @@ static void test_single_instance(void **state)
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     close(fd);
-    assert_int_equal(tgt_rpc_server_open(stale, &e, &other), 0);
+    assert_int_equal(tgt_rpc_server_open(stale, NULL, &e, &other), 0);
     tgt_rpc_server_close(other);
 
     /* a regular file is not ours to remove */
     FILE *f = fopen(stale, "w");
     assert_non_null(f);
     fclose(f);
-    assert_int_equal(tgt_rpc_server_open(stale, &e, &other), -EEXIST);
+    assert_int_equal(tgt_rpc_server_open(stale, NULL, &e, &other), -EEXIST);
     unlink(stale);
+}
+
+/* The directory is made private, the socket 0600 under any umask; foreign files are refused. */
+static void test_socket_file(void **state)
+{
+    (void)state;
+    struct slio_err e = {{0}};
+    struct tgt_rpc_server *other = NULL;
+    char dir[160], path[200];
+    struct stat st;
+
+    snprintf(dir, sizeof(dir), "%s/sub", g_dir);
+    snprintf(path, sizeof(path), "%s/rpc.sock", dir);
+    mode_t old = umask(0);
+    assert_int_equal(tgt_rpc_server_open(path, NULL, &e, &other), 0);
+    umask(old);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0600);
+    tgt_rpc_server_close(other);
+
+    /* a directory others may write to (not sticky) */
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(tgt_rpc_server_open(path, NULL, &e, &other), -EPERM);
+    assert_non_null(strstr(e.text, "writable by other users"));
+    assert_int_equal(chmod(dir, 01777), 0); /* sticky, like /tmp: fine */
+    assert_int_equal(tgt_rpc_server_open(path, NULL, &e, &other), 0);
+    tgt_rpc_server_close(other);
+    assert_int_equal(chmod(dir, 0700), 0);
+
+    if (geteuid() == 0) { /* ownership can only be faked by root */
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        close(fd);
+        assert_int_equal(chown(path, 65534, 65534), 0);
+        assert_int_equal(tgt_rpc_server_open(path, NULL, &e, &other), -EPERM);
+        assert_non_null(strstr(e.text, "belongs to uid 65534"));
+        assert_int_equal(lstat(path, &st), 0); /* left alone */
+        unlink(path);
+        assert_int_equal(chown(dir, 65534, 65534), 0);
+        assert_int_equal(tgt_rpc_server_open(path, NULL, &e, &other), -EPERM);
+        assert_non_null(strstr(e.text, "belongs to uid 65534"));
+    }
+    rmdir(dir);
+}
+
+/* The stream runs requests only while the responses queued stay under the limit. */
+static void test_stream_limits(void **state)
+{
+    (void)state;
+    const char *req = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"spdk_get_version\"}";
+    struct tgt_rpc_stream st;
+    struct slio_strbuf out = SLIO_STRBUF_INIT(1 << 20);
+
+    tgt_rpc_stream_init(&st);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(tgt_rpc_stream_append(&st, req, strlen(req), &out), 0);
+    assert_int_equal(tgt_rpc_stream_run(&st, &out, SIZE_MAX, 3), 1); /* three per turn */
+    size_t one = out.len / 3;
+    assert_int_equal(out.len, 3 * one);
+    assert_int_equal(tgt_rpc_stream_run(&st, &out, 4 * one, 100), 1); /* stops at the cap */
+    assert_int_equal(out.len, 4 * one);
+    slio_strbuf_reset(&out);
+    assert_int_equal(tgt_rpc_stream_run(&st, &out, SIZE_MAX, 100), 0);
+    assert_int_equal(out.len, 6 * one);
+    tgt_rpc_stream_free(&st);
+    slio_strbuf_free(&out);
 }
 
 int main(void)
@@ -153,6 +225,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_instance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_limits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
