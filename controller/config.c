@@ -61,7 +61,6 @@ static const struct slio_json_field limits_fields[] = {
 
 struct config_doc {
     struct listen_doc listen;
-    uint32_t threads;
     const char *advertise_url;
     struct store_doc store;
     struct ctl_tokens tokens;
@@ -75,7 +74,6 @@ struct config_doc {
                     .n_fields = SLIO_ARRAY_SIZE(tbl))
 static const struct slio_json_field config_fields[] = {
     OBJ(listen, "listen", listen_fields),
-    SLIO_JSON_FIELD(struct config_doc, threads, "threads", SLIO_JSON_U32, .min = 2, .max = 512),
     SLIO_JSON_FIELD(struct config_doc, advertise_url, "advertise_url", SLIO_JSON_STRING, .min = 1,
                     .max = 512),
     OBJ(store, "store", store_fields),
@@ -94,7 +92,6 @@ static void config_defaults(struct config_doc *d)
 {
     *d = (struct config_doc){
         .listen = {"127.0.0.1", 8360},
-        .threads = 16,
         .store = {.backend = CTL_STORE_SQLITE,
                   .etcd = {.prefix = "/slio/", .lease_ttl_us = 5000000}},
         .heartbeat_interval_us = 10000000,
@@ -103,7 +100,7 @@ static void config_defaults(struct config_doc *d)
         .limits = {.max_body = 1u << 20,
                    .max_connections = 1024,
                    .max_connections_per_ip = 256,
-                   .max_long_polls = 0, /* 0: threads / 2 */
+                   .max_long_polls = 0, /* 0: max_connections / 2 */
                    .long_poll_max_us = 60000000,
                    .max_events = 100000},
     };
@@ -158,7 +155,6 @@ int ctl_config_decode(json_t *j, struct ctl_config *ret, struct slio_err *err)
         .root = json_incref(j),
         .address = d.listen.address,
         .port = d.listen.port,
-        .threads = d.threads,
         .advertise_url = d.advertise_url,
         .backend = (enum ctl_store_backend)d.store.backend,
         .sqlite_path = d.store.path,
@@ -171,7 +167,7 @@ int ctl_config_decode(json_t *j, struct ctl_config *ret, struct slio_err *err)
         .limits = d.limits,
     };
     if (!ret->limits.max_long_polls)
-        ret->limits.max_long_polls = d.threads / 2;
+        ret->limits.max_long_polls = SLIO_MAX(1u, d.limits.max_connections / 2);
     return 0;
 }
 

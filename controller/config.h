@@ -37,7 +37,6 @@ struct ctl_config {
     json_t *root; /* owns every borrowed string below */
     const char *address;
     uint16_t port;
-    uint32_t threads;
     const char *advertise_url;
     enum ctl_store_backend backend;
     const char *sqlite_path;

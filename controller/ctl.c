@@ -69,8 +69,8 @@ static double overprovision_of(const json_t *figures)
     return o >= 1.0 ? o : 1.0;
 }
 
-static int view_upsert_pool(struct ctl *c, const json_t *node, const json_t *pool,
-                            struct slio_err *err)
+static int view_upsert_pool(struct ctl *c, struct sched_view *v, const json_t *node,
+                            const json_t *pool, struct slio_err *err)
 {
     const char *node_name = model_str(node, "name"), *pool_name = model_str(pool, "name");
     const json_t *topo = json_object_get(node, "topology");
@@ -99,25 +99,32 @@ static int view_upsert_pool(struct ctl *c, const json_t *node, const json_t *poo
         .overprovision = overprovision_of(fig),
         .max_remote_volumes = (uint32_t)model_u64(pool, "max_remote_volumes"),
     };
-    int r = sched_view_upsert_pool(c->view, &info);
+    int r = sched_view_upsert_pool(v, &info);
     if (r < 0)
         slio_err_set(err, "pool \"%s\": the scheduler refused it (%s)", id, strerror(-r));
     return r;
 }
 
-int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err)
+static int sync_node_into(struct ctl *c, struct sched_view *v, const json_t *node_doc,
+                          struct slio_err *err)
 {
     size_t i;
     json_t *p;
     json_array_foreach (json_object_get(node_doc, "pools"), i, p) {
-        int r = view_upsert_pool(c, node_doc, p, err);
+        int r = view_upsert_pool(c, v, node_doc, p, err);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err)
+int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err)
+{
+    return sync_node_into(c, ctl_view(c), node_doc, err);
+}
+
+static int add_volume_into(struct ctl *c, struct sched_view *v, const json_t *vol,
+                           struct slio_err *err)
 {
     char id[MODEL_KEY_MAX];
     const json_t *spread = json_object_get(json_object_get(vol, "_spec"), "spread");
@@ -129,16 +136,22 @@ int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err)
         .spread_group = json_string_value(json_object_get(spread, "group")),
         .consumer_node = ctl_volume_consumer(vol),
     };
-    int r = sched_view_add_volume(c->view, &info);
+    int r = sched_view_add_volume(v, &info);
     if (r < 0 && r != -EEXIST)
         slio_err_set(err, "volume %s on pool \"%s\": the scheduler refused it (%s)", info.uuid, id,
                      strerror(-r));
     return r == -EEXIST ? 0 : r;
 }
 
+int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err)
+{
+    return add_volume_into(c, ctl_view(c), vol, err);
+}
+
 /* Call fn for every document under prefix, page by page. */
-static int for_each_doc(struct ctl *c, const char *prefix,
-                        int (*fn)(struct ctl *c, const json_t *doc, struct slio_err *err),
+static int for_each_doc(struct ctl *c, struct sched_view *v, const char *prefix,
+                        int (*fn)(struct ctl *c, struct sched_view *v, const json_t *doc,
+                                  struct slio_err *err),
                         size_t *ret_n, struct slio_err *err)
 {
     _cleanup_free_ char *last = NULL;
@@ -155,7 +168,7 @@ static int for_each_doc(struct ctl *c, const char *prefix,
                 log_warn("store key \"%s\": not JSON, skipped", l.items[i].key);
                 continue;
             }
-            r = fn(c, doc, err);
+            r = fn(c, v, doc, err);
             n++;
         }
         bool more = l.more && l.n > 0;
@@ -182,16 +195,20 @@ int ctl_rebuild_view(struct ctl *c, struct slio_err *err)
     int r = sched_view_new(c->sched_cfg, &v);
     if (r < 0)
         return r;
-    struct sched_view *old = c->view;
-    c->view = v; /* only at start-up or leadership change: no request is running */
-    r = for_each_doc(c, K_NODES, ctl_view_sync_node, &n_nodes, err);
+    r = for_each_doc(c, v, K_NODES, sync_node_into, &n_nodes, err);
     if (r == 0)
-        r = for_each_doc(c, K_VOLUMES, ctl_view_add_volume, &n_vols, err);
-    if (r < 0) {
-        c->view = old;
+        r = for_each_doc(c, v, K_VOLUMES, add_volume_into, &n_vols, err);
+    if (r < 0)
         return r;
+    struct sched_view *old = __atomic_exchange_n(&c->view, TAKE_PTR(v), __ATOMIC_ACQ_REL);
+    if (old) {
+        if (c->n_retired == SLIO_ARRAY_SIZE(c->retired)) {
+            sched_view_free(c->retired[0]);
+            memmove(c->retired, c->retired + 1, sizeof(c->retired) - sizeof(c->retired[0]));
+            c->n_retired--;
+        }
+        c->retired[c->n_retired++] = old;
     }
-    v = old; /* freed on return */
     log_info("view rebuilt from the store: %zu nodes, %zu volumes", n_nodes, n_vols);
     return 0;
 }
@@ -235,6 +252,7 @@ int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
         r = open_store(&c->cfg, &c->store, err);
     if (r == 0)
         r = ctl_rebuild_view(c, err);
+    c->leader_epoch = c->store ? store_leader_epoch(c->store) : 0;
     if (r < 0) {
         ctl_free(c);
         return r;
@@ -249,6 +267,8 @@ void ctl_free(struct ctl *c)
         return;
     ctl_monitor_stop(c);
     sched_view_free(c->view);
+    for (size_t i = 0; i < c->n_retired; i++)
+        sched_view_free(c->retired[i]);
     sched_config_free(c->sched_cfg);
     store_free(c->store);
     json_decref(c->live);

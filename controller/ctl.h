@@ -38,7 +38,11 @@ struct ctl {
     struct ctl_config cfg;
     struct store *store;
     struct sched_config *sched_cfg;
-    struct sched_view *view;
+    struct sched_view *view; /* read with ctl_view(): replaced when leadership is regained */
+    struct sched_view *retired[8];
+    size_t n_retired;
+    uint64_t leader_epoch;
+    uint64_t events_pruned_us; /* monitor thread only */
     struct auth auth;
 
     pthread_mutex_t live_lock;
@@ -67,6 +71,11 @@ int ctl_monitor_start(struct ctl *c);
 void ctl_monitor_stop(struct ctl *c);
 
 uint64_t ctl_now_us(void); /* CLOCK_MONOTONIC */
+
+static inline struct sched_view *ctl_view(struct ctl *c)
+{
+    return __atomic_load_n(&c->view, __ATOMIC_ACQUIRE);
+}
 
 /* ---- transactions ------------------------------------------------------------------- */
 
@@ -110,7 +119,11 @@ json_t *ctl_live_pool(struct ctl *c, const char *node, const char *pool);
 /* Monotonic µs of the node's last heartbeat or register (0: none since start). */
 uint64_t ctl_live_seen(struct ctl *c, const char *node);
 
-/* Rebuild the view from the store (start-up; after gaining leadership). */
+/*
+ * Rebuild the view from the store (start-up; after gaining leadership, when
+ * another controller may have placed volumes) and publish it; the previous
+ * view is retired, not freed, as a request may still hold it.
+ */
 int ctl_rebuild_view(struct ctl *c, struct slio_err *err);
 
 #endif

@@ -88,6 +88,73 @@ static void check_all(struct ctl *c)
     }
 }
 
+/* Another controller may have led meanwhile: the view must come from the store again. */
+static void regain_leadership(struct ctl *c)
+{
+    uint64_t epoch = store_leader_epoch(c->store);
+    struct slio_err err = {{0}};
+    if (epoch == c->leader_epoch)
+        return;
+    if (ctl_rebuild_view(c, &err) < 0) {
+        log_warn("leadership regained but the view could not be rebuilt: %s", err.text);
+        return;
+    }
+    c->leader_epoch = epoch;
+}
+
+/* Delete the oldest events beyond limits.max_events, once a minute at most. */
+#define PRUNE_EVERY_US (60u * 1000000u)
+#define PRUNE_BATCH    60
+
+static int delete_keys(struct ctl *c, const struct store_kv_list *l, size_t n)
+{
+    for (size_t i = 0; i < n; i += PRUNE_BATCH) {
+        struct txb t;
+        txb_init(&t);
+        for (size_t j = i; j < n && j < i + PRUNE_BATCH; j++)
+            txb_delete(&t, l->items[j].key);
+        int r = txb_commit(c, &t, NULL, NULL);
+        txb_free(&t);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static void prune_events(struct ctl *c)
+{
+    uint64_t now = ctl_now_us();
+    size_t total = 0;
+    _cleanup_free_ char *after = NULL;
+    if (c->events_pruned_us && now - c->events_pruned_us < PRUNE_EVERY_US)
+        return;
+    c->events_pruned_us = now;
+    for (bool more = true; more;) { /* count, keys only */
+        struct store_kv_list l;
+        if (store_list(c->store, K_EVENTS, after, STORE_LIST_MAX, true, &l, NULL, NULL) < 0)
+            return;
+        total += l.n;
+        more = l.more && l.n;
+        free(after);
+        after = more ? strdup(l.items[l.n - 1].key) : NULL;
+        store_kv_list_clear(&l);
+        if (more && !after)
+            return;
+    }
+    while (total > c->cfg.limits.max_events) {
+        struct store_kv_list l;
+        size_t excess = SLIO_MIN(total - c->cfg.limits.max_events, (size_t)STORE_LIST_MAX);
+        if (store_list(c->store, K_EVENTS, NULL, excess, true, &l, NULL, NULL) < 0)
+            return;
+        int r = delete_keys(c, &l, l.n);
+        total -= l.n;
+        bool stuck = l.n == 0;
+        store_kv_list_clear(&l);
+        if (r < 0 || stuck)
+            return;
+    }
+}
+
 static void *monitor_main(void *arg)
 {
     struct ctl *c = arg;
@@ -95,8 +162,11 @@ static void *monitor_main(void *arg)
     pthread_mutex_lock(&c->stop_lock);
     while (!c->stopping) {
         pthread_mutex_unlock(&c->stop_lock);
-        if (store_is_leader(c->store, NULL, 0))
+        if (store_is_leader(c->store, NULL, 0)) {
+            regain_leadership(c);
             check_all(c);
+            prune_events(c);
+        }
         pthread_mutex_lock(&c->stop_lock);
         struct timespec d;
         clock_gettime(CLOCK_REALTIME, &d);

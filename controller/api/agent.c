@@ -4,9 +4,11 @@
  * desired revision). Heartbeats touch memory only (the live table and the
  * view's figures); the monitor thread records status changes.
  *
- * The long-poll waits in store_wait(), holding no lock; the number of
- * handler threads parked there is capped (limits.max_long_polls) so agents
- * can never take every HTTP thread: beyond the cap a poll answers at once.
+ * The long-poll waits in store_wait(), holding no lock, on its connection's
+ * own thread (the HTTP server runs one per connection); the number of polls
+ * parked at once is capped (limits.max_long_polls, default half of
+ * max_connections) so agents can never take every connection slot: beyond
+ * the cap a poll answers at once with the unchanged state.
  */
 #define SLIO_LOG_COMPONENT "api"
 #include <string.h>

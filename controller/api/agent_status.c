@@ -30,16 +30,27 @@ static bool nqn_listed(const json_t *list, const char *nqn)
     return false;
 }
 
-static void apply_exports(json_t *vol, const struct object_status *st)
+static void apply_exports(struct ctl *c, struct txb *t, json_t *vol, const struct object_status *st)
 {
     size_t i;
     json_t *a;
     if (!st->exported_to)
         return;
-    json_array_foreach (json_object_get(vol, "attachments"), i, a)
-        if (!json_is_true(json_object_get(a, "local")))
-            set_str(a, "phase",
-                    nqn_listed(st->exported_to, model_str(a, "host_nqn")) ? "ready" : "pending");
+    json_array_foreach (json_object_get(vol, "attachments"), i, a) {
+        if (json_is_true(json_object_get(a, "local")))
+            continue;
+        const char *old = model_str(a, "phase");
+        const char *now =
+            nqn_listed(st->exported_to, model_str(a, "host_nqn")) ? "ready" : "pending";
+        if (strcmp(old, now) == 0)
+            continue;
+        set_str(a, "phase", now);
+        txb_event(t, c, "attachment", model_str(vol, "id"), "normal",
+                  strcmp(now, "ready") == 0 ? "Exported" : "Unexported",
+                  "volume \"%s\": export to node \"%s\" (%s) %s", model_str(vol, "name"),
+                  model_str(a, "node"), model_str(a, "host_nqn"),
+                  strcmp(now, "ready") == 0 ? "ready" : "gone");
+    }
 }
 
 static const char *next_phase(const char *phase, const struct object_status *st, uint64_t size)
@@ -75,7 +86,7 @@ static int apply_volume(struct ctl *c, json_t *vol, struct txb *t, void *arg, st
     }
     if (st->state == OBJ_READY || st->state == OBJ_EXPANDING)
         set_str(vol, "device", st->device);
-    apply_exports(vol, st);
+    apply_exports(c, t, vol, st);
     return json_equal(before, vol) ? CTL_UNCHANGED : 0;
 }
 
@@ -106,7 +117,7 @@ static int remove_object(struct api_call *call, const char *docs, const char *na
     txb_free(&t);
     if (r == 0 && strcmp(kind, "volume") == 0) {
         atomic_fetch_add(&call->ctl->counters[CTR_VOLUMES_DELETED], 1);
-        if (sched_view_remove_volume(call->ctl->view, id) < 0)
+        if (sched_view_remove_volume(ctl_view(call->ctl), id) < 0)
             log_warn("volume %s: not in the scheduler's view", id);
     }
     return r == -ECANCELED ? 0 : r; /* changed meanwhile: the next report settles it */

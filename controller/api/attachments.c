@@ -132,7 +132,7 @@ static int attach(struct api_call *call)
         slio_err_set(&call->err, "volume %s not found", id);
     if (r < 0)
         return r;
-    if (a.created && sched_view_set_consumer(call->ctl->view, id, ac.node) < 0)
+    if (a.created && sched_view_set_consumer(ctl_view(call->ctl), id, ac.node) < 0)
         log_warn("volume %s: not in the scheduler's view", id);
     call->out = api_render_attachment(call, vol, find_attachment(vol, ac.node, NULL));
     return call->out ? 0 : -ENOMEM;
@@ -191,7 +191,7 @@ static int detach(struct api_call *call)
         return 0;
     if (r < 0)
         return r;
-    if (sched_view_set_consumer(call->ctl->view, id, ctl_volume_consumer(vol)) < 0)
+    if (sched_view_set_consumer(ctl_view(call->ctl), id, ctl_volume_consumer(vol)) < 0)
         log_warn("volume %s: not in the scheduler's view", id);
     call->status = 204;
     return 0;

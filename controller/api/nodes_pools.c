@@ -19,7 +19,7 @@ static json_t *render_pool(struct api_call *call, const json_t *node, const json
         return NULL;
     if (live)
         json_object_update(out, live);
-    if (sched_view_pool_usage(call->ctl->view, model_pool_id(id, node_name, name), &u) < 0)
+    if (sched_view_pool_usage(ctl_view(call->ctl), model_pool_id(id, node_name, name), &u) < 0)
         u = (struct sched_pool_usage){0};
     json_object_set_new(out, "node", json_string(node_name));
     json_object_set_new(out, "status", json_string(ctl_node_status(node)));
@@ -211,7 +211,7 @@ static json_t *drain_move(struct api_call *call, const json_t *vol)
         json_object_set_new(move, "attached_to", json_string(model_str(att, "node")));
     model_sched_request(json_object_get(vol, "_spec"), model_str(vol, "id"), NULL, msr);
     msr->req.size = model_u64(vol, "size");
-    if (sched_explain(call->ctl->view, &msr->req, &d, &why) == 0) {
+    if (sched_explain(ctl_view(call->ctl), &msr->req, &d, &why) == 0) {
         json_object_set_new(move, "target_pool", json_string(d.pool_id));
         json_object_set_new(move, "reason", json_string("the scheduler's choice now"));
     } else

@@ -152,20 +152,18 @@ int api_start(struct ctl *c, struct slio_http_server **ret, struct slio_err *err
         &api_volume_routes, &api_attachment_routes,   &api_snapshot_routes, &api_node_routes,
         &api_agent_routes,  &api_agent_status_routes, &api_event_routes,    &api_system_routes,
     };
+    /* The server keeps a pointer to the table: one table for the process (one server). */
+    static struct slio_http_route routes[64];
     size_t n = 0;
     for (size_t i = 0; i < SLIO_ARRAY_SIZE(groups); i++)
-        n += groups[i]->n;
-    _cleanup_free_ struct slio_http_route *routes = calloc(n, sizeof(*routes));
-    if (!routes)
-        return -ENOMEM;
-    n = 0;
-    for (size_t i = 0; i < SLIO_ARRAY_SIZE(groups); i++)
-        for (size_t j = 0; j < groups[i]->n; j++)
+        for (size_t j = 0; j < groups[i]->n; j++) {
+            if (n == SLIO_ARRAY_SIZE(routes))
+                return -E2BIG;
             routes[n++] = groups[i]->routes[j];
+        }
     struct slio_http_server_opts o = {
         .address = c->cfg.address,
         .port = c->cfg.port,
-        .threads = c->cfg.threads,
         .max_body = c->cfg.limits.max_body,
         .max_connections = c->cfg.limits.max_connections,
         .max_connections_per_ip = c->cfg.limits.max_connections_per_ip,
@@ -173,10 +171,5 @@ int api_start(struct ctl *c, struct slio_http_server **ret, struct slio_err *err
         .n_routes = n,
         .ctx = c,
     };
-    /* The server copies nothing of the table? It keeps the pointer: keep ours alive. */
-    static struct slio_http_route *kept;
-    free(kept);
-    kept = TAKE_PTR(routes);
-    o.routes = kept;
     return slio_http_server_start(&o, ret, err);
 }

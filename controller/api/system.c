@@ -100,7 +100,7 @@ static int write_pool_family(struct ctl *c, struct slio_strbuf *sb, size_t g, co
             struct sched_pool_usage u = {0};
             const char *pool = model_str(p, "name");
             _cleanup_json_ json_t *live = ctl_live_pool(c, node, pool);
-            if (sched_view_pool_usage(c->view, model_pool_id(id, node, pool), &u) < 0)
+            if (sched_view_pool_usage(ctl_view(c), model_pool_id(id, node, pool), &u) < 0)
                 u = (struct sched_pool_usage){0};
             const char *labels[] = {"node", node, "pool", pool, NULL};
             if (r == 0)

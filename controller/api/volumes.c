@@ -188,7 +188,7 @@ static int create_new(struct api_call *call, const struct volume_create *vc, con
         return -ENOMEM;
     model_uuid_new(uuid);
     model_sched_request(spec, uuid, pinned[0] ? pinned : NULL, msr);
-    r = sched_place(call->ctl->view, &msr->req, &d, &call->err);
+    r = sched_place(ctl_view(call->ctl), &msr->req, &d, &call->err);
     if (r < 0) {
         if (r == -ENOSPC)
             atomic_fetch_add(&call->ctl->counters[CTR_PLACEMENT_FAILURES], 1);
@@ -198,7 +198,7 @@ static int create_new(struct api_call *call, const struct volume_create *vc, con
     _cleanup_json_ json_t *doc = volume_doc(spec, uuid, &d);
     r = doc ? commit_volume(call, doc, &d) : -ENOMEM;
     if (r < 0) {
-        if (sched_view_remove_volume(call->ctl->view, uuid) < 0)
+        if (sched_view_remove_volume(ctl_view(call->ctl), uuid) < 0)
             log_warn("volume %s: reservation already gone", uuid);
         return r;
     }
@@ -361,7 +361,7 @@ static int expand_volume(struct api_call *call)
                      (unsigned long long)old);
         return -EINVAL;
     }
-    r = sched_view_resize_volume(call->ctl->view, id, e.size, &call->err);
+    r = sched_view_resize_volume(ctl_view(call->ctl), id, e.size, &call->err);
     if (r < 0) {
         slio_err_prefix(&call->err, "volume %s", id);
         return r == -ENOENT ? -EIO : r;
@@ -369,7 +369,7 @@ static int expand_volume(struct api_call *call)
     r = ctl_update(call->ctl, model_key(key, K_VOLUMES, id, NULL), set_size, &e.size, &updated,
                    &mod, &call->err);
     if (r < 0) {
-        if (sched_view_resize_volume(call->ctl->view, id, old, NULL) < 0)
+        if (sched_view_resize_volume(ctl_view(call->ctl), id, old, NULL) < 0)
             log_warn("volume %s: could not give back the expansion's reservation", id);
         return r;
     }

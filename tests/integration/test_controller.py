@@ -164,7 +164,7 @@ def test_volume_lifecycle_local_and_remote(ctl):
     assert a.desired()["volumes"] == []
     reasons = events_of(ctl, v["id"])
     assert reasons[0] == "Placed" and "Ready" in reasons and reasons[-1] == "Deleted"
-    assert "Attaching" in reasons and "Detached" in reasons
+    assert "Attaching" in reasons and "Exported" in reasons and "Detached" in reasons
     pool = ctl.ok("GET", "/v1/nodes/node-a/pools/vg0")
     assert pool["reserved"] == 0 and pool["volumes"] == 0
 
