@@ -41,16 +41,16 @@ enum stmt_id {
 static const char *const stmt_sql[ST__MAX] = {
     [ST_GET] = "SELECT value, create_rev, mod_rev FROM kv WHERE key = ?1",
 #define LIST_SQL(cols, op)                                                                         \
-    "SELECT " cols ", create_rev, mod_rev FROM kv WHERE key " op                                   \
-    " ?1 AND (?2 IS NULL OR key < ?2) "                                                            \
-    "ORDER BY key LIMIT ?3"
+    ("SELECT " cols ", create_rev, mod_rev FROM kv WHERE key " op                                  \
+     " ?1 AND (?2 IS NULL OR key < ?2) ORDER BY key LIMIT ?3")
     [ST_LIST_GE] = LIST_SQL("key, value", ">="),
     [ST_LIST_GT] = LIST_SQL("key, value", ">"),
     [ST_KEYS_GE] = LIST_SQL("key, NULL", ">="),
     [ST_KEYS_GT] = LIST_SQL("key, NULL", ">"),
     [ST_MODREV] = "SELECT mod_rev FROM kv WHERE key = ?1",
-    [ST_PUT] = "INSERT INTO kv(key, value, create_rev, mod_rev) VALUES (?1, ?2, ?3, ?3) "
-               "ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev",
+    [ST_PUT] =
+        ("INSERT INTO kv(key, value, create_rev, mod_rev) VALUES (?1, ?2, ?3, ?3) "
+         "ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev"),
     [ST_DELETE] = "DELETE FROM kv WHERE key = ?1",
     [ST_SET_REV] = "UPDATE meta SET v = ?1 WHERE k = 'revision'",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
