@@ -181,8 +181,9 @@ int agent_apply_action(const struct agent_apply_ctx *c, struct agent_action *a)
     if (r < 0) {
         if (!err.text[0])
             slio_err_set(&err, "%s", strerror(-r));
-        log_warn("%s %s: %s", a->status->snapshot ? "snapshot" : "volume",
-                 slio_uuid_format(a->uuid, u), err.text);
+        if (!strstr(err.text, slio_uuid_format(a->uuid, u)))
+            slio_err_prefix(&err, "%s %s", a->status->snapshot ? "snapshot" : "volume", u);
+        log_warn("%s", err.text);
         fail(a->status, &err);
     }
     return r;

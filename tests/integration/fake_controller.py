@@ -146,12 +146,15 @@ class FakeController:
 
     def _reply(self, h, status, body=None):
         data = json.dumps(body).encode() if body is not None else b""
-        h.send_response(status)
-        if data:
-            h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        try:
+            h.send_response(status)
+            if data:
+                h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the agent went away (killed) while waiting on a long-poll
 
     def _error(self, h, status, code, msg):
         self._reply(h, status, {"error": {"code": code, "message": msg}})

@@ -27,7 +27,7 @@ NQN_PREFIX = "nqn.2024-01.io.slite:vol:"
 
 
 class Agent:
-    def __init__(self, tmp, target, ctl, **pool):
+    def __init__(self, tmp, target, ctl, token_file=None, **pool):
         self.dir = Path(tmp)
         self.pool_dir = self.dir / "pool"
         self.port = free_port()
@@ -35,6 +35,7 @@ class Agent:
         self.conf = self.dir / "agent.yaml"
         self.proc = None
         self.starts = 0
+        token_line = f'\n  token_file: "{token_file}"' if token_file else ""
         self.conf.write_text(f"""# slio-agent test config
 node:
   name: n1
@@ -44,7 +45,7 @@ node:
 listen: {{address: 127.0.0.1, port: {self.port}}}
 export: {{traddr: 127.0.0.1, trsvcid: {target.port}}}
 controller:
-  urls: ["{ctl.url}"]
+  urls: ["{ctl.url}"]{token_line}
   long_poll: 2s
   retry: 200ms
   timeout: 5s
@@ -148,6 +149,14 @@ def subsystems(target):
 
 def bdevs(target):
     return {b["name"]: b for b in target.rpc("bdev_get_bdevs") if b["name"].startswith("slio-")}
+
+
+def poll_until(pred, timeout, what):
+    """For conditions only the agent's endpoints show (no event reaches the test)."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def new_id():
@@ -304,8 +313,8 @@ def test_orphan_reported_never_removed(agent, ctl, target):
     assert ctl.status_of(orphan, r) is None
     # Still there several passes later: file and export.
     passes = agent.metric("sliteio_agent_reconcile_passes_total")
-    ctl.wait(lambda: agent.metric("sliteio_agent_reconcile_passes_total") >= passes + 2, 30,
-             "two more passes")
+    poll_until(lambda: agent.metric("sliteio_agent_reconcile_passes_total") >= passes + 2, 30,
+               "two more passes")
     assert agent.files() == sorted([kept, orphan])
     assert NQN_PREFIX + orphan in subsystems(target)
     assert agent.metric("sliteio_pool_orphans") == 1
@@ -317,16 +326,27 @@ def test_controller_down_deletes_nothing(agent, ctl, target):
     ctl.put_volume(ids[1], 8 * MiB, hosts=[HOST_X])
     ctl.wait_states({v: "ready" for v in ids})
     ctl.stop()
-    ctl.wait(lambda: agent.healthz()["controller"] is False, 30, "agent sees the outage")
+    poll_until(lambda: agent.healthz()["controller"] is False, 30, "agent sees the outage")
     passes = agent.metric("sliteio_agent_reconcile_passes_total")
-    ctl.wait(lambda: agent.metric("sliteio_agent_reconcile_passes_total") >= passes + 3, 30,
-             "three passes during the outage")
+    poll_until(lambda: agent.metric("sliteio_agent_reconcile_passes_total") >= passes + 3, 30,
+               "three passes during the outage")
     assert agent.files() == sorted(ids)
     assert set(subsystems(target)) == {NQN_PREFIX + ids[1]}
     assert agent.metric("sliteio_agent_controller_up") == 0
+    # Restarted (kill -9) while the controller is away: it finds everything, changes nothing.
+    agent.kill9()
+    agent.start()
+    poll_until(lambda: (agent.metric("sliteio_pool_local_volumes") or 0) == 2, 30,
+               "the restarted agent sees its volumes")
+    passes = agent.metric("sliteio_agent_reconcile_passes_total")
+    poll_until(lambda: agent.metric("sliteio_agent_reconcile_passes_total") >= passes + 2, 30,
+               "two passes after the restart")
+    assert agent.files() == sorted(ids)
+    assert set(subsystems(target)) == {NQN_PREFIX + ids[1]}
+    assert agent.metric("sliteio_pool_remote_volumes") == 1
     # Back: the same state converges, still nothing lost.
     ctl.start()
-    ctl.wait(lambda: agent.healthz()["controller"] is True, 30, "agent sees the controller")
+    poll_until(lambda: agent.healthz()["controller"] is True, 30, "agent sees the controller")
     n = len(ctl.reports)
     ctl.wait(lambda: len(ctl.reports) > n, 30, "a report after the outage")
     ctl.wait_states({v: "ready" for v in ids})
