@@ -18,7 +18,7 @@ void agent_observe_engine(const char *op, double seconds)
 
 static void observe_target(const char *method, double seconds)
 {
-    agent_metrics_observe_target(observed_metrics, seconds);
+    agent_metrics_observe_target(observed_metrics, method, seconds);
 }
 
 bool agent_wait_locked(struct agent *a, uint64_t us)

@@ -206,7 +206,10 @@ static size_t run_pass(struct agent *a, const struct agent_desired *d)
         return 1;
     }
     if (p.plan.n_actions > 0) {
+        uint64_t t0 = now_us();
         failed = agent_apply_plan(&ctx, &p.plan);
+        slio_prom_hist_observe(&a->metrics.apply_seconds, (double)(now_us() - t0) / 1e6);
+        atomic_fetch_add(&a->metrics.reconcile_actions, p.plan.n_actions);
         atomic_fetch_add(&a->metrics.reconcile_errors, failed);
     }
     if (d)

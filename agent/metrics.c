@@ -23,12 +23,32 @@ static const char *const op_names[AGENT_OP_COUNT] = {
     [AGENT_OP_POOL_STATUS] = "pool_status",         [AGENT_OP_THIN_AUTOEXTEND] = "thin_autoextend",
 };
 
+static const char *const target_methods[AGENT_TARGET_METHODS] = {
+    "nvmf_get_subsystems",
+    "bdev_get_bdevs",
+    "bdev_get_iostat",
+    "nvmf_get_transports",
+    "nvmf_create_transport",
+    "bdev_aio_create",
+    "bdev_aio_delete",
+    "bdev_aio_rescan",
+    "bdev_set_qos_limit",
+    "nvmf_create_subsystem",
+    "nvmf_delete_subsystem",
+    "nvmf_subsystem_add_ns",
+    "nvmf_subsystem_add_listener",
+    "nvmf_subsystem_add_host",
+    "other",
+};
+
 void agent_metrics_init(struct agent_metrics *m)
 {
     *m = (struct agent_metrics){0};
     for (unsigned i = 0; i < AGENT_OP_COUNT; i++)
         slio_prom_hist_init(&m->engine_seconds[i]);
-    slio_prom_hist_init(&m->target_seconds);
+    for (unsigned i = 0; i < AGENT_TARGET_METHODS; i++)
+        slio_prom_hist_init(&m->target_seconds[i]);
+    slio_prom_hist_init(&m->apply_seconds);
 }
 
 void agent_metrics_observe_engine(struct agent_metrics *m, const char *op, double seconds)
@@ -38,9 +58,13 @@ void agent_metrics_observe_engine(struct agent_metrics *m, const char *op, doubl
             slio_prom_hist_observe(&m->engine_seconds[i], seconds);
 }
 
-void agent_metrics_observe_target(struct agent_metrics *m, double seconds)
+void agent_metrics_observe_target(struct agent_metrics *m, const char *method, double seconds)
 {
-    slio_prom_hist_observe(&m->target_seconds, seconds);
+    unsigned i = 0;
+
+    while (i < AGENT_TARGET_METHODS - 1 && strcmp(method, target_methods[i]) != 0)
+        i++;
+    slio_prom_hist_observe(&m->target_seconds[i], seconds);
 }
 
 struct counter_def {
@@ -60,6 +84,8 @@ static const struct counter_def counters[] = {
     COUNTER("sliteio_agent_status_report_errors", status_report_errors,
             "Status reports the controller did not accept."),
     COUNTER("sliteio_agent_reconcile_passes", reconcile_passes, "Reconcile passes run."),
+    COUNTER("sliteio_agent_reconcile_actions", reconcile_actions,
+            "Reconcile actions (create, expand, export, delete...) carried out."),
     COUNTER("sliteio_agent_reconcile_errors", reconcile_errors,
             "Reconcile actions (create, export, delete...) that failed."),
     COUNTER("sliteio_pool_thin_extends", thin_extends, "Thin pool auto-extensions done."),
@@ -212,8 +238,15 @@ static int render_hists(const struct agent_metrics *m, struct slio_strbuf *sb)
     if (r == 0)
         r = slio_prom_family(sb, "sliteio_agent_target_rpc_seconds", SLIO_PROM_HISTOGRAM,
                              "Duration of JSON-RPC calls to the NVMe-oF target.");
+    for (unsigned i = 0; i < AGENT_TARGET_METHODS && r == 0; i++) {
+        const char *const l[] = {"method", target_methods[i], NULL};
+        r = slio_prom_hist_write(sb, "sliteio_agent_target_rpc_seconds", l, &m->target_seconds[i]);
+    }
     if (r == 0)
-        r = slio_prom_hist_write(sb, "sliteio_agent_target_rpc_seconds", NULL, &m->target_seconds);
+        r = slio_prom_family(sb, "sliteio_agent_apply_seconds", SLIO_PROM_HISTOGRAM,
+                             "Wall time of a reconcile pass's actions.");
+    if (r == 0)
+        r = slio_prom_hist_write(sb, "sliteio_agent_apply_seconds", NULL, &m->apply_seconds);
     return r;
 }
 

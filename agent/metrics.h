@@ -29,6 +29,9 @@ enum agent_engine_op {
     AGENT_OP_COUNT,
 };
 
+/* The target methods the agent calls, each with its latency histogram; "other" last. */
+#define AGENT_TARGET_METHODS 15
+
 struct agent_metrics {
     atomic_uint_fast64_t heartbeats;
     atomic_uint_fast64_t heartbeat_errors;
@@ -38,8 +41,10 @@ struct agent_metrics {
     atomic_uint_fast64_t reconcile_errors; /* failed actions */
     atomic_uint_fast64_t thin_extends;
     atomic_uint_fast64_t thin_warnings;
+    atomic_uint_fast64_t reconcile_actions;
     struct slio_prom_hist engine_seconds[AGENT_OP_COUNT];
-    struct slio_prom_hist target_seconds;
+    struct slio_prom_hist target_seconds[AGENT_TARGET_METHODS];
+    struct slio_prom_hist apply_seconds; /* wall time of a pass's actions */
 };
 
 /* What a scrape shows besides the counters (a copy taken under the agent's lock). */
@@ -58,7 +63,7 @@ struct agent_metrics_view {
 void agent_metrics_init(struct agent_metrics *m);
 /* Observers (thread-safe). op: the name agent_apply / the exporter pass. */
 void agent_metrics_observe_engine(struct agent_metrics *m, const char *op, double seconds);
-void agent_metrics_observe_target(struct agent_metrics *m, double seconds);
+void agent_metrics_observe_target(struct agent_metrics *m, const char *method, double seconds);
 
 /* The exposition text. -ENOBUFS / -ENOMEM. */
 int agent_metrics_render(const struct agent_metrics *m, const struct agent_metrics_view *v,

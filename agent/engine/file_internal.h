@@ -50,6 +50,10 @@ struct file_engine {
 /* <dir>/volumes|snapshots/<uuid>.<ext> */
 void file_path(const struct file_engine *e, enum agent_vol_kind kind, const uuid_t uuid,
                const char *ext, char buf[static AGENT_PATH_MAX]);
+/* A sidecar's text (at most 4 KiB) for pool: -ENOENT when it belongs to another pool,
+ * -EINVAL naming the field when malformed. */
+int file_meta_parse(const char *pool, const char *text, size_t len, struct file_meta *ret,
+                    struct slio_err *err) _must_check_;
 /* -ENOENT when the record belongs to another pool; -EINVAL when unreadable. */
 int file_meta_read(const struct file_engine *e, const char *path, struct file_meta *ret,
                    struct slio_err *err) _must_check_;

@@ -50,20 +50,15 @@ void file_path(const struct file_engine *e, enum agent_vol_kind kind, const uuid
              ext);
 }
 
-int file_meta_read(const struct file_engine *e, const char *path, struct file_meta *ret,
-                   struct slio_err *err)
+/* Decode a loaded sidecar: -ENOENT for another pool's, -EINVAL when malformed. */
+static int meta_decode(const char *pool, json_t *j, struct file_meta *ret, struct slio_err *err)
 {
-    _cleanup_json_ json_t *j = NULL;
     struct meta_raw m = {0};
-    int r = slio_json_load_file(path, META_MAX, &j, err);
+    int r = SLIO_JSON_DECODE(j, meta_fields, &m, 0, err);
 
-    if (r == 0)
-        r = SLIO_JSON_DECODE(j, meta_fields, &m, 0, err);
-    if (r < 0) {
-        slio_err_prefix(err, "\"%s\"", path);
+    if (r < 0)
         return r;
-    }
-    if (strcmp(m.pool, e->pool) != 0)
+    if (strcmp(m.pool, pool) != 0)
         return -ENOENT; /* another pool's file: not ours */
     *ret = (struct file_meta){
         .kind = m.kind,
@@ -76,6 +71,28 @@ int file_meta_read(const struct file_engine *e, const char *path, struct file_me
     uuid_copy(ret->uuid, m.uuid);
     uuid_copy(ret->origin, m.origin);
     return 0;
+}
+
+int file_meta_parse(const char *pool, const char *text, size_t len, struct file_meta *ret,
+                    struct slio_err *err)
+{
+    _cleanup_json_ json_t *j = NULL;
+    int r = slio_json_loadb(text, len, META_MAX, &j, err);
+
+    return r < 0 ? r : meta_decode(pool, j, ret, err);
+}
+
+int file_meta_read(const struct file_engine *e, const char *path, struct file_meta *ret,
+                   struct slio_err *err)
+{
+    _cleanup_json_ json_t *j = NULL;
+    int r = slio_json_load_file(path, META_MAX, &j, err);
+
+    if (r == 0)
+        r = meta_decode(e->pool, j, ret, err);
+    if (r < 0 && r != -ENOENT)
+        slio_err_prefix(err, "\"%s\"", path);
+    return r;
 }
 
 static int write_all(int fd, const char *buf, size_t n)

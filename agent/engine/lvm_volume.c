@@ -152,8 +152,9 @@ static void create_argv(struct lvm_engine *e, const struct agent_volume_spec *sp
     lvm_argv_add(a, "--activate=y");
     lvm_argv_add(a, "--name");
     lvm_argv_add(a, name);
-    if (snapshot_clone) {
+    if (snapshot_clone) { /* writable even when its source is a read-only snapshot */
         lvm_argv_add(a, "--snapshot");
+        lvm_argv_add(a, "--permission=rw");
         lvm_argv_add(a, "--setactivationskip=n");
     } else if (spec->thin) {
         lvm_argv_addf(a, "--virtualsize=%" PRIu64 "b", size);

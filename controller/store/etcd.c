@@ -422,8 +422,9 @@ static int watch_prefix(struct etcd_store *s, const char *prefix, int64_t after,
         *ret_revision = w.revision;
         return 0;
     }
-    /* the deadline with the watch in place, or a history too big to read: both are wake-ups */
-    if ((r == -ETIMEDOUT && w.created) || r == -EMSGSIZE)
+    /* The deadline with the watch in place, a stream that broke after it was set up (a
+     * member went away) or a history too big to read: all are (early) wake-ups. */
+    if ((w.created && r != -ENOMEM) || r == -EMSGSIZE)
         return etcd_revision(s, ret_revision, err);
     return r == -ETIMEDOUT || r == -ECONNRESET || r == -EREMOTEIO || r == -EBADMSG ? -EAGAIN : r;
 }

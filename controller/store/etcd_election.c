@@ -117,8 +117,12 @@ static int lease_call(struct etcd_election *e, bool grant, struct slio_err *err)
 static int lease_ensure(struct etcd_election *e, struct slio_err *err)
 {
     uint64_t now = now_us();
-    if (e->lease_id && now >= e->lease_until)
+    if (e->lease_id && now >= e->lease_until) {
+        /* etcd may already have expired it (and our key with it): a new lease is a new
+         * candidacy, never a continuation of the term */
+        step_down(e, "no keep-alive succeeded for a whole lease");
         e->lease_id = 0;
+    }
     if (!e->lease_id)
         return lease_call(e, true, err);
     if (now - e->lease_renewed < (uint64_t)e->ttl_s * 1000000u / 3)
@@ -179,6 +183,31 @@ static int campaign(struct etcd_election *e, struct slio_err *err)
     return 0;
 }
 
+/* While leading: is the leader key still the one of our term? (It can go without our lease
+ * going: deleted by hand, or replaced after etcd restored from a backup.) -ESTALE if not. */
+static int verify_term(struct etcd_election *e, struct slio_err *err)
+{
+    /* a txn without compares runs "success": a read shaped like the campaign's */
+    _cleanup_json_ json_t *body =
+        json_pack("{s:[{s:{s:s}}]}", "success", "request_range", "key", e->key_b64);
+    _cleanup_json_ json_t *resp = NULL;
+    const json_t *responses;
+    bool succeeded;
+    int64_t rev, term;
+    struct etcd_leader l;
+    int r = body ? etcd_http_call(e->http, "/v3/kv/txn", body, ANSWER_MAX, &resp, err) : -ENOMEM;
+    if (r == 0)
+        r = etcd_decode_txn(resp, 1, &succeeded, &rev, &responses, err);
+    if (r == 0)
+        r = etcd_decode_leader(json_array_get(responses, 0), e->key, rev, &l, err);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&e->lock);
+    term = e->term;
+    pthread_mutex_unlock(&e->lock);
+    return l.create_revision == term && l.lease == e->lease_id ? 0 : -ESTALE;
+}
+
 /* ---- standby: wait for the leader key to go ------------------------------------------------ */
 
 struct watch_state {
@@ -236,7 +265,13 @@ static void election_round(struct etcd_election *e)
         return;
     }
     if (leading_now(e)) {
-        sleep_or_stop(e, third);
+        r = verify_term(e, &err);
+        if (r == -ESTALE)
+            step_down(e, "the leader key changed");
+        else if (r < 0)
+            log_debug("checking the leader key: %s", err.text);
+        if (r != -ESTALE)
+            sleep_or_stop(e, third);
         return;
     }
     r = campaign(e, &err);

@@ -145,8 +145,12 @@ static int create_body(const Csi__V1__CreateVolumeRequest *q, struct csi_reply *
     return content_source(q->volume_content_source, body, r);
 }
 
-/* Poll GET /v1/volumes/{id} until the agent made it ready (no event to wait for over REST). */
-static int wait_ready(struct csi_ctx *ctx, struct csi_reply *r, json_t **vol)
+/*
+ * Poll GET /v1/volumes/{id} until the agent made it ready (no event to wait
+ * for over REST). expanding_done: an "expanding" volume counts as ready (a
+ * create need not wait for a concurrent expansion; an expansion does).
+ */
+static int wait_ready(struct csi_ctx *ctx, struct csi_reply *r, json_t **vol, bool expanding_done)
 {
     char path[96];
     unsigned step = 0;
@@ -154,7 +158,7 @@ static int wait_ready(struct csi_ctx *ctx, struct csi_reply *r, json_t **vol)
     snprintf(path, sizeof(path), "/v1/volumes/%s", csi_json_str(*vol, "id"));
     for (;;) {
         const char *phase = csi_json_str(*vol, "phase");
-        if (strcmp(phase, "ready") == 0 || strcmp(phase, "expanding") == 0)
+        if (strcmp(phase, "ready") == 0 || (expanding_done && strcmp(phase, "expanding") == 0))
             return 0;
         if (strcmp(phase, "failed") == 0)
             return csi_reply_fail(r, GRPC_STATUS_INTERNAL, "volume %s failed: %s",
@@ -166,7 +170,7 @@ static int wait_ready(struct csi_ctx *ctx, struct csi_reply *r, json_t **vol)
                    -EBUSY;
         if (!csi_backoff_wait(r, &step, until))
             return csi_reply_fail(r, GRPC_STATUS_DEADLINE_EXCEEDED,
-                                  "volume %s still %s (the agent has not carved it yet)",
+                                  "volume %s still %s (its agent has not finished)",
                                   csi_json_str(*vol, "id"), phase),
                    -ETIMEDOUT;
         unsigned status;
@@ -200,7 +204,7 @@ CSI_HANDLER(create_volume)
         csi_rest_fail(r, status, vol, what);
         return;
     }
-    if (wait_ready(ctx, r, &vol) < 0)
+    if (wait_ready(ctx, r, &vol, true) < 0)
         return;
     _cleanup_arena_ struct csi_arena a = {0};
     const char *keys[] = {"mkfsOptions"}, *values[] = {vp.mkfs_options};
@@ -263,6 +267,9 @@ CSI_HANDLER(controller_expand_volume)
         return (void)csi_rest_fail_code(r, GRPC_STATUS_OUT_OF_RANGE, vol, what);
     if (status != 200 && status != 202)
         return (void)csi_rest_fail(r, status, vol, what);
+    /* The resizer calls NodeExpandVolume next: the LV must have grown by then. */
+    if (wait_ready(ctx, r, &vol, false) < 0)
+        return;
     Csi__V1__ControllerExpandVolumeResponse resp = CSI__V1__CONTROLLER_EXPAND_VOLUME_RESPONSE__INIT;
     int64_t now = json_integer_value(json_object_get(vol, "size"));
     resp.capacity_bytes = now > size ? now : size;

@@ -32,6 +32,19 @@ static int rescan(struct csi_ctx *ctx, const char *id, struct slio_err *err)
     return 0;
 }
 
+/*
+ * A file-engine volume mounted through a loop device (mount sets one up for
+ * a regular file): the loop device learns the file's new size from
+ * `losetup -c`, as a namespace does from a rescan.
+ */
+static int refresh_loop(const struct csi_mount *m, struct slio_err *err)
+{
+    if (strncmp(m->source, "/dev/loop", 9) != 0)
+        return 0;
+    const char *argv[] = {"losetup", "-c", m->source, NULL};
+    return csi_run(argv, 30000, NULL, err);
+}
+
 static int grow_fs(const struct csi_mount *m, const char *path, struct slio_err *err)
 {
     if (strcmp(m->fstype, "ext4") == 0) {
@@ -56,14 +69,21 @@ CSI_HANDLER(node_expand_volume)
     if (!csi_path_ok(q->volume_path))
         return (void)csi_reply_fail(r, GRPC_STATUS_INVALID_ARGUMENT,
                                     "volume_path: not a clean absolute path");
-    if (csi_mount_find(ctx->node.mountinfo, q->volume_path, &m) != 0)
+    struct stat st;
+    if (stat(q->volume_path, &st) < 0 ||
+        csi_mount_find(ctx->node.mountinfo, q->volume_path, &m) != 0)
         return (void)csi_reply_fail(r, GRPC_STATUS_NOT_FOUND, "volume %s: nothing mounted at %s",
                                     q->volume_id, q->volume_path);
-    if (rescan(ctx, q->volume_id, &err) < 0 || grow_fs(&m, q->volume_path, &err) < 0)
+    /* A block volume is published on a file or device node: its mount's
+     * source and fstype are those of the filesystem the node lives on (a
+     * bind mount), never something to grow. Only a directory is our fs. */
+    bool fs = S_ISDIR(st.st_mode);
+    if (rescan(ctx, q->volume_id, &err) < 0 || (fs && refresh_loop(&m, &err) < 0) ||
+        (fs && grow_fs(&m, q->volume_path, &err) < 0))
         return (void)csi_reply_fail(r, GRPC_STATUS_INTERNAL, "volume %s: %s", q->volume_id,
                                     err.text);
     Csi__V1__NodeExpandVolumeResponse resp = CSI__V1__NODE_EXPAND_VOLUME_RESPONSE__INIT;
-    if (csi_device_size(m.source, &resp.capacity_bytes, &err) < 0)
+    if (csi_device_size(fs ? m.source : q->volume_path, &resp.capacity_bytes, &err) < 0)
         return (void)csi_reply_fail(r, GRPC_STATUS_INTERNAL, "volume %s: %s", q->volume_id,
                                     err.text);
     csi_reply_ok(r, &resp.base);

@@ -32,7 +32,8 @@ def generate_stubs(outdir):
 class Csi:
     """One slio-csi process on a unix socket, with stubs of the three services."""
 
-    def __init__(self, exe, workdir, controller_url, pb2, pb2_grpc, mode="all", extra=()):
+    def __init__(self, exe, workdir, controller_url, pb2, pb2_grpc, mode="all", extra=(),
+                 endpoint=None):
         self.dir = Path(workdir)
         self.sock = self.dir / "csi.sock"
         self.pb2, self.pb2_grpc = pb2, pb2_grpc
@@ -44,13 +45,14 @@ class Csi:
         (self.sysfs / "block").mkdir(parents=True, exist_ok=True)
         self.mountinfo = self.dir / "mountinfo"
         self.mountinfo.write_text("")
-        self.argv = [exe, "--mode", mode, "--endpoint", f"unix://{self.sock}",
+        endpoint = endpoint or f"unix://{self.sock}"
+        self.argv = [exe, "--mode", mode, "--endpoint", endpoint,
                      "--controller", controller_url, "--token-file", str(token),
                      "--node-id", "node-a", "--rack", "r1", "--zone", "z1", "--max-volumes", "64",
                      "--state-dir", str(self.dir), "--sysfs-root", str(self.sysfs),
                      "--mountinfo", str(self.mountinfo), "--host-nqn-dir", str(self.dir), *extra]
         self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT)
-        self.channel = grpc.insecure_channel(f"unix://{self.sock}")
+        self.channel = grpc.insecure_channel(endpoint.removeprefix("tcp://"))
         try:
             grpc.channel_ready_future(self.channel).result(timeout=10)
         except grpc.FutureTimeoutError:

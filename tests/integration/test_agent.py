@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
-"""slio-agent on the file engine + a real slio-tgt + the controller's agent
-API (tests/integration/fake_controller.py, a test double of /v1/agent/*):
-registration, volumes as files, remote exports in slio-tgt (NQN, namespace
-UUID, allowed host), QoS, expansion, deletion, kill -9 mid-create, orphans,
-controller outage, /metrics under promtool.
+"""slio-agent on the file engine with the real slio-controller and a real
+slio-tgt: registration, volumes created through the REST API and carved as
+files, remote exports in slio-tgt (NQN, namespace UUID, the consumer's host
+NQN only), QoS, expansion, snapshots and clones, deletion, kill -9 of the
+agent mid-create, an orphan listed and kept, the controller down (nothing
+deleted, even across an agent restart), /metrics under promtool, a bad
+config refused. Consumer nodes are played over the agent API
+(controller_proc.Agent): only their host NQNs matter here.
 """
 import json
 import os
@@ -12,17 +15,15 @@ import signal
 import subprocess
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
 from conftest import binary, free_port
-from fake_controller import FakeController
+from controller_proc import Agent as PlayedNode
+from controller_proc import Controller
 
 MiB = 1 << 20
-HOST_X = "nqn.2024-01.io.slite:node:consumer-x"
-HOST_Y = "nqn.2024-01.io.slite:node:consumer-y"
 NQN_PREFIX = "nqn.2024-01.io.slite:vol:"
 
 
@@ -125,26 +126,9 @@ pool:
         return sorted(p.stem for p in d.glob("*.img")) if d.exists() else []
 
 
-@pytest.fixture
-def ctl():
-    c = FakeController(free_port()).start()
-    yield c
-    c.stop()
-
-
-@pytest.fixture
-def agent(tmp_path, target, ctl):
-    a = Agent(tmp_path, target, ctl)
-    a.start()
-    ctl.wait(lambda: ctl.registrations, 15, "registration")
-    yield a
-    alive = a.proc is not None and a.proc.poll() is None
-    a.stop() if alive else None
-    assert alive or a.proc is None, f"slio-agent died during the test:\n{a.logtail()}"
-
-
 def subsystems(target):
-    return {s["nqn"]: s for s in target.rpc("nvmf_get_subsystems") if s["nqn"].startswith(NQN_PREFIX)}
+    return {s["nqn"]: s for s in target.rpc("nvmf_get_subsystems")
+            if s["nqn"].startswith(NQN_PREFIX)}
 
 
 def bdevs(target):
@@ -152,179 +136,200 @@ def bdevs(target):
 
 
 def poll_until(pred, timeout, what):
-    """For conditions only the agent's endpoints show (no event reaches the test)."""
+    """For states shown only by an endpoint (the controller's, the agent's, the target's)."""
     deadline = time.monotonic() + timeout
-    while not pred():
+    while True:
+        got = pred()
+        if got:
+            return got
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
 
 
-def new_id():
-    return str(uuid.uuid4())
+@pytest.fixture
+def ctl(tmp_path):
+    d = tmp_path / "controller"
+    d.mkdir()
+    c = Controller(d).start()
+    yield c
+    c.stop()
 
 
-def test_register_carries_node_and_pool(agent, ctl, target):
-    reg = ctl.registrations[0]
-    assert reg["node"] == "n1"
-    assert reg["host_nqn"] == "nqn.2024-01.io.slite:node:n1"
-    assert reg["export_address"] == {"trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1",
-                                     "trsvcid": str(target.port)}
-    assert reg["topology"] == {"zone": "z1"}
-    assert reg["labels"] == {"zone-class": "test"}
-    assert reg["agent_url"] == agent.url
-    pool = reg["pools"][0]
-    assert pool["name"] == "p1" and pool["engine"] == "file"
-    assert pool["capacity"] == 20 << 30 and 0 < pool["free"] <= 20 << 30
-    ctl.wait(lambda: ctl.heartbeats >= 2, 10, "two heartbeats")
-    assert not ctl.bad_requests
-
-
-def test_volume_lifecycle_local_and_remote(agent, ctl, target):
-    local, remote = new_id(), new_id()
-    ctl.put_volume(local, 16 * MiB)
-    ctl.put_volume(remote, 16 * MiB, hosts=[HOST_X], qos={"rw_ios_per_sec": 2000})
-    r = ctl.wait_states({local: "ready", remote: "ready"})
-
-    # Volumes are files of the asked size.
-    assert agent.files() == sorted([local, remote])
-    st = ctl.status_of(local, r)
-    assert os.path.getsize(st["device"]) == 16 * MiB
-    assert "nqn" not in st
-    # The remote one is exported to HOST_X only, namespace UUID = volume id.
-    st = ctl.status_of(remote, r)
-    nqn = NQN_PREFIX + remote
-    assert st["nqn"] == nqn and st["exported_to"] == [HOST_X]
-    subs = subsystems(target)
-    assert list(subs) == [nqn]
-    s = subs[nqn]
-    assert s["allow_any_host"] is False
-    assert [h["nqn"] for h in s["hosts"]] == [HOST_X]
-    assert [ns["uuid"] for ns in s["namespaces"]] == [remote]
-    assert [(la["traddr"], la["trsvcid"]) for la in s["listen_addresses"]] == \
-        [("127.0.0.1", str(target.port))]
-    b = bdevs(target)["slio-" + remote]
-    assert b["assigned_rate_limits"]["rw_ios_per_sec"] == 2000
-    assert b["num_blocks"] * b["block_size"] == 16 * MiB
-
-    # QoS changes online; the consumer moves to another host.
-    ctl.put_volume(remote, 16 * MiB, hosts=[HOST_Y], qos={"rw_ios_per_sec": 3000,
-                                                          "w_mbytes_per_sec": 10})
-    ctl.wait(lambda: (ctl.status_of(remote) or {}).get("exported_to") == [HOST_Y] and
-             ctl.last_report()["revision"] == ctl.revision, 30, "export moved to HOST_Y")
-    b = bdevs(target)["slio-" + remote]
-    assert b["assigned_rate_limits"]["rw_ios_per_sec"] == 3000
-    assert b["assigned_rate_limits"]["w_mbytes_per_sec"] == 10
-    assert [h["nqn"] for h in subsystems(target)[nqn]["hosts"]] == [HOST_Y]
-
-    # Expansion grows the file and the bdev.
-    ctl.put_volume(remote, 48 * MiB, hosts=[HOST_Y], qos={"rw_ios_per_sec": 3000,
-                                                          "w_mbytes_per_sec": 10})
-    ctl.wait(lambda: (ctl.status_of(remote) or {}).get("size") == 48 * MiB and
-             ctl.last_report()["revision"] == ctl.revision, 30, "expanded")
-    assert os.path.getsize(ctl.status_of(remote)["device"]) == 48 * MiB
-    b = bdevs(target)["slio-" + remote]
-    assert b["num_blocks"] * b["block_size"] == 48 * MiB
-
-    # Deleting removes the files, the subsystem and the bdev.
-    ctl.put_volume(local, 16 * MiB, state="absent")
-    ctl.put_volume(remote, 48 * MiB, state="absent", hosts=[HOST_Y])
-    ctl.wait_states({local: "deleted", remote: "deleted"})
-    assert agent.files() == []
-    assert subsystems(target) == {} and bdevs(target) == {}
-    assert not ctl.bad_requests
-
-
-def test_unexport_when_consumer_leaves(agent, ctl, target):
-    v = new_id()
-    ctl.put_volume(v, 16 * MiB, hosts=[HOST_X])
-    ctl.wait_states({v: "ready"})
-    assert NQN_PREFIX + v in subsystems(target)
-    ctl.put_volume(v, 16 * MiB)
-    r = ctl.wait_states({v: "ready"})
-    assert "nqn" not in ctl.status_of(v, r)
-    assert subsystems(target) == {} and bdevs(target) == {}
-    assert agent.files() == [v]
-
-
-def test_snapshot_and_clone(agent, ctl, target):
-    v, s, c = new_id(), new_id(), new_id()
-    ctl.put_volume(v, 16 * MiB)
-    ctl.wait_states({v: "ready"})
-    dev = ctl.status_of(v)["device"]
-    with open(dev, "r+b") as f:
-        f.write(b"slio-snapshot-data")
-    ctl.put_snapshot(s, v)
-    ctl.put_volume(c, 16 * MiB, source={"snapshot": s})
-    r = ctl.wait_states({v: "ready", s: "ready", c: "ready"})
-    with open(ctl.status_of(c, r)["device"], "rb") as f:
-        assert f.read(18) == b"slio-snapshot-data"
-    ctl.put_volume(c, 16 * MiB, state="absent", source={"snapshot": s})
-    ctl.put_snapshot(s, v, state="absent")
-    ctl.put_volume(v, 16 * MiB, state="absent")
-    ctl.wait_states({v: "deleted", s: "deleted", c: "deleted"})
-    assert agent.files() == []
-
-
-def test_kill9_mid_create_converges(tmp_path, target, ctl):
-    a = Agent(tmp_path, target, ctl)
-    ids = [new_id() for _ in range(60)]
-    for i, v in enumerate(ids):
-        ctl.put_volume(v, 4 * MiB, hosts=[HOST_X] if i % 2 else [])
+@pytest.fixture
+def agent(tmp_path, target, ctl):
+    d = tmp_path / "agent"
+    d.mkdir()
+    a = Agent(d, target, ctl, token_file=ctl.dir / "agent.token")
     a.start()
-    # Kill it once some, not all, volumes exist.
-    deadline = time.monotonic() + 30
-    while not (0 < len(a.files()) < len(ids)):
-        assert time.monotonic() < deadline, f"no partial state seen:\n{a.logtail()}"
-        assert a.proc.poll() is None, a.logtail()
-        time.sleep(0.002)
-    a.kill9()
-    partial = len(a.files())
+    ctl.wait_for("node n1 ready", lambda: ctl.call("GET", "/v1/nodes/n1")[0] == 200 and
+                 ctl.ok("GET", "/v1/nodes/n1")["status"] == "ready", timeout=15)
+    yield a
+    alive = a.proc is not None and a.proc.poll() is None
+    if alive:
+        a.stop()
+    assert alive or a.proc is None, f"slio-agent died during the test:\n{a.logtail()}"
+
+
+@pytest.fixture
+def consumer(ctl):
+    b = PlayedNode(ctl, "node-b", pools=[{"name": "small", "engine": "file",
+                                          "capacity": MiB, "free": MiB}])
+    b.register()
+    return b
+
+
+def create(ctl, name, size, **kw):
+    return ctl.ok("POST", "/v1/volumes", {"name": name, "size": size, "position": "must_local",
+                                          "consumer_node": "n1", **kw}, token="csi")
+
+
+def phase(ctl, vid, want, timeout=30):
+    def check():
+        status, v = ctl.call("GET", f"/v1/volumes/{vid}")
+        if want == "gone":
+            return status == 404
+        return status == 200 and v["phase"] == want and v
+    return ctl.wait_for(f"volume {vid} {want}", check, timeout=timeout)
+
+
+def test_register_pool_figures_heartbeats(agent, ctl, target):
+    n = ctl.ok("GET", "/v1/nodes/n1")
+    assert n["host_nqn"] == "nqn.2024-01.io.slite:node:n1"
+    assert n["agent_url"] == agent.url
+    assert n["topology"].get("zone") == "z1" and n["labels"] == {"zone-class": "test"}
+    assert n["export_address"]["traddr"] == "127.0.0.1"
+    assert n["export_address"]["trsvcid"] == str(target.port)
+    (p,) = n["pools"]
+    assert p["name"] == "p1" and p["engine"] == "file" and p["capacity"] == 20 << 30
+    assert 0 < p["free"] <= 20 << 30
+    poll_until(lambda: agent.metric("sliteio_agent_heartbeats_total") >= 2, 10,
+               "two heartbeats accepted by the controller")
+    assert agent.metric("sliteio_agent_heartbeat_errors_total") == 0
+    assert agent.healthz()["registered"] is True
+
+
+def test_lifecycle_through_the_api(agent, ctl, target, consumer):
+    v = create(ctl, "pvc-1", 16 * MiB)
+    assert v["node"] == "n1" and v["pool"] == "p1"
+    v = phase(ctl, v["id"], "ready")
+    assert os.path.getsize(v["device"]) == 16 * MiB
+    assert agent.files() == [v["id"]]
+
+    # Another node attaches: exported to its host NQN only.
+    att = ctl.ok("POST", f"/v1/volumes/{v['id']}/attachments", {"node": "node-b"}, token="csi")
+    assert not att["local"]
+    att = ctl.wait_for("attachment ready", lambda: (
+        lambda a: a["phase"] == "ready" and a)(
+            ctl.ok("GET", f"/v1/volumes/{v['id']}/attachments/node-b")))
+    nqn = NQN_PREFIX + v["id"]
+    assert att["nqn"] == nqn and att["namespace_uuid"] == v["id"]
+    s = subsystems(target)[nqn]
+    assert [h["nqn"] for h in s["hosts"]] == [consumer.host_nqn]
+    assert s["allow_any_host"] is False
+    assert [ns["uuid"] for ns in s["namespaces"]] == [v["id"]]
+
+    # The consumer moves: node-b detaches, node-c attaches; only node-c is allowed then.
+    ctl.ok("DELETE", f"/v1/volumes/{v['id']}/attachments/node-b", token="csi")
+    node_c = PlayedNode(ctl, "node-c", pools=[{"name": "small", "engine": "file",
+                                                "capacity": MiB, "free": MiB}])
+    node_c.register()
+    ctl.ok("POST", f"/v1/volumes/{v['id']}/attachments", {"node": "node-c"}, token="csi")
+    ctl.wait_for("attachment on node-c ready", lambda: ctl.ok(
+        "GET", f"/v1/volumes/{v['id']}/attachments/node-c")["phase"] == "ready")
+    assert [h["nqn"] for h in subsystems(target)[nqn]["hosts"]] == [node_c.host_nqn]
+
+    # QoS online.
+    ctl.ok("PUT", f"/v1/volumes/{v['id']}/qos", {"rw_ios_per_sec": 4000}, token="csi")
+    poll_until(lambda: bdevs(target)["slio-" + v["id"]]["assigned_rate_limits"]
+               ["rw_ios_per_sec"] == 4000, 30, "QoS applied")
+
+    # Expansion: the file and the bdev grow.
+    ctl.ok("POST", f"/v1/volumes/{v['id']}/expand", {"size": 32 * MiB}, token="csi")
+    ctl.wait_for("expanded", lambda: (
+        lambda x: x["phase"] == "ready" and x["size"] == 32 * MiB)(
+            ctl.ok("GET", f"/v1/volumes/{v['id']}")))
+    assert os.path.getsize(v["device"]) == 32 * MiB
+    b = bdevs(target)["slio-" + v["id"]]
+    assert b["num_blocks"] * b["block_size"] == 32 * MiB
+
+    # Snapshot and a clone from it.
+    with open(v["device"], "r+b") as f:
+        f.write(b"through-the-controller")
+    snap = ctl.ok("POST", "/v1/snapshots", {"name": "snap-1", "volume": v["id"]}, token="csi")
+    ctl.wait_for("snapshot ready", lambda: ctl.ok("GET", f"/v1/snapshots/{snap['id']}")
+                 ["ready_to_use"])
+    clone = create(ctl, "pvc-clone", 32 * MiB, source={"snapshot": snap["id"]})
+    clone = phase(ctl, clone["id"], "ready")
+    with open(clone["device"], "rb") as f:
+        assert f.read(22) == b"through-the-controller"
+
+    # Detach and delete everything: files, subsystem and bdev go.
+    ctl.ok("DELETE", f"/v1/volumes/{v['id']}/attachments/node-c", token="csi")
+    poll_until(lambda: subsystems(target) == {} and bdevs(target) == {}, 30, "unexported")
+    ctl.ok("DELETE", f"/v1/volumes/{clone['id']}", token="csi")
+    phase(ctl, clone["id"], "gone")
+    ctl.ok("DELETE", f"/v1/snapshots/{snap['id']}", token="csi")
+    ctl.wait_for("snapshot gone", lambda: ctl.call("GET", f"/v1/snapshots/{snap['id']}")[0] == 404)
+    ctl.ok("DELETE", f"/v1/volumes/{v['id']}", token="csi")
+    phase(ctl, v["id"], "gone")
+    assert agent.files() == []
+    assert list((agent.pool_dir / "snapshots").glob("*.img")) == []
+
+
+def test_kill9_mid_create_converges(tmp_path, target, ctl, consumer):
+    d = tmp_path / "agent"
+    d.mkdir()
+    a = Agent(d, target, ctl, token_file=ctl.dir / "agent.token")
     a.start()
     try:
-        r = ctl.wait_states({v: "ready" for v in ids}, timeout=60)
-        assert partial < len(ids)
+        ctl.wait_for("node n1", lambda: ctl.call("GET", "/v1/nodes/n1")[0] == 200, timeout=15)
+        ids = [create(ctl, f"pvc-{i}", 4 * MiB)["id"] for i in range(40)]
+        for vid in ids[::2]:
+            ctl.ok("POST", f"/v1/volumes/{vid}/attachments", {"node": "node-b"}, token="csi")
+        deadline = time.monotonic() + 30
+        while len(a.files()) >= len(ids) or not a.files():
+            if len(a.files()) >= len(ids):
+                break  # too fast to catch; the restart below still must converge
+            assert time.monotonic() < deadline, a.logtail()
+            time.sleep(0.002)
+        a.kill9()
+        a.start()
+        for vid in ids:
+            phase(ctl, vid, "ready", timeout=60)
         assert a.files() == sorted(ids)
-        assert r["orphans"] == []
-        exported = {NQN_PREFIX + v for i, v in enumerate(ids) if i % 2}
-        assert set(subsystems(target)) == exported
-        assert set(bdevs(target)) == {"slio-" + v for i, v in enumerate(ids) if i % 2}
-        for nqn, s in subsystems(target).items():
-            assert [h["nqn"] for h in s["hosts"]] == [HOST_X]
-            assert [ns["uuid"] for ns in s["namespaces"]] == [nqn[len(NQN_PREFIX):]]
-        # no leftovers of interrupted writes in the pool
-        stray = [p.name for p in (a.pool_dir / "volumes").iterdir()
-                 if not (p.name.endswith(".img") or p.name.endswith(".json"))]
-        assert stray == []
+        assert set(subsystems(target)) == {NQN_PREFIX + vid for vid in ids[::2]}
+        for vid in ids[::2]:
+            ctl.wait_for("attachment ready", lambda: ctl.ok(
+                "GET", f"/v1/volumes/{vid}/attachments/node-b")["phase"] == "ready")
+        assert ctl.ok("GET", "/v1/orphans")["items"] == []
     finally:
         a.stop()
 
 
-def test_orphan_reported_never_removed(agent, ctl, target):
-    kept, orphan = new_id(), new_id()
-    ctl.put_volume(kept, 8 * MiB)
-    ctl.put_volume(orphan, 8 * MiB, hosts=[HOST_X])
-    ctl.wait_states({kept: "ready", orphan: "ready"})
-    ctl.forget(orphan)  # the controller lost its record
-    r = ctl.wait(lambda: ctl.last_report()["revision"] == ctl.revision and
-                 ctl.last_report()["orphans"] and ctl.last_report(), 30, "orphan report")
-    (o,) = r["orphans"]
-    assert o["uuid"] == orphan and o["kind"] == "volume" and o["pool"] == "p1"
-    assert o["size"] == 8 * MiB and o["node"] == "n1"
-    assert ctl.status_of(orphan, r) is None
-    # Still there several passes later: file and export.
+def test_orphan_listed_and_kept(agent, ctl, tmp_path):
+    tool_conf = tmp_path / "tool.yaml"
+    tool_conf.write_text(f"pool: {{name: p1, engine: file, file: {{dir: \"{agent.pool_dir}\", "
+                         f"capacity: 20Gi}}}}\n")
+    orphan = "0b9b7c4e-2f7a-4c1e-9d7e-5a1b2c3d4e5f"
+    subprocess.run([binary("agent/engine/slio-engine-tool"), "-c", str(tool_conf), "create",
+                    orphan, "4Mi"], check=True, capture_output=True, timeout=30)
+    items = ctl.wait_for("orphan listed", lambda: ctl.ok("GET", "/v1/orphans")["items"],
+                         timeout=30)
+    assert [(o["uuid"], o["node"], o["pool"], o["kind"]) for o in items] == \
+        [(orphan, "n1", "p1", "volume")]
     passes = agent.metric("sliteio_agent_reconcile_passes_total")
     poll_until(lambda: agent.metric("sliteio_agent_reconcile_passes_total") >= passes + 2, 30,
                "two more passes")
-    assert agent.files() == sorted([kept, orphan])
-    assert NQN_PREFIX + orphan in subsystems(target)
-    assert agent.metric("sliteio_pool_orphans") == 1
+    assert agent.files() == [orphan]
 
 
-def test_controller_down_deletes_nothing(agent, ctl, target):
-    ids = [new_id(), new_id()]
-    ctl.put_volume(ids[0], 8 * MiB)
-    ctl.put_volume(ids[1], 8 * MiB, hosts=[HOST_X])
-    ctl.wait_states({v: "ready" for v in ids})
+def test_controller_down_deletes_nothing(agent, ctl, target, consumer):
+    ids = [create(ctl, "pvc-a", 8 * MiB)["id"], create(ctl, "pvc-b", 8 * MiB)["id"]]
+    ctl.ok("POST", f"/v1/volumes/{ids[1]}/attachments", {"node": "node-b"}, token="csi")
+    for vid in ids:
+        phase(ctl, vid, "ready")
+    ctl.wait_for("attachment ready", lambda: ctl.ok(
+        "GET", f"/v1/volumes/{ids[1]}/attachments/node-b")["phase"] == "ready")
     ctl.stop()
     poll_until(lambda: agent.healthz()["controller"] is False, 30, "agent sees the outage")
     passes = agent.metric("sliteio_agent_reconcile_passes_total")
@@ -336,7 +341,7 @@ def test_controller_down_deletes_nothing(agent, ctl, target):
     # Restarted (kill -9) while the controller is away: it finds everything, changes nothing.
     agent.kill9()
     agent.start()
-    poll_until(lambda: (agent.metric("sliteio_pool_local_volumes") or 0) == 2, 30,
+    poll_until(lambda: agent.metric("sliteio_pool_local_volumes") == 2, 30,
                "the restarted agent sees its volumes")
     passes = agent.metric("sliteio_agent_reconcile_passes_total")
     poll_until(lambda: agent.metric("sliteio_agent_reconcile_passes_total") >= passes + 2, 30,
@@ -344,35 +349,39 @@ def test_controller_down_deletes_nothing(agent, ctl, target):
     assert agent.files() == sorted(ids)
     assert set(subsystems(target)) == {NQN_PREFIX + ids[1]}
     assert agent.metric("sliteio_pool_remote_volumes") == 1
-    # Back: the same state converges, still nothing lost.
+    # The controller back: same state, nothing lost.
     ctl.start()
     poll_until(lambda: agent.healthz()["controller"] is True, 30, "agent sees the controller")
-    n = len(ctl.reports)
-    ctl.wait(lambda: len(ctl.reports) > n, 30, "a report after the outage")
-    ctl.wait_states({v: "ready" for v in ids})
+    for vid in ids:
+        assert phase(ctl, vid, "ready")["device"]
     assert agent.files() == sorted(ids)
+    assert set(subsystems(target)) == {NQN_PREFIX + ids[1]}
 
 
-def test_metrics_pass_promtool(agent, ctl, target):
+def test_metrics_pass_promtool(agent, ctl, target, consumer):
     promtool = shutil.which("promtool")
     assert promtool, "promtool is not installed (Debian package prometheus): cannot check /metrics"
-    v = new_id()
-    ctl.put_volume(v, 8 * MiB, hosts=[HOST_X])
-    ctl.wait_states({v: "ready"})
+    v = create(ctl, "pvc-m", 8 * MiB)
+    ctl.ok("POST", f"/v1/volumes/{v['id']}/attachments", {"node": "node-b"}, token="csi")
+    ctl.wait_for("attachment ready", lambda: ctl.ok(
+        "GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "ready")
+    poll_until(lambda: agent.metric("sliteio_pool_remote_volumes") == 1, 30, "remote count")
     text = agent.metrics()
     res = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
                          text=True, timeout=30)
     assert res.returncode == 0, f"promtool: {res.stdout}{res.stderr}\n{text[:3000]}"
     for name in ("sliteio_pool_capacity_bytes", "sliteio_pool_free_bytes",
-                 "sliteio_pool_allocated_bytes", "sliteio_pool_local_volumes",
+                 "sliteio_pool_allocated_bytes", "sliteio_pool_thin_data_ratio",
+                 "sliteio_pool_overprovision_ratio", "sliteio_pool_local_volumes",
                  "sliteio_pool_remote_volumes", "sliteio_agent_heartbeats_total",
-                 "sliteio_agent_reconcile_errors_total",
+                 "sliteio_agent_heartbeat_errors_total", "sliteio_agent_reconcile_errors_total",
                  "sliteio_agent_engine_operation_seconds_bucket",
                  "sliteio_agent_target_rpc_seconds_count"):
         assert agent.metric(name) is not None, f"{name} missing:\n{text}"
     assert agent.metric("sliteio_pool_capacity_bytes") == 20 << 30
-    assert agent.metric("sliteio_pool_remote_volumes") == 1
-    assert f'sliteio_volume_read_ops_total{{volume="{v}",via="target"}}' in text
+    assert agent.metric("sliteio_pool_local_volumes") == 1
+    assert agent.metric("sliteio_agent_heartbeats_total") >= 1
+    assert f'sliteio_volume_read_ops_total{{volume="{v["id"]}",via="target"}}' in text
 
 
 def test_bad_config_refused_naming_field(tmp_path):

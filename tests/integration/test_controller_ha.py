@@ -263,3 +263,35 @@ def test_failover_under_creates_places_each_volume_once(tmp_path, etcd):
         for c in (a, b):
             if c.proc:
                 c.stop()
+
+
+def test_etcd_member_loss_keeps_serving(tmp_path, etcd):
+    """One etcd member of three SIGKILLed (the first endpoint every controller uses): the
+    quorum stays, calls go to the next endpoint, creates keep being acknowledged, each once."""
+    a = HaController(tmp_path / "a", etcd).start()
+    b = HaController(tmp_path / "b", etcd).start()
+    try:
+        leader = wait_one_leader([a, b])
+        client = LeaderFollower([a, b])
+        Agent(client, "node-a", pools=[{"name": "vg0", "engine": "lvm", "capacity": 1000 * GiB,
+                                        "free": 1000 * GiB}]).register()
+        acked = {}
+        for i in range(20):
+            status, body = client.call("POST", "/v1/volumes", {"name": f"m{i}", "size": GiB})
+            assert status == 201, body
+            acked[body["name"]] = body["id"]
+        etcd.procs[0].send_signal(signal.SIGKILL)
+        etcd.procs[0].wait()
+        for i in range(20, 40):
+            status, body = client.call("POST", "/v1/volumes", {"name": f"m{i}", "size": GiB})
+            assert status == 201, body
+            acked[body["name"]] = body["id"]
+        now = wait_one_leader([a, b])
+        vols = list_all(now, "/v1/volumes")
+        assert sorted(v["name"] for v in vols) == sorted(acked)
+        assert {v["name"]: v["id"] for v in vols} == acked
+        print(f"leader before: {leader.url}, after: {now.url}")
+    finally:
+        for c in (a, b):
+            if c.proc:
+                c.stop()

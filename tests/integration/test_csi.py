@@ -408,8 +408,8 @@ def test_concurrent_calls_on_one_volume_abort(csi):
 
 
 def test_deadline_exceeded(csi):
+    """A call still at the controller when the caller's deadline passes."""
     csi.state.held.add("pvc-late")
-    expect(C.DEADLINE_EXCEEDED, create, csi, "pvc-late") if False else None
     with pytest.raises(grpc.RpcError) as e:
         csi.controller.CreateVolume(csi.pb2.CreateVolumeRequest(
             name="pvc-late", volume_capabilities=[mount_cap(csi.pb2)]), timeout=0.3)
@@ -558,3 +558,19 @@ def test_kill9_mid_create_then_restart(csi, tmp_path):
         assert [x["id"] for x in st.volumes.values() if x["name"] == "pvc-crash"] == [v.volume_id]
     finally:
         assert again.stop() == 0
+
+
+def test_tcp_endpoint_and_second_controller_url(tmp_path, fake, stubs):
+    """A TCP listener, and --controller with a dead first URL: the client moves on."""
+    pb2, pb2_grpc = stubs
+    port = free_port()
+    dead = f"http://127.0.0.1:{free_port()}"
+    live = f"http://127.0.0.1:{fake[0].server_address[1]}"
+    c = Csi(binary("csi/slio-csi"), tmp_path, f"{dead},{live}", pb2, pb2_grpc,
+            endpoint=f"tcp://127.0.0.1:{port}")
+    try:
+        v = create(c, "pvc-tcp")
+        assert v.capacity_bytes == GiB and v.volume_id in fake[1].volumes
+        assert c.identity.Probe(pb2.ProbeRequest()).ready.value
+    finally:
+        assert c.stop() == 0

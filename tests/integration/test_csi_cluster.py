@@ -135,6 +135,18 @@ def test_local_block_stage_publish(cluster, tmp_path):
     stats = c.node.NodeGetVolumeStats(pb2.NodeGetVolumeStatsRequest(volume_id=v.volume_id,
                                                                     volume_path=str(target)))
     assert stats.usage[0].total == 64 * MiB and not stats.volume_condition.abnormal
+    # expansion: the controller returns once the agent grew the file; the node
+    # reports the new size (a block volume has no filesystem to grow)
+    r = c.controller.ControllerExpandVolume(pb2.ControllerExpandVolumeRequest(
+        volume_id=v.volume_id, capacity_range=pb2.CapacityRange(required_bytes=128 * MiB),
+        volume_capability=block_cap(pb2)), timeout=30)
+    assert r.capacity_bytes == 128 * MiB and not r.node_expansion_required
+    assert img.stat().st_size == 128 * MiB
+    n = c.node.NodeExpandVolume(pb2.NodeExpandVolumeRequest(
+        volume_id=v.volume_id, volume_path=str(target), volume_capability=block_cap(pb2)))
+    assert n.capacity_bytes == 128 * MiB
+    with open(target, "rb") as f:
+        assert f.read(17) == b"slio-csi was here"
     expect(C.FAILED_PRECONDITION, c.controller.DeleteVolume,
            pb2.DeleteVolumeRequest(volume_id=v.volume_id))  # still attached
     c.node.NodeUnpublishVolume(pb2.NodeUnpublishVolumeRequest(volume_id=v.volume_id,

@@ -82,6 +82,17 @@ static void test_not_ours(void **state)
     assert_int_equal(agent_engine_delete_volume(env.e, u, true, NULL), 0);
     pool_path(&env, "volumes/" F1 ".img", path);
     assert_int_equal(stat(path, &st), 0);
+
+    /* a record edited in place by hand is read again, not served from memory */
+    struct agent_volume_spec spec = {.size = MI};
+    struct agent_volume v;
+    test_uuid(V1, spec.uuid);
+    assert_int_equal(agent_engine_create_volume(env.e, &spec, &v, NULL), 0);
+    assert_int_equal(count(&env), 1);
+    put(&env, "volumes/" V1 ".json",
+        "{\"uuid\": \"" V1 "\", \"kind\": \"volume\", \"pool\": \"p2\", \"size\": 1048576,"
+        " \"thin\": false, \"state\": \"ready\"}");
+    assert_int_equal(count(&env), 0);
     env_teardown(&env);
 }
 

@@ -164,6 +164,7 @@ static void test_expand(void **state)
     struct node_fixture *f = *state;
     char target[PATH_MAX], mi[2 * PATH_MAX];
     node_fixture_path(f, "pod-vol", target, sizeof(target));
+    assert_int_equal(mkdir(target, 0755), 0);
     node_fixture_write(f, "sys/class/nvme/nvme1/subsysnqn", "nqn.2024-01.io.slite:vol:" VOL "\n");
     snprintf(mi, sizeof(mi), "21 1 259:1 / %s rw - ext4 /dev/nvme1n1 rw\n", target);
     node_fixture_mounts(f, mi);
@@ -196,11 +197,47 @@ static void test_expand(void **state)
     csi_node_expand_volume(&f->ctx, &q, &r2);
     assert_int_equal(r2.code, GRPC_STATUS_INTERNAL);
     assert_non_null(strstr(r2.message, "xfs_growfs"));
+    /* the loop device of a file-engine volume learns the new size first */
+    snprintf(mi, sizeof(mi), "21 1 7:0 / %s rw - ext4 /dev/loop3 rw\n", target);
+    node_fixture_mounts(f, mi);
+    node_fixture_replay(f, "{\"calls\": [{\"argv\": [\"nvme\", \"ns-rescan\", \"/dev/nvme1\"]},"
+                           "{\"argv\": [\"losetup\", \"-c\", \"/dev/loop3\"]},"
+                           "{\"argv\": [\"resize2fs\", \"/dev/loop3\"]},"
+                           "{\"argv\": [\"blockdev\", \"--getsize64\", \"/dev/loop3\"],"
+                           " \"stdout\": \"134217728\\n\"}]}");
+    struct csi_reply r4 = reply();
+    csi_node_expand_volume(&f->ctx, &q, &r4);
+    assert_int_equal(r4.code, GRPC_STATUS_OK);
+    csi_reply_release(&r4);
     /* nothing mounted there: NOT_FOUND */
     node_fixture_mounts(f, "");
     struct csi_reply r3 = reply();
     csi_node_expand_volume(&f->ctx, &q, &r3);
     assert_int_equal(r3.code, GRPC_STATUS_NOT_FOUND);
+}
+
+/* A block volume published on a file: the bind mount shows the host fs's
+ * device and fstype, which must never be resized; the size is the file's. */
+static void test_expand_block(void **state)
+{
+    struct node_fixture *f = *state;
+    char target[PATH_MAX], mi[2 * PATH_MAX];
+    node_fixture_path(f, "dev-file", target, sizeof(target));
+    node_fixture_write(f, "dev-file", "0123456789");
+    snprintf(mi, sizeof(mi), "30 1 254:0 /pool/vol.img %s rw - ext4 /dev/vda rw\n", target);
+    node_fixture_mounts(f, mi);
+    node_fixture_replay(f, "{\"calls\": []}"); /* no resize2fs /dev/vda, no blockdev */
+    Csi__V1__NodeExpandVolumeRequest q = CSI__V1__NODE_EXPAND_VOLUME_REQUEST__INIT;
+    q.volume_id = (char *)VOL;
+    q.volume_path = target;
+    struct csi_reply r = reply();
+    csi_node_expand_volume(&f->ctx, &q, &r);
+    assert_int_equal(r.code, GRPC_STATUS_OK);
+    Csi__V1__NodeExpandVolumeResponse *resp =
+        csi__v1__node_expand_volume_response__unpack(NULL, r.payload_len, r.payload);
+    assert_int_equal(resp->capacity_bytes, 10);
+    csi__v1__node_expand_volume_response__free_unpacked(resp, NULL);
+    csi_reply_release(&r);
 }
 
 int main(void)
@@ -210,6 +247,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_publish_block_and_unpublish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expand_block, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
