@@ -10,6 +10,7 @@ read, stops what was started and keeps DIR/logs (removed by demo-stop).
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,8 +31,17 @@ class Stop(Exception):
     """SIGTERM/SIGHUP (make demo-stop, a closed terminal) or Ctrl-C."""
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def on_signal(signum, frame):
     raise Stop(signal.Signals(signum).name)
+
+
+def hold_signals():
+    """From here on a stop is under way: further signals wait (blocked) so
+    that nothing interrupts the handler that reports and tears down."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
 
 class Progress:
@@ -46,7 +56,7 @@ class Progress:
     def ok(self, *details):
         print(f" ok ({time.monotonic() - self.t0:.1f} s)", flush=True)
         for d in details:
-            print(d if d.startswith("  ") else f"        {d}", flush=True)
+            print(d if d.startswith("  ") or not d else f"        {d}", flush=True)
 
 
 BINARIES = ("controller/slio-controller", "agent/slio-agent", "tgt/slio-tgt", "csi/slio-csi",
@@ -57,7 +67,7 @@ def run(args):
     sup = Supervisor(args.dir)
     ports = {"controller": args.ctl_port, "agent": args.agent_port, "nvme": args.nvme_port}
     cl = Cluster(sup, args.build, ports)
-    p = Progress(17)
+    p = Progress(19)
     csi = None
     try:
         p.step(f"checking the build ({args.build})")
@@ -77,19 +87,23 @@ def run(args):
         start_daemons(cl, p, sup)
         csi = csi_steps(cl, p, args)
         data_steps(cl, p, args, csi)
+        if args.once:
+            return teardown(sup, p, keep_logs=False, rc=0, csi=csi)
+        p.current = None  # all steps done: up
+        return stay_up(cl, p, csi)
     except Stop as e:
-        print(f"\ndemo: {e} received during step {p.n}/{p.total}, stopping", flush=True)
+        hold_signals()
+        when = f" during step {p.n}/{p.total}" if p.current else ""
+        print(f"\ndemo: {e} received{when}, stopping", flush=True)
         return teardown(sup, p, keep_logs=False, rc=130 if str(e) == "SIGINT" else 0, csi=csi)
     except (StepFailed, OSError, KeyError, ValueError) as e:
+        hold_signals()
         print(" FAILED", flush=True)
         print(f"demo: step {p.n}/{p.total} ({p.current}) failed: {e}", file=sys.stderr)
         log = getattr(e, "log", None) or p.log
         if log:
             print(f"demo: read the log: {log}", file=sys.stderr)
         return teardown(sup, p, keep_logs=True, rc=1, csi=csi)
-    if args.once:
-        return teardown(sup, p, keep_logs=False, rc=0, csi=csi)
-    return stay_up(cl, p, csi)
 
 
 def start_daemons(cl, p, sup):
@@ -135,13 +149,20 @@ def data_steps(cl, p, args, csi):
     log = cl.sup.logs / "slio-perf.log"
     perf = cl.bin("perf/slio-perf")
     remote = csi.remote
-    p.step("export demo-remote to node-a (attachment API, as NodeStageVolume asks)",
+    p.step("attach demo-local to node-a (attachment API, as NodeStageVolume asks)",
+           cl.sup.logs / "controller.log")
+    att = wl.attach(cl.csi_rest, csi.local["id"], "node-a")
+    if not att.get("local") or not att.get("device"):
+        raise StepFailed(f"demo-local on node-a: expected a local attachment, got {att}")
+    local_dev = att["device"]
+    p.ok(f"local: the volume's own file {local_dev}")
+    p.step("attach demo-remote to node-a: node-b's agent exports it to node-a's host NQN",
            cl.sup.logs / "agent-node-b.log")
     att = wl.attach(cl.csi_rest, remote["id"], "node-a")
     r = wl.Remote(perf, att, "node-a")
     p.ok(f"{r.nqn} at {r.traddr}:{r.trsvcid}, allowed host {r.hostnqn}",
-         "no nvme-tcp kernel module on this host: slio-perf (user-space NVMe/TCP) is the host,",
-         "connecting with node-a's host NQN")
+         "this host has no nvme-tcp kernel module: slio-perf (user-space NVMe/TCP) is node-a's",
+         "host below, connecting with node-a's host NQN")
     p.step("access control: node-b's host NQN is refused by node-b's target", log)
     if not wl.refused(r.argv("identify", host_nqn("node-b")), log):
         raise StepFailed("the target accepted a host NQN the export does not allow", log)
@@ -149,18 +170,17 @@ def data_steps(cl, p, args, csi):
     p.step(f"write + verify {REGION // MiB} MiB on demo-remote over NVMe/TCP (slio-perf -w verify)",
            log)
     res = wl.write_verify(r.argv("load"), REGION, 60, log, "remote write+verify")
-    p.ok(f"{res['verified_blocks']} blocks of 4 KiB written and read back, 0 mismatches, "
-         f"{res['mib_s']:.0f} MiB/s")
-    local_dev = csi.local["device"]
+    p.ok(f"{REGION // MiB} MiB written and read back ({res['verified_blocks']} blocks of 512 B), "
+         f"0 mismatches, {res['mib_s']:.0f} MiB/s")
     p.step(f"write + verify {REGION // MiB} MiB on demo-local (its file, slio-perf local)", log)
     res = wl.write_verify([perf, "local", "-f", local_dev], REGION, 60, log, "local write+verify")
-    p.ok(f"{local_dev}: {res['verified_blocks']} blocks, 0 mismatches")
+    p.ok(f"{res['verified_blocks']} blocks of 512 B, 0 mismatches")
     p.step(f"local vs remote load, 4 KiB random read and write, QD 32, {args.seconds} s each", log)
     rows = [(w.replace("rand", ""),) + wl.load_pair([perf, "local", "-f", local_dev],
                                                     r.argv("load"), w, REGION, args.seconds, log)
             for w in ("randread", "randwrite")]
     p.ok(*wl.comparison_table(rows))
-    p.step("pools and volumes", cl.sup.logs / "controller.log")
+    p.step("slioctl get pools,volumes", cl.sup.logs / "controller.log")
     p.ok(*tables(cl))
     p.step("how a real host (kernel nvme-tcp) would connect to demo-remote")
     p.ok(f"  {r.nvme_connect_line()}")
@@ -169,39 +189,35 @@ def data_steps(cl, p, args, csi):
 def tables(cl):
     exe = cl.slioctl()
     if exe:
-        import subprocess
         argv = [exe, "--server", cl.url, "--token-file", cl.tokens["admin"], "get", "pools,volumes"]
         out = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=30)
         if out.returncode == 0:
-            return [f"  $ slioctl get pools,volumes"] + [f"  {l}" for l in out.stdout.splitlines()]
+            return [f"  {line}" for line in out.stdout.splitlines()]
         first = (out.stderr.strip().splitlines() or ["?"])[0]
-        print(f"\n        slioctl failed ({first}); the same from the REST API:", end="")
+        note = f"slioctl failed ({first}); the same tables from the REST API:"
     else:
-        print("\n        (slioctl is not built yet; the same table from the REST API)", end="")
-    return wl.rest_tables(cl.admin)
+        note = "slioctl is not built (branch cli); the same tables from the REST API:"
+    return [note] + wl.rest_tables(cl.admin)
 
 
 def stay_up(cl, p, csi):
+    """Watch the daemons until a signal (Stop, handled by run()) or one exits."""
     sup = cl.sup
     print(f"\nSLiteIO demo is up. Try:\n"
           f"  curl -H \"Authorization: Bearer $(cat {cl.tokens['admin']})\" {cl.url}/v1/volumes\n"
           f"Logs: {sup.logs}/. Stop with `make demo-stop` (or Ctrl-C here).", flush=True)
-    try:
-        while True:
-            dead = sup.dead()
-            if dead:
-                print(f"demo: {dead.name} exited with status {dead.proc.returncode}; "
-                      f"read the log: {dead.log}", file=sys.stderr)
-                return teardown(sup, p, keep_logs=True, rc=1, csi=csi)
-            time.sleep(0.5)
-    except Stop as e:
-        print(f"\ndemo: {e} received", flush=True)
-        return teardown(sup, p, keep_logs=False, rc=0, csi=csi)
+    while True:
+        dead = sup.dead()
+        if dead:
+            hold_signals()
+            print(f"demo: {dead.name} exited with status {dead.proc.returncode}; "
+                  f"read the log: {dead.log}", file=sys.stderr)
+            return teardown(sup, p, keep_logs=True, rc=1, csi=csi)
+        time.sleep(0.5)
 
 
 def teardown(sup, p, keep_logs, rc, csi=None):
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, signal.SIG_IGN)  # finish stopping whatever arrives now
+    hold_signals()  # finish stopping whatever arrives now
     if csi:
         csi.close()
     print("[stop] stopping slio-csi, the agents, the targets, the controller ...", end="", flush=True)
@@ -229,9 +245,8 @@ def main():
     if args.stop:
         print(stop_detached(args.dir))
         return 0
-    for s in (signal.SIGTERM, signal.SIGHUP):
+    for s in STOP_SIGNALS:
         signal.signal(s, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     return run(args)
 
 
