@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """make demo: an all-in-one SLiteIO on this machine, driven as Kubernetes would.
 
-  demo.py --dir DIR --build BUILD [--once]     run (stays up unless --once)
+  demo.py --dir DIR --build BUILD              run; stays up in the foreground
+  demo.py --dir DIR --build BUILD --detach     ... in the background once it is up
+  demo.py --dir DIR --build BUILD --once       tear down after printing (CI)
   demo.py --dir DIR --stop                     make demo-stop
 
 Every step prints a progress line; a failure names the step and the log to
@@ -67,6 +69,7 @@ def run(args):
     sup = Supervisor(args.dir)
     ports = {"controller": args.ctl_port, "agent": args.agent_port, "nvme": args.nvme_port}
     cl = Cluster(sup, args.build, ports)
+    cl.background = args.background
     p = Progress(19)
     csi = None
     try:
@@ -203,9 +206,15 @@ def tables(cl):
 def stay_up(cl, p, csi):
     """Watch the daemons until a signal (Stop, handled by run()) or one exits."""
     sup = cl.sup
+    here = "" if cl.background else " (or Ctrl-C here)"
     print(f"\nSLiteIO demo is up. Try:\n"
           f"  curl -H \"Authorization: Bearer $(cat {cl.tokens['admin']})\" {cl.url}/v1/volumes\n"
-          f"Logs: {sup.logs}/. Stop with `make demo-stop` (or Ctrl-C here).", flush=True)
+          f"Logs: {sup.logs}/. Stop with `make demo-stop`{here}.", flush=True)
+    if cl.background:  # the front-end stops reading now: later words go to a log
+        out = os.open(sup.logs / "supervisor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
     while True:
         dead = sup.dead()
         if dead:
@@ -231,12 +240,35 @@ def teardown(sup, p, keep_logs, rc, csi=None):
     return rc if ok else max(rc, 1)
 
 
+def detach(args):
+    """Run the supervisor in its own session and relay its words until it is up
+    (or failed); then return, leaving it running. Ctrl-C before that stops it."""
+    argv = [sys.executable, __file__, "--dir", str(args.dir), "--build", args.build,
+            "--background", "--seconds", str(args.seconds), "--ctl-port", str(args.ctl_port),
+            "--agent-port", str(args.agent_port), "--nvme-port", str(args.nvme_port)]
+    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True, text=True)
+    try:
+        for line in child.stdout:
+            print(line, end="", flush=True)
+            if line.startswith("Logs: "):  # the last line of the "is up" message
+                print(f"(supervisor pid {child.pid} runs in the background)", flush=True)
+                return 0
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)
+        for line in child.stdout:
+            print(line, end="", flush=True)
+    return child.wait()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--dir", required=True, type=lambda s: Path(s).resolve())
     ap.add_argument("--build", default=str(REPO / "build"))
     ap.add_argument("--once", action="store_true", help="tear down after printing (CI)")
     ap.add_argument("--stop", action="store_true", help="stop a running demo (make demo-stop)")
+    ap.add_argument("--detach", action="store_true", help="return once up; demo-stop stops it")
+    ap.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--seconds", type=int, default=int(os.environ.get("DEMO_SECONDS", "3")))
     ap.add_argument("--ctl-port", type=int, default=int(os.environ.get("DEMO_CTL_PORT", "8360")))
     ap.add_argument("--agent-port", type=int, default=int(os.environ.get("DEMO_AGENT_PORT", "9361")))
@@ -245,6 +277,8 @@ def main():
     if args.stop:
         print(stop_detached(args.dir))
         return 0
+    if args.detach and not args.once:
+        return detach(args)
     for s in STOP_SIGNALS:
         signal.signal(s, on_signal)
     return run(args)
