@@ -84,11 +84,18 @@ def test_demo_once(tmp_path):
         m = re.search(rf"^\s+{wl} IOPS\s+([\d,]+)\s+([\d,]+)\s+[\d.]+$", out, re.M)
         assert m, out
         assert all(int(x.replace(",", "")) > 0 for x in m.groups())
-    # the volumes where the CSI request put them, the remote one attached over NVMe/TCP
-    assert re.search(r"^\s+demo-local\s+\S+\s+256Mi node-a\s+must_local\s+ready\s+node-a\(local\)",
-                     out, re.M), out
-    assert re.search(r"^\s+demo-remote\s+\S+\s+256Mi node-b\s+must_remote\s+ready\s+node-a\(nvme-tcp\)",
-                     out, re.M), out
+    # the volumes where the CSI requests put them, attached to node-a
+    assert re.search(r"CreateVolume demo-local .*\n\s+[0-9a-f-]{36} on node-a/pool-node-a \(ready\)", out)
+    assert re.search(r"CreateVolume demo-remote .*\n\s+[0-9a-f-]{36} on node-b/pool-node-b \(ready\)", out)
+    assert re.search(r"local: the volume's own file \S+/node-a/pool/volumes/[0-9a-f-]{36}\.img", out)
+    assert re.search(r"nqn\.2024-01\.io\.slite:vol:[0-9a-f-]{36} at 127\.0\.0\.3:", out)
+    # the tables (slioctl's, or the same from the REST API) list both pools and volumes
+    tables = out[out.index(f"[18/{STEPS}]"):out.index(f"[19/{STEPS}]")]
+    for word in ("pool-node-a", "pool-node-b", "demo-local", "demo-remote"):
+        assert word in tables, tables
+    if "slioctl is not built" in tables:
+        assert re.search(r"^\s+demo-remote\s+\S+\s+256Mi node-b\s+must_remote\s+ready\s+"
+                         r"node-a\(nvme-tcp\)", tables, re.M), tables
     assert re.search(rf"^\s+nvme connect -t tcp -a 127\.0\.0\.3 -s {env['DEMO_NVME_PORT']} "
                      r"-n nqn\.2024-01\.io\.slite:vol:[0-9a-f-]{36} --hostnqn nqn\.2014-08\.org\."
                      r"nvmexpress:uuid:[0-9a-f-]{36} ", out, re.M), out

@@ -163,9 +163,12 @@ def data_steps(cl, p, args, csi):
            cl.sup.logs / "agent-node-b.log")
     att = wl.attach(cl.csi_rest, remote["id"], "node-a")
     r = wl.Remote(perf, att, "node-a")
+    if Path("/sys/module/nvme_tcp").exists():
+        why = "the demo changes nothing in this host's kernel: slio-perf (user-space NVMe/TCP)"
+    else:
+        why = "this host has no nvme-tcp kernel module: slio-perf (user-space NVMe/TCP)"
     p.ok(f"{r.nqn} at {r.traddr}:{r.trsvcid}, allowed host {r.hostnqn}",
-         "this host has no nvme-tcp kernel module: slio-perf (user-space NVMe/TCP) is node-a's",
-         "host below, connecting with node-a's host NQN")
+         why, "plays node-a's kernel initiator below, connecting with node-a's host NQN")
     p.step("access control: node-b's host NQN is refused by node-b's target", log)
     if not wl.refused(r.argv("identify", host_nqn("node-b")), log):
         raise StepFailed("the target accepted a host NQN the export does not allow", log)
@@ -207,7 +210,10 @@ def stay_up(cl, p, csi):
     """Watch the daemons until a signal (Stop, handled by run()) or one exits."""
     sup = cl.sup
     here = "" if cl.background else " (or Ctrl-C here)"
+    slioctl = cl.slioctl() or f"{cl.bin('cli/slioctl')} (when built)"
     print(f"\nSLiteIO demo is up. Try:\n"
+          f"  export SLIOCTL_SERVER={cl.url} SLIOCTL_TOKEN_FILE={cl.tokens['admin']}\n"
+          f"  {slioctl} get nodes,pools,volumes\n"
           f"  curl -H \"Authorization: Bearer $(cat {cl.tokens['admin']})\" {cl.url}/v1/volumes\n"
           f"Logs: {sup.logs}/. Stop with `make demo-stop`{here}.", flush=True)
     if cl.background:  # the front-end stops reading now: later words go to a log
