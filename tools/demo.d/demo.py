@@ -10,6 +10,7 @@ Every step prints a progress line; a failure names the step and the log to
 read, stops what was started and keeps DIR/logs (removed by demo-stop).
 """
 import argparse
+import importlib.util
 import os
 import signal
 import subprocess
@@ -77,12 +78,10 @@ def run(args):
         missing = [b for b in BINARIES if not os.access(Path(args.build) / b, os.X_OK)]
         if missing:
             raise StepFailed(f"not built: {', '.join(missing)} — run `make` first")
-        try:
-            import grpc  # noqa: F401
-            from grpc_tools import protoc  # noqa: F401
-        except ImportError as e:
-            raise StepFailed(f"{sys.executable} lacks {e.name}: run `make deps` "
-                             f"(python3-grpcio, python3-grpc-tools)") from e
+        for module, package in (("grpc", "python3-grpcio"), ("grpc_tools", "python3-grpc-tools")):
+            if importlib.util.find_spec(module) is None:
+                raise StepFailed(f"{sys.executable} lacks the module {module}: "
+                                 f"run `make deps` (Debian package {package})")
         p.ok()
         p.step(f"preparing {args.dir} (pidfiles and sockets in run/, logs in logs/)")
         sup.prepare()

@@ -109,8 +109,12 @@ class Supervisor:
             shutil.rmtree(self.root, ignore_errors=True)
             return
         for p in self.root.iterdir():
-            if p != self.logs:
-                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            if p == self.logs:
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
 
 
 def terminate(proc):

@@ -47,7 +47,8 @@ class Remote:
 
     def __init__(self, exe, attachment, node):
         addr = attachment["address"]
-        self.exe, self.nqn, self.hostnqn = exe, attachment["nqn"], attachment.get("host_nqn") or host_nqn(node)
+        self.exe, self.nqn = exe, attachment["nqn"]
+        self.hostnqn = attachment.get("host_nqn") or host_nqn(node)
         self.traddr, self.trsvcid = addr["traddr"], str(addr["trsvcid"])
 
     def argv(self, cmd, hostnqn=None):
@@ -84,7 +85,8 @@ def load_pair(local_argv, remote_argv, workload, region, seconds, log):
 
 def comparison_table(rows):
     """rows: [(workload, local_result, remote_result)] -> lines side by side."""
-    out = [f"  {'4 KiB, QD 32':<14} {'local (file, io_uring)':>26}   {'remote (NVMe/TCP, slio-tgt)':>30}   remote/local"]
+    out = [f"  {'4 KiB, QD 32':<14} {'local (file, io_uring)':>26}   "
+           f"{'remote (NVMe/TCP, slio-tgt)':>30}   remote/local"]
     for wl, lo, re in rows:
         for label, key, fmt in (("IOPS", "iops", "{:,.0f}"), ("MiB/s", "mib_s", "{:,.1f}")):
             ratio = re[key] / lo[key] if lo[key] else 0
