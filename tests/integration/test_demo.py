@@ -167,3 +167,21 @@ def test_demo_failure_names_step_and_log(tmp_path):
     assert not processes_of(env["DEMO_DIR"])
     assert "leftovers" in stop(env)
     assert_nothing_left(env["DEMO_DIR"])
+
+
+def test_demo_daemon_death_stops_the_demo(tmp_path):
+    """A daemon that dies while the demo is up: the supervisor says which and
+    where its log is, stops the rest and keeps only the logs."""
+    env = demo_env(tmp_path)
+    proc, _ = start_staying_up(env)
+    root = Path(env["DEMO_DIR"])
+    agent = int((root / "run" / "agent-node-b.pid").read_text())
+    os.kill(agent, signal.SIGKILL)
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=120) == 1, rest
+    assert f"agent-node-b exited with status -9; read the log: {root}/logs/agent-node-b.log" in rest
+    assert not processes_of(root)
+    assert sorted(p.name for p in root.iterdir()) == ["logs"]
+    proc.stdout.close()
+    assert "leftovers" in stop(env)
+    assert_nothing_left(root)

@@ -220,14 +220,11 @@ def stay_up(cl, p, csi):
         os.dup2(out, 1)
         os.dup2(out, 2)
         os.close(out)
-    while True:
-        dead = sup.dead()
-        if dead:
-            hold_signals()
-            print(f"demo: {dead.name} exited with status {dead.proc.returncode}; "
-                  f"read the log: {dead.log}", file=sys.stderr)
-            return teardown(sup, p, keep_logs=True, rc=1, csi=csi)
-        time.sleep(0.5)
+    dead = sup.wait_any()
+    hold_signals()
+    print(f"demo: {dead.name} exited with status {dead.proc.returncode}; "
+          f"read the log: {dead.log}", file=sys.stderr)
+    return teardown(sup, p, keep_logs=True, rc=1, csi=csi)
 
 
 def teardown(sup, p, keep_logs, rc, csi=None):

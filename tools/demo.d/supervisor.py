@@ -87,9 +87,17 @@ class Supervisor:
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
 
-    def dead(self):
-        """The first daemon that exited on its own, or None."""
-        return next((d for d in self.daemons if not d.alive()), None)
+    def wait_any(self):
+        """Block until one of the daemons exits (a signal handler that raises
+        interrupts the wait); returns that daemon."""
+        while True:
+            d = next((d for d in self.daemons if not d.alive()), None)
+            if d:
+                return d
+            pid, status = os.wait()
+            d = next((d for d in self.daemons if d.proc.pid == pid), None)
+            if d:
+                d.proc.returncode = os.waitstatus_to_exitcode(status)
 
     def stop_all(self, say=print):
         """Stop in reverse start order (CSI, agents, targets, controller)."""
@@ -130,12 +138,15 @@ def terminate(proc):
 
 
 def ours(pid, root):
-    """True when pid is alive and its command line names the demo directory."""
+    """True when pid is alive and an argument names the demo directory or a
+    path inside it (every daemon's config or socket, the supervisor's --dir)."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return str(root).encode() in cmdline
+    root = str(root).encode()
+    return any(a == root or a.startswith(root + b"/") or a.startswith(b"unix://" + root + b"/")
+               for a in argv)
 
 
 def read_pid(path):
