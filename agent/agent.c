@@ -179,7 +179,7 @@ void agent_stop(struct agent *a)
     pthread_cond_broadcast(&a->wake);
     pthread_mutex_unlock(&a->lock);
     join(&a->heartbeat_thread);
-    join(&a->poll_thread);
+    join(&a->poll_thread); /* returns when its long-poll does: at most controller.long_poll */
     join(&a->reconcile_thread);
     join(&a->housekeeping_thread);
     slio_http_server_stop(a->server);
@@ -190,10 +190,10 @@ void agent_stop(struct agent *a)
     a->http = NULL;
     agent_exporter_close(&a->exporter);
     agent_engine_close(&a->engine);
+    agent_volume_list_free(&a->local);
     agent_desired_free(a->pending);
     free(a->pending);
     a->pending = NULL;
-    agent_volume_list_free(&a->local);
     pthread_cond_destroy(&a->wake);
     pthread_mutex_destroy(&a->lock);
 }

@@ -59,7 +59,8 @@ struct agent {
 /* Set up everything from the config (engine open, exporter, HTTP server), start the
  * threads. err says what failed. */
 int agent_start(struct agent *a, const struct agent_config *cfg, struct slio_err *err) _must_check_;
-/* Stop the threads, free everything (nothing in the pool or the target is touched). */
+/* Stop the threads, free everything (nothing in the pool or the target is touched).
+ * Takes up to controller.long_poll: the poller's HTTP call cannot be interrupted. */
 void agent_stop(struct agent *a);
 
 /* Thread bodies and helpers shared between the agent's files. */

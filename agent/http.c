@@ -39,7 +39,7 @@ static void get_metrics(const struct slio_http_request *req, struct slio_http_re
     v.thin_level = a->thin_level;
     v.controller_ok = a->controller_ok;
     local.items = calloc(a->local.n + 1, sizeof(*local.items));
-    if (local.items) {
+    if (local.items && a->local.n) {
         memcpy(local.items, a->local.items, a->local.n * sizeof(*local.items));
         local.n = a->local.n;
     }

@@ -430,3 +430,23 @@ def test_sigkill_during_creates_converges(ctl):
     # retrying every create after the restart is idempotent
     for name, vid in list(acked.items())[:20]:
         assert create(ctl, name, want=200)["id"] == vid
+
+
+def test_long_polls_are_capped(tmp_path):
+    ctl = Controller(tmp_path, limits={"max_long_polls": 1, "long_poll_max": "3s"}).start()
+    try:
+        a = Agent(ctl, "node-a")
+        rev = a.register()["revision"]
+        parked = threading.Thread(target=a.desired, kwargs={"revision": rev, "wait": "3s"})
+        parked.start()
+        ctl.wait_for("a parked poll", lambda: "sliteio_controller_long_polls 1" in
+                     ctl.call("GET", "/metrics", token=None)[1], 5)
+        t0 = time.monotonic()
+        assert a.desired(revision=rev, wait="3s")["revision"] == rev  # over the cap: at once
+        assert time.monotonic() - t0 < 1.5
+        parked.join(10)
+        t0 = time.monotonic()
+        a.desired(revision=rev, wait="60s")  # the slot is free again; wait capped at 3 s
+        assert 2.5 < time.monotonic() - t0 < 6
+    finally:
+        ctl.stop()
