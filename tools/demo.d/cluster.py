@@ -136,7 +136,7 @@ export: {{traddr: {addr}, trsvcid: {self.ports['nvme']}}}
 controller:
   urls: ["{self.url}"]
   token_file: "{self.tokens['agent']}"
-  long_poll: 5s
+  long_poll: 2s
   retry: 200ms
 target: {{socket: "{self.tgt_sock(node)}", timeout: 10s}}
 reconcile: {{workers: 2, resync: 10s}}
