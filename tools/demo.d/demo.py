@@ -209,10 +209,10 @@ def stay_up(cl, p, csi):
     """Watch the daemons until a signal (Stop, handled by run()) or one exits."""
     sup = cl.sup
     here = "" if cl.background else " (or Ctrl-C here)"
-    slioctl = cl.slioctl() or f"{cl.bin('cli/slioctl')} (when built)"
-    print(f"\nSLiteIO demo is up. Try:\n"
-          f"  export SLIOCTL_SERVER={cl.url} SLIOCTL_TOKEN_FILE={cl.tokens['admin']}\n"
-          f"  {slioctl} get nodes,pools,volumes\n"
+    slioctl = cl.slioctl()
+    try_slioctl = (f"  export SLIOCTL_SERVER={cl.url} SLIOCTL_TOKEN_FILE={cl.tokens['admin']}\n"
+                   f"  {slioctl} get nodes,pools,volumes\n") if slioctl else ""
+    print(f"\nSLiteIO demo is up. Try:\n{try_slioctl}"
           f"  curl -H \"Authorization: Bearer $(cat {cl.tokens['admin']})\" {cl.url}/v1/volumes\n"
           f"Logs: {sup.logs}/. Stop with `make demo-stop`{here}.", flush=True)
     if cl.background:  # the front-end stops reading now: later words go to a log
