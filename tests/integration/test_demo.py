@@ -152,17 +152,19 @@ def test_demo_stop_after_supervisor_kill9(tmp_path):
     assert_nothing_left(env["DEMO_DIR"])
 
 
-def test_demo_failure_names_step_and_log(tmp_path):
+@pytest.mark.parametrize("detach", ["0", "1"])
+def test_demo_failure_names_step_and_log(tmp_path, detach):
     with socket.socket() as busy:  # the controller's port is taken: step 3 must fail
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         env = demo_env(tmp_path, ctl_port=busy.getsockname()[1])
-        env["DEMO_DETACH"] = "0"
+        env["DEMO_DETACH"] = detach
         r = subprocess.run([DEMO, str(BUILD)], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 1, r.stdout
     log = Path(env["DEMO_DIR"]) / "logs" / "controller.log"
-    assert f"demo: step 3/{STEPS} (slio-controller on 127.0.0.1:" in r.stderr, r.stderr
-    assert f"read the log: {log}" in r.stderr
+    words = r.stdout + r.stderr  # detached: the supervisor's words come relayed on stdout
+    assert f"demo: step 3/{STEPS} (slio-controller on 127.0.0.1:" in words, words
+    assert f"read the log: {log}" in words
     assert log.read_text().strip(), "the named log is empty"
     assert not processes_of(env["DEMO_DIR"])
     assert "leftovers" in stop(env)
@@ -185,3 +187,21 @@ def test_demo_daemon_death_stops_the_demo(tmp_path):
     proc.stdout.close()
     assert "leftovers" in stop(env)
     assert_nothing_left(root)
+
+
+def test_demo_ctrl_c_during_setup(tmp_path):
+    env = demo_env(tmp_path)
+    proc = subprocess.Popen([DEMO, str(BUILD)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    seen = ""
+    for line in proc.stdout:
+        seen += line
+        if line.startswith(f"[ 8/{STEPS}]"):  # the daemons are starting
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=120) == 130, seen + rest
+    assert re.search(rf"SIGINT received during step (8|9|1\d)/{STEPS}, stopping", rest), rest
+    assert "every process stopped" in rest
+    proc.stdout.close()
+    assert_nothing_left(env["DEMO_DIR"])
