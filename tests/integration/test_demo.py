@@ -121,6 +121,12 @@ def test_demo_detached_until_demo_stop(tmp_path):
         assert sorted(processes_of(root)) == sorted(pids)
         with urllib.request.urlopen(f"http://127.0.0.1:{env['DEMO_CTL_PORT']}/v1/health") as h:
             assert h.status == 200
+        # a second demo on the same directory is refused and leaves the first alone
+        again = subprocess.run([DEMO, str(BUILD), "--once"], env=env, capture_output=True,
+                               text=True, timeout=60)
+        assert again.returncode == 1 and "a demo is already running" in again.stderr, again
+        assert sorted(processes_of(root)) == sorted(pids)
+        assert (root / "run" / "csi.sock").is_socket() and (root / "tokens" / "admin").exists()
         msg = stop(env)
         assert "is stopped" in msg, msg
         assert_nothing_left(root)

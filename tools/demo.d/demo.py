@@ -98,10 +98,11 @@ def run(args):
         when = f" during step {p.n}/{p.total}" if p.current else ""
         print(f"\ndemo: {e} received{when}, stopping", flush=True)
         return teardown(sup, p, keep_logs=False, rc=130 if str(e) == "SIGINT" else 0, csi=csi)
-    except (StepFailed, OSError, KeyError, ValueError) as e:
+    except Exception as e:  # noqa: BLE001 - whatever broke, name the step and stop what runs
         hold_signals()
         print(" FAILED", flush=True)
-        print(f"demo: step {p.n}/{p.total} ({p.current}) failed: {e}", file=sys.stderr)
+        why = str(e) if isinstance(e, (StepFailed, OSError)) else f"{type(e).__name__}: {e}"
+        print(f"demo: step {p.n}/{p.total} ({p.current}) failed: {why}", file=sys.stderr)
         log = getattr(e, "log", None) or p.log
         if log:
             print(f"demo: read the log: {log}", file=sys.stderr)
@@ -231,6 +232,8 @@ def teardown(sup, p, keep_logs, rc, csi=None):
     hold_signals()  # finish stopping whatever arrives now
     if csi:
         csi.close()
+    if not sup.owned:  # failed before making the directory (maybe another demo's): leave it
+        return rc
     print("[stop] stopping slio-csi, the agents, the targets, the controller ...", end="", flush=True)
     ok = sup.stop_all()
     sup.remove(keep_logs=keep_logs)

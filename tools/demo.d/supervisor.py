@@ -45,6 +45,7 @@ class Supervisor:
         self.run = self.root / "run"
         self.logs = self.root / "logs"
         self.daemons = []
+        self.owned = False  # the directory is this run's (made by prepare())
 
     def prepare(self):
         """A fresh demo directory; refuses to run over a live demo."""
@@ -52,6 +53,7 @@ class Supervisor:
             raise StepFailed(f"a demo is already running from {self.root}: "
                              f"stop it with `make demo-stop` (or tools/demo --stop)")
         sweep(self.root)  # what a killed earlier demo left
+        self.owned = True
         self.run.mkdir(parents=True)
         self.logs.mkdir()
         (self.run / "supervisor.pid").write_text(f"{os.getpid()}\n")
@@ -112,7 +114,9 @@ class Supervisor:
         return ok
 
     def remove(self, keep_logs=False):
-        """Remove the demo directory (all but logs/ when keep_logs)."""
+        """Remove the demo directory (all but logs/ when keep_logs), if it is ours."""
+        if not self.owned:
+            return
         if not keep_logs:
             shutil.rmtree(self.root, ignore_errors=True)
             return
