@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The etcd v3 store: store.h's model is etcd's, so each call is one etcd
+ * request through the JSON gateway (etcd_http.c), decoded and checked by
+ * etcd_codec.c.
+ *
+ * Key space under the configured prefix P (default "/slio/"):
+ *   P "kv" <store key>   the store's keys ("/slio/kv/slio/volumes/<uuid>")
+ *   P "leader"           the leader key (etcd_election.c), outside the store's keys
+ * so no store key can collide with the election and a list never sees it.
+ *
+ * Revisions are etcd's, shifted by one (etcd_codec.h): the store's "0 =
+ * nothing written" is etcd's 1.
+ *
+ * Transactions: etcd refuses a txn that puts one key twice, while the store
+ * applies ops in order; only the last op of each key is sent, which leaves
+ * the same keys and values. The failure branch reads every compared key
+ * (keys only), so a failed txn says which compare failed without a second,
+ * racy read; with an election, the leader key's create revision is compared
+ * too (fencing, -EROFS).
+ *
+ * store_wait: a prefix read with min_mod_revision answers at once when keys
+ * changed after the cursor (the common case, and without the values a watch
+ * from history would stream); otherwise a watch from after_revision + 1
+ * blocks on etcd's stream until an event or the deadline — no polling.
+ */
+#define SLIO_LOG_COMPONENT "store"
+#include <string.h>
+#include <time.h>
+
+#include "etcd_codec.h"
+#include "etcd_election.h"
+#include "etcd_http.h"
+#include "slio/json.h"
+#include "slio/log.h"
+#include "store.h"
+
+#define LIST_ANSWER_MAX  (64u << 20) /* a list page answer; past it the page is halved */
+#define SMALL_ANSWER_MAX (4u << 20)  /* get (one value), txn, revision */
+#define WATCH_MSG_MAX    (16u << 20) /* one watch message; past it: an early wake-up */
+
+struct etcd_store {
+    struct etcd_http *http;
+    char *ns;                       /* P "kv" */
+    char *leader_key;               /* P "leader" */
+    struct etcd_election *election; /* NULL: no election (one controller) */
+};
+
+/* ---- keys ----------------------------------------------------------------------------- */
+
+static int key_check(const char *key, struct slio_err *err)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > STORE_KEY_MAX) {
+        slio_err_set(err, "store key of %zu bytes (1..%d)", n, STORE_KEY_MAX);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* base64 of ns + key (+ one NUL byte when past: the first key after key). */
+static char *ekey_b64(const struct etcd_store *s, const char *key, bool past)
+{
+    size_t nl = strlen(s->ns), kl = strlen(key);
+    _cleanup_free_ char *buf = malloc(nl + kl + 1);
+    if (!buf)
+        return NULL;
+    memcpy(buf, s->ns, nl);
+    memcpy(buf + nl, key, kl);
+    buf[nl + kl] = '\0';
+    return etcd_b64_encode(buf, nl + kl + (past ? 1 : 0));
+}
+
+/* base64 of the end of the range of keys starting with ns + prefix (ns is printable,
+ * so incrementing its last byte always works when the prefix is all 0xff). */
+static char *ekey_end_b64(const struct etcd_store *s, const char *prefix)
+{
+    _cleanup_free_ char *k = NULL;
+    if (asprintf(&k, "%s%s", s->ns, prefix) < 0)
+        return NULL;
+    size_t n = strlen(k);
+    while (n > 0 && (unsigned char)k[n - 1] == 0xff)
+        n--;
+    k[n - 1] = (char)((unsigned char)k[n - 1] + 1);
+    return etcd_b64_encode(k, n);
+}
+
+static int call(struct etcd_store *s, const char *path, json_t *body, size_t max, json_t **ret,
+                struct slio_err *err)
+{
+    int r = body ? etcd_http_call(s->http, path, body, max, ret, err) : -ENOMEM;
+    json_decref(body);
+    if (r == -EBADMSG || r == -ENOENT)
+        r = -EIO; /* etcd answered something we cannot use */
+    return r;
+}
+
+/* ---- get, list, revision ----------------------------------------------------------------- */
+
+static int range(struct etcd_store *s, json_t *body, const struct etcd_range_want *w, size_t max,
+                 struct store_kv_list *ret, int64_t *ret_rev, struct slio_err *err)
+{
+    _cleanup_json_ json_t *resp = NULL;
+    int r = call(s, "/v3/kv/range", body, max, &resp, err);
+    if (r == 0)
+        r = etcd_decode_range(resp, w, ret, ret_rev, err);
+    return r == -EBADMSG ? -EIO : r;
+}
+
+static int etcd_get(void *impl, const char *key, struct store_kv *ret, struct slio_err *err)
+{
+    struct etcd_store *s = impl;
+    _cleanup_free_ char *k = NULL;
+    struct store_kv_list l;
+    int r = key_check(key, err);
+    if (r < 0)
+        return r;
+    if (!(k = ekey_b64(s, key, false)))
+        return -ENOMEM;
+    struct etcd_range_want w = {s->ns, key, NULL, 1};
+    r = range(s, json_pack("{s:s}", "key", k), &w, SMALL_ANSWER_MAX, &l, NULL, err);
+    if (r < 0)
+        return r;
+    if (l.n == 0 || strcmp(l.items[0].key, key) != 0) {
+        store_kv_list_clear(&l);
+        slio_err_set(err, "key \"%s\" not found", key);
+        return -ENOENT;
+    }
+    *ret = l.items[0];
+    l.items[0] = (struct store_kv){0};
+    store_kv_list_clear(&l);
+    return 0;
+}
+
+static int etcd_revision(void *impl, int64_t *ret, struct slio_err *err)
+{
+    struct etcd_store *s = impl;
+    _cleanup_free_ char *k = etcd_b64_encode(s->leader_key, strlen(s->leader_key));
+    _cleanup_json_ json_t *resp = NULL;
+    if (!k)
+        return -ENOMEM;
+    int r = call(s, "/v3/kv/range", json_pack("{s:s,s:b}", "key", k, "count_only", 1),
+                 SMALL_ANSWER_MAX, &resp, err);
+    if (r == 0)
+        r = etcd_decode_header(resp, ret, err) < 0 ? -EIO : 0;
+    return r;
+}
+
+static int etcd_list(void *impl, const char *prefix, const char *start_after, size_t limit,
+                     bool keys_only, struct store_kv_list *ret, int64_t *ret_revision,
+                     struct slio_err *err)
+{
+    struct etcd_store *s = impl;
+    if (limit == 0 || limit > STORE_LIST_MAX) {
+        slio_err_set(err, "store list limit %zu (1..%d)", limit, STORE_LIST_MAX);
+        return -EINVAL;
+    }
+    size_t pl = strlen(prefix);
+    bool resume = start_after && strcmp(start_after, prefix) >= 0;
+    if (resume && strncmp(start_after, prefix, pl) != 0) { /* past every key of the prefix */
+        int64_t rev;
+        int r = etcd_revision(s, &rev, err);
+        if (r == 0) {
+            *ret = (struct store_kv_list){0};
+            if (ret_revision)
+                *ret_revision = rev;
+        }
+        return r;
+    }
+    _cleanup_free_ char *from = ekey_b64(s, resume ? start_after : prefix, resume);
+    _cleanup_free_ char *end = ekey_end_b64(s, prefix);
+    if (!from || !end)
+        return -ENOMEM;
+    struct etcd_range_want w = {s->ns, prefix, resume ? start_after : NULL, limit};
+    for (;;) {
+        json_t *body = json_pack("{s:s,s:s,s:I,s:b}", "key", from, "range_end", end, "limit",
+                                 (json_int_t)w.limit, "keys_only", keys_only);
+        int r = range(s, body, &w, LIST_ANSWER_MAX, ret, ret_revision, err);
+        if (r != -EFBIG || w.limit == 1)
+            return r;
+        w.limit /= 2; /* big values: a shorter page, "more" says the rest exists */
+    }
+}
+
+/* ---- txn ------------------------------------------------------------------------------- */
+
+static int txn_check(const struct store_txn *t, struct slio_err *err)
+{
+    if (t->n_compares + t->n_ops > STORE_TXN_MAX) {
+        slio_err_set(err, "store txn of %zu compares and %zu ops (at most %d)", t->n_compares,
+                     t->n_ops, STORE_TXN_MAX);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < t->n_compares; i++)
+        if (key_check(t->compares[i].key, err) < 0)
+            return -EINVAL;
+    for (size_t i = 0; i < t->n_ops; i++) {
+        if (key_check(t->ops[i].key, err) < 0)
+            return -EINVAL;
+        if (t->ops[i].type == STORE_OP_PUT && t->ops[i].value_len > STORE_VALUE_MAX) {
+            slio_err_set(err, "store value of key \"%s\": %zu bytes (at most %u)", t->ops[i].key,
+                         t->ops[i].value_len, STORE_VALUE_MAX);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int add_new(json_t *array, json_t *item)
+{
+    return item && json_array_append_new(array, item) == 0 ? 0 : -ENOMEM;
+}
+
+static json_t *compare_json(const char *key_b64, const char *target, int64_t store_rev)
+{
+    char rev[24];
+    snprintf(rev, sizeof(rev), "%lld", (long long)(store_rev ? ETCD_REV_FROM_STORE(store_rev) : 0));
+    return json_pack("{s:s,s:s,s:s,s:s}", "key", key_b64, "result", "EQUAL", "target", target,
+                     strcmp(target, "MOD") == 0 ? "mod_revision" : "create_revision", rev);
+}
+
+static json_t *op_json(const struct etcd_store *s, const struct store_op *op)
+{
+    _cleanup_free_ char *k = ekey_b64(s, op->key, false);
+    _cleanup_free_ char *v = op->type == STORE_OP_PUT
+                                 ? etcd_b64_encode(op->value_len ? op->value : "", op->value_len)
+                                 : NULL;
+    if (!k || (op->type == STORE_OP_PUT && !v))
+        return NULL;
+    if (op->type == STORE_OP_PUT)
+        return json_pack("{s:{s:s,s:s}}", "request_put", "key", k, "value", v);
+    return json_pack("{s:{s:s}}", "request_delete_range", "key", k);
+}
+
+static bool superseded(const struct store_txn *t, size_t i)
+{
+    for (size_t j = i + 1; j < t->n_ops; j++)
+        if (strcmp(t->ops[j].key, t->ops[i].key) == 0)
+            return true;
+    return false;
+}
+
+static int read_back(json_t *failure, const char *key_b64)
+{
+    return add_new(failure,
+                   json_pack("{s:{s:s,s:b}}", "request_range", "key", key_b64, "keys_only", 1));
+}
+
+/* compare/success/failure of a txn; fence > 0: also the leader key's create revision. */
+static int txn_body(const struct etcd_store *s, const struct store_txn *t, int64_t fence,
+                    json_t **ret)
+{
+    _cleanup_json_ json_t *cmp = json_array(), *ok = json_array(), *fail = json_array();
+    int r = cmp && ok && fail ? 0 : -ENOMEM;
+    for (size_t i = 0; r == 0 && i < t->n_compares; i++) {
+        _cleanup_free_ char *k = ekey_b64(s, t->compares[i].key, false);
+        r = k ? add_new(cmp, compare_json(k, "MOD", t->compares[i].mod_revision)) : -ENOMEM;
+        if (r == 0)
+            r = read_back(fail, k);
+    }
+    if (r == 0 && fence) {
+        _cleanup_free_ char *k = etcd_b64_encode(s->leader_key, strlen(s->leader_key));
+        r = k ? add_new(cmp, compare_json(k, "CREATE", fence)) : -ENOMEM;
+        if (r == 0)
+            r = read_back(fail, k);
+    }
+    for (size_t i = 0; r == 0 && i < t->n_ops; i++)
+        if (!superseded(t, i))
+            r = add_new(ok, op_json(s, &t->ops[i]));
+    if (r < 0)
+        return r;
+    json_t *body = json_pack("{s:O,s:O,s:O}", "compare", cmp, "success", ok, "failure", fail);
+    if (!body)
+        return -ENOMEM;
+    *ret = body;
+    return 0;
+}
+
+/* Which compare failed, from the failure branch's reads. */
+static int txn_failed(struct etcd_store *s, const struct store_txn *t, int64_t fence,
+                      const json_t *responses, int64_t rev, size_t *ret_failed,
+                      struct slio_err *err)
+{
+    int64_t mod, create;
+    int r;
+    if (fence) {
+        r = etcd_decode_txn_range(json_array_get(responses, t->n_compares), s->leader_key, rev,
+                                  &mod, &create, err);
+        if (r < 0)
+            return -EIO;
+        if (create != fence) {
+            etcd_election_lost(s->election, fence);
+            slio_err_set(err, "this controller no longer leads (fenced out)");
+            return -EROFS;
+        }
+    }
+    for (size_t i = 0; i < t->n_compares; i++) {
+        _cleanup_free_ char *ek = NULL;
+        if (asprintf(&ek, "%s%s", s->ns, t->compares[i].key) < 0)
+            return -ENOMEM;
+        r = etcd_decode_txn_range(json_array_get(responses, i), ek, rev, &mod, &create, err);
+        if (r < 0)
+            return -EIO;
+        if (mod != t->compares[i].mod_revision) {
+            if (ret_failed)
+                *ret_failed = i;
+            slio_err_set(err, "key \"%s\" changed (compare failed)", t->compares[i].key);
+            return -ECANCELED;
+        }
+    }
+    slio_err_set(err, "etcd txn failed, yet every compare holds");
+    return -EIO;
+}
+
+static int etcd_txn(void *impl, const struct store_txn *t, int64_t *ret_revision,
+                    size_t *ret_failed, struct slio_err *err)
+{
+    struct etcd_store *s = impl;
+    int64_t fence = 0, rev;
+    char leader[512];
+    int r = txn_check(t, err);
+    if (r < 0)
+        return r;
+    if (s->election && !etcd_election_fence(s->election, &fence)) {
+        etcd_election_is_leader(s->election, leader, sizeof(leader));
+        slio_err_set(err, "this controller is not the leader (leader: \"%s\")", leader);
+        return -EROFS;
+    }
+    _cleanup_json_ json_t *body = NULL, *resp = NULL;
+    const json_t *responses;
+    bool ok;
+    r = txn_body(s, t, fence, &body);
+    if (r == 0) {
+        r = call(s, "/v3/kv/txn", json_incref(body), SMALL_ANSWER_MAX, &resp, err);
+        if (r == -EAGAIN)
+            slio_err_prefix(err, "txn outcome unknown");
+    }
+    size_t n_fail = t->n_compares + (fence ? 1 : 0);
+    if (r == 0) {
+        /* success: one response per op sent; failure: one per read-back */
+        size_t n_ok = 0;
+        for (size_t i = 0; i < t->n_ops; i++)
+            n_ok += !superseded(t, i);
+        r = etcd_decode_txn(resp, json_is_true(json_object_get(resp, "succeeded")) ? n_ok : n_fail,
+                            &ok, &rev, &responses, err) < 0
+                ? -EIO
+                : 0;
+    }
+    if (r < 0)
+        return r;
+    if (!ok)
+        return txn_failed(s, t, fence, responses, rev, ret_failed, err);
+    if (ret_revision)
+        *ret_revision = rev;
+    return 0;
+}
+
+/* ---- wait ------------------------------------------------------------------------------ */
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Did a key under prefix that still exists change after the cursor? */
+static int changed_since(struct etcd_store *s, const char *prefix, int64_t after, bool *ret,
+                         int64_t *ret_rev, struct slio_err *err)
+{
+    _cleanup_free_ char *from = ekey_b64(s, prefix, false), *end = ekey_end_b64(s, prefix);
+    struct store_kv_list l;
+    if (!from || !end)
+        return -ENOMEM;
+    struct etcd_range_want w = {s->ns, prefix, NULL, 1};
+    json_t *body =
+        json_pack("{s:s,s:s,s:i,s:b,s:I}", "key", from, "range_end", end, "limit", 1, "keys_only",
+                  1, "min_mod_revision", (json_int_t)ETCD_REV_FROM_STORE(after + 1));
+    int r = range(s, body, &w, SMALL_ANSWER_MAX, &l, ret_rev, err);
+    if (r < 0)
+        return r;
+    *ret = l.n > 0;
+    store_kv_list_clear(&l);
+    return 0;
+}
+
+struct waiter {
+    char *key_prefix; /* etcd */
+    bool created, woke;
+    int64_t revision;
+};
+
+static int on_watch(const json_t *msg, void *arg)
+{
+    struct waiter *w = arg;
+    struct etcd_watch_msg m;
+    int r = etcd_decode_watch_msg(msg, w->key_prefix, &m, NULL);
+    if (r < 0)
+        return r;
+    w->created |= m.created;
+    w->revision = SLIO_MAX(w->revision, SLIO_MAX(m.revision, m.last_mod_revision));
+    w->woke = m.n_events > 0 || m.canceled; /* canceled: compacted; the caller re-reads */
+    return w->woke ? 1 : 0;
+}
+
+static int watch_prefix(struct etcd_store *s, const char *prefix, int64_t after,
+                        uint64_t timeout_us, int64_t *ret_revision, struct slio_err *err)
+{
+    _cleanup_free_ char *from = ekey_b64(s, prefix, false), *end = ekey_end_b64(s, prefix);
+    struct waiter w = {.revision = after};
+    if (!from || !end || asprintf(&w.key_prefix, "%s%s", s->ns, prefix) < 0)
+        return -ENOMEM;
+    _cleanup_json_ json_t *body =
+        json_pack("{s:{s:s,s:s,s:I}}", "create_request", "key", from, "range_end", end,
+                  "start_revision", (json_int_t)ETCD_REV_FROM_STORE(after + 1));
+    uint32_t ms = (uint32_t)SLIO_MAX(timeout_us / 1000u, 1u);
+    int r = body
+                ? etcd_http_stream(s->http, "/v3/watch", body, WATCH_MSG_MAX, ms, on_watch, &w, err)
+                : -ENOMEM;
+    free(w.key_prefix);
+    if (r > 0 && w.woke) {
+        *ret_revision = w.revision;
+        return 0;
+    }
+    /* The deadline with the watch in place, a stream that broke after it was set up (a
+     * member went away) or a history too big to read: all are (early) wake-ups. */
+    if ((w.created && r != -ENOMEM) || r == -EMSGSIZE)
+        return etcd_revision(s, ret_revision, err);
+    return r == -ETIMEDOUT || r == -ECONNRESET || r == -EREMOTEIO || r == -EBADMSG ? -EAGAIN : r;
+}
+
+static int etcd_wait(void *impl, const char *prefix, int64_t after_revision, uint64_t timeout_us,
+                     int64_t *ret_revision, struct slio_err *err)
+{
+    struct etcd_store *s = impl;
+    uint64_t start = now_us();
+    bool changed;
+    int64_t rev;
+    int r = changed_since(s, prefix, after_revision, &changed, &rev, err);
+    if (r < 0)
+        return r;
+    uint64_t spent = now_us() - start;
+    if (changed || spent >= timeout_us) {
+        *ret_revision = rev;
+        return 0;
+    }
+    return watch_prefix(s, prefix, after_revision, timeout_us - spent, ret_revision, err);
+}
+
+/* ---- HA and lifetime ------------------------------------------------------------------- */
+
+static bool etcd_is_leader(void *impl, char *ret_leader, size_t leader_size)
+{
+    struct etcd_store *s = impl;
+    return etcd_election_is_leader(s->election, ret_leader, leader_size);
+}
+
+static uint64_t etcd_leader_epoch(void *impl)
+{
+    struct etcd_store *s = impl;
+    return etcd_election_epoch(s->election);
+}
+
+static void etcd_free(void *impl)
+{
+    struct etcd_store *s = impl;
+    if (!s)
+        return;
+    etcd_election_stop(s->election);
+    etcd_http_free(s->http);
+    free(s->ns);
+    free(s->leader_key);
+    free(s);
+}
+
+/* Without an advertised URL there is no election: one controller, always the leader. */
+static const struct store_ops etcd_ops = {
+    .name = "etcd",
+    .get = etcd_get,
+    .list = etcd_list,
+    .txn = etcd_txn,
+    .revision = etcd_revision,
+    .wait = etcd_wait,
+    .free = etcd_free,
+};
+
+static const struct store_ops etcd_ha_ops = {
+    .name = "etcd",
+    .get = etcd_get,
+    .list = etcd_list,
+    .txn = etcd_txn,
+    .revision = etcd_revision,
+    .wait = etcd_wait,
+    .is_leader = etcd_is_leader,
+    .leader_epoch = etcd_leader_epoch,
+    .free = etcd_free,
+};
+
+static int opts_check(const struct store_etcd_opts *o, struct slio_err *err)
+{
+    const char *p = o->prefix ? o->prefix : "/slio/";
+    size_t n = strlen(p);
+    bool printable = true;
+    for (size_t i = 0; i < n; i++)
+        printable &= (unsigned char)p[i] > 0x20 && (unsigned char)p[i] < 0x7f;
+    if (n == 0 || n > ETCD_NS_MAX || !printable) {
+        slio_err_set(err, "etcd prefix \"%.140s\": 1..%d printable bytes", p, ETCD_NS_MAX);
+        return -EINVAL;
+    }
+    if (o->advertise_url && (o->lease_ttl_s < 1 || o->lease_ttl_s > 60 ||
+                             strlen(o->advertise_url) >= sizeof(((struct etcd_leader *)0)->url) ||
+                             strcspn(o->advertise_url, " \t\r\n") != strlen(o->advertise_url))) {
+        slio_err_set(err, "etcd election: lease TTL %u s (1..60) or advertise URL invalid",
+                     o->lease_ttl_s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int store_etcd_open(const struct store_etcd_opts *opts, struct store **ret, struct slio_err *err)
+{
+    int r = opts_check(opts, err);
+    if (r < 0)
+        return r;
+    const char *p = opts->prefix ? opts->prefix : "/slio/";
+    struct etcd_store *s = calloc(1, sizeof(*s));
+    struct store *st = calloc(1, sizeof(*st));
+    int64_t rev;
+    r = s && st ? 0 : -ENOMEM;
+    if (r == 0 && (asprintf(&s->ns, "%skv", p) < 0 || asprintf(&s->leader_key, "%sleader", p) < 0))
+        r = -ENOMEM;
+    if (r == 0)
+        r = etcd_http_new(opts->endpoints, opts->n_endpoints, opts->timeout_ms, &s->http, err);
+    if (r == 0) /* reachable and speaking etcd v3: fail at start, not at the first request */
+        r = etcd_revision(s, &rev, err);
+    if (r == 0 && opts->advertise_url)
+        r = etcd_election_start(s->http, s->leader_key, opts->advertise_url, opts->lease_ttl_s,
+                                &s->election, err);
+    if (r < 0) {
+        slio_err_prefix(err, "etcd store");
+        etcd_free(s);
+        free(st);
+        return r;
+    }
+    st->ops = s->election ? &etcd_ha_ops : &etcd_ops;
+    st->impl = s;
+    *ret = st;
+    return 0;
+}
