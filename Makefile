@@ -2,7 +2,9 @@
 # Front-end to Meson/ninja and the test stages. See README.md.
 #   make            build (build/)
 #   make test       install missing deps, build, unit + integration + VM tests
-#   make demo       run the product on this machine
+#   make demo       run the product on this machine (DEMO_DETACH=1: return once up;
+#                   DEMO_DETACH=0: tear down after printing)
+#   make demo-stop  stop a running demo
 #   make deps       install the Debian packages (tools/deps.txt)
 #   make sanitize   the same tests on an ASan+UBSan build (build-asan/)
 #   make fuzz       build the libFuzzer targets and run each FUZZ_SECONDS
@@ -17,7 +19,7 @@ ABS_BUILD = $(abspath $(BUILD))
 # The guest kernel + base initramfs do not depend on our build: one cache for all builds.
 VM_OUT ?= $(CURDIR)/build/vm
 
-.PHONY: all build deps test unit integration vm demo sanitize fuzz check-style clean
+.PHONY: all build deps test unit integration vm demo demo-stop sanitize fuzz check-style clean
 
 all: build
 
@@ -57,6 +59,9 @@ check-style:
 
 demo: build
 	tools/demo $(ABS_BUILD)
+
+demo-stop:
+	@tools/demo --stop
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
