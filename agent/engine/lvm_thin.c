@@ -94,10 +94,12 @@ static void grow(struct lvm_engine *e, const struct agent_autoextend_policy *p,
     }
     /* A cut message is still a useful one; the return value is read so GCC's
      * -Wformat-truncation (debug builds) accepts the bounded write. */
-    if (err.text[0] &&
-        snprintf(res->message, sizeof(res->message), "pool \"%s\": thin pool \"%s\": %s", e->pool,
-                 e->thin_pool, err.text) >= (int)sizeof(res->message))
-        log_debug("pool \"%s\": auto-extend message truncated", e->pool);
+    int len = err.text[0]
+                  ? snprintf(res->message, sizeof(res->message),
+                             "pool \"%s\": thin pool \"%s\": %s", e->pool, e->thin_pool, err.text)
+                  : 0;
+    if (len >= (int)sizeof(res->message))
+        res->message[sizeof(res->message) - 2] = '~'; /* mark the cut */
 }
 
 int lvm_thin_autoextend(struct agent_engine *base, const struct agent_autoextend_policy *policy,
