@@ -107,15 +107,29 @@ int txb_commit(struct ctl *c, struct txb *t, int64_t *ret_revision, struct slio_
 /* A node's live status ("ready", "unknown", "offline") as stored. */
 const char *ctl_node_status(const json_t *node_doc);
 
+/*
+ * Put the volume's node index entry, /slio/bynode/<node>/v/<uuid>, with what
+ * the scheduler's view needs of it as a small JSON array
+ * [pool, size, thin, spread group|null, consumer|null]: the start-up rebuild
+ * reads these instead of parsing every volume document. Call it in every
+ * transaction that changes a volume's size or consumer.
+ */
+void txb_volume_index(struct txb *t, const json_t *vol);
+
 /* Push a node document's pools (with live figures) into the view. */
 int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err);
-/* Record a stored volume in the view (start-up, or after a lost race). */
-int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err);
 /* The consumer the view should count for a volume: its attached node, else its spec's. */
 const char *ctl_volume_consumer(const json_t *vol);
 
 /* The live pool figures of node/pool as last reported (borrowed copy, caller decrefs), or NULL. */
 json_t *ctl_live_pool(struct ctl *c, const char *node, const char *pool);
+/*
+ * The node's status as last recorded (the monitor refreshes it every tick),
+ * copied into buf; false when this controller has not seen it yet (read the
+ * node document then). Saves a store read per rendered volume.
+ */
+bool ctl_live_status(struct ctl *c, const char *node, char *buf, size_t size);
+void ctl_live_set_status(struct ctl *c, const char *node, const char *status);
 /* Monotonic µs of the node's last heartbeat or register (0: none since start). */
 uint64_t ctl_live_seen(struct ctl *c, const char *node);
 

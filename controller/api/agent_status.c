@@ -130,11 +130,12 @@ static int apply_snapshot(struct ctl *c, json_t *s, struct txb *t, void *arg, st
     const char *phase = next_phase(old, st, 0);
     if (strcmp(old, phase) == 0)
         return CTL_UNCHANGED;
-    json_object_set_new(s, "phase", json_string(phase));
-    json_object_set_new(s, "message", json_string(st->message ? st->message : ""));
+    /* The event first: old points into the phase member replaced below. */
     txb_event(t, c, "snapshot", model_str(s, "id"), strcmp(phase, "failed") ? "normal" : "warning",
               strcmp(phase, "failed") ? "Ready" : "Failed", "snapshot \"%s\": %s -> %s",
               model_str(s, "name"), old, phase);
+    json_object_set_new(s, "phase", json_string(phase));
+    json_object_set_new(s, "message", json_string(st->message ? st->message : ""));
     return 0;
 }
 

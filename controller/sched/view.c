@@ -79,6 +79,9 @@ bool sched_name_ok(const char *s, bool required)
 uint32_t sched_node_domain(const struct sched_view *v, uint32_t node_id,
                            enum sched_spread_level level)
 {
+    /* a node is its own node-level domain even before its rack and zone are known */
+    if (level == SCHED_SPREAD_NODE)
+        return node_id < v->nodes.n ? node_id : SCHED_ID_NONE;
     if (node_id >= v->node_topo_alloc || !v->node_topo[node_id].known)
         return SCHED_ID_NONE;
     return v->node_topo[node_id].domain[level];
