@@ -114,7 +114,7 @@ static const struct kind *find_kind(const char *name)
 /* One object of the kind by its name: *ret is a one-item array. */
 static int get_one(struct cli *c, const struct kind *k, const char *name, json_t **ret)
 {
-    char what[300], path[1024], id[37];
+    char what[300], path[1024], id[37] = "";
     _cleanup_free_ char *ref = strdup(name);
     const char *node, *pool;
     json_t *obj = NULL;
