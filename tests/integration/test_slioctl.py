@@ -73,6 +73,7 @@ def reconcile(agents):
 # ---- help, usage, completion ---------------------------------------------------------------
 
 COMMANDS = [["get"], ["describe"], ["create", "volume"], ["delete", "volume"], ["expand", "volume"],
+            ["attach", "volume"], ["detach", "volume"], ["set", "qos", "volume"], ["health"],
             ["snapshot", "create"], ["snapshot", "delete"], ["cordon", "pool"],
             ["uncordon", "pool"], ["drain", "pool"], ["top"], ["completion"]]
 
@@ -428,3 +429,62 @@ def test_kubectl_sliteio_name(env, tmp_path):
     k = subprocess.run(argv, capture_output=True, text=True, env=cli.env(env), timeout=60)
     assert k.returncode == 0, k.stderr
     assert [v["name"] for v in json.loads(k.stdout)["items"]] == ["k1"]
+
+
+# ---- attach / detach, qos, health, orphans ---------------------------------------------------
+
+def test_attach_detach_prints_nvme_connect(env):
+    cli, ctl, agents = env
+    v = cli.json("create", "volume", "a1", "--size", "1Gi", "--consumer-node", "n1",
+                 "--position", "must_local")
+    reconcile(agents)
+    out = cli.run("attach", "volume", "a1", "--node", "n1").stdout.splitlines()
+    assert out == ['volume "a1" attached to node "n1" (local, phase ready)',
+                   f"device: /dev/vg0/{v['id']}"]
+    p = cli.run("attach", "volume", "a1", "--node", "n2", want=EXIT_CONFLICT)
+    assert 'attach volume "a1"' in p.stderr
+    assert "detaching" in cli.run("detach", "volume", "a1", "--node", "n1").stdout
+    reconcile(agents)
+    att = cli.json("attach", "volume", "a1", "--node", "n2")
+    assert att["local"] is False and att["phase"] == "pending"
+    reconcile(agents)  # n1's agent exports it to n2's host NQN
+    out = cli.run("attach", "volume", "a1", "--node", "n2").stdout.splitlines()
+    assert out[0] == 'volume "a1" attached to node "n2" (remote, phase ready)'
+    assert out[1] == (f"nvme connect -t tcp -a 127.0.0.9 -s 4420 -n {att['nqn']} "
+                      f"--hostnqn {agents[1].host_nqn}")
+    desc = cli.run("describe", "volume", "a1").stdout
+    rows = desc.split("Attachments:\n", 1)[1].split("Events:")[0].splitlines()
+    assert rows[0].split() == ["NODE", "LOCAL", "PHASE", "ADDRESS", "DEVICE"]
+    assert rows[1].split()[:4] == ["n2", "false", "ready", "127.0.0.9:4420"]
+    cli.run("attach", "volume", "a1", want=EXIT_USAGE)
+
+
+def test_set_qos(env):
+    cli, ctl, agents = env
+    cli.run("create", "volume", "q1", "--size", "1Gi", "--qos-iops", "100")
+    v = cli.json("set", "qos", "volume", "q1", "--qos-iops", "300", "--qos-write-mbps", "50")
+    assert v["qos"]["rw_ios_per_sec"] == 300 and v["qos"]["w_mbytes_per_sec"] == 50
+    assert ctl.ok("GET", f"/v1/volumes/{v['id']}")["qos"]["rw_ios_per_sec"] == 300
+    out = cli.run("set", "qos", "volume", "q1").stdout
+    assert out.startswith('volume "q1" qos {') and '"rw_ios_per_sec":0' in out
+    cli.run("set", "qos", "volume", "q1", "--qos-iops", "1", token="readonly",
+            want=EXIT_UNAVAILABLE)
+
+
+def test_health(env):
+    cli, ctl, _ = env
+    out = cli.run("health", token=None).stdout
+    assert out.startswith(f"{ctl.url}: status ok, role single, store sqlite")
+    assert cli.json("health", token=None)["store"] == "sqlite"
+
+
+def test_get_orphans(env):
+    cli, ctl, agents = env
+    orphan = {"pool": "vg0", "uuid": "0190a8f0-1111-7000-8000-000000000000", "kind": "volume",
+              "device": "/dev/vg0/x", "size": GiB}
+    agents[0].report(orphans=[orphan])
+    header, rows = cli.table("get", "orphans")
+    assert header == ["NODE", "POOL", "UUID", "KIND", "SIZE", "AGE"]
+    assert rows[0]["NODE"] == "n1" and rows[0]["UUID"] == orphan["uuid"] and rows[0]["SIZE"] == "1Gi"
+    assert cli.json("get", "orphans")["items"][0]["device"] == "/dev/vg0/x"
+    cli.run("get", "orphans", "x", want=EXIT_USAGE)
