@@ -28,6 +28,7 @@ struct app_opts {
     const char *json_config;
     const char *save_config;
     struct tgt_reactor_opts reactor;
+    struct tgt_conn_limits limits;
 };
 
 enum {
@@ -37,6 +38,13 @@ enum {
     OPT_POLL_US,
     OPT_DISK_BATCH,
     OPT_LOG_LEVEL,
+    /* connection caps and deadlines (issue 17): parse_limit_opt() */
+    OPT_MAX_CONNS,
+    OPT_MAX_CONNS_PER_HOST,
+    OPT_ICREQ_TIMEOUT,
+    OPT_CONNECT_TIMEOUT,
+    OPT_PDU_TIMEOUT,
+    OPT_IDLE_RELEASE,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +58,12 @@ static const struct option long_opts[] = {
     {"disk-batch", required_argument, NULL, OPT_DISK_BATCH},
     {"logflag", required_argument, NULL, 'L'},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-conns-per-host", required_argument, NULL, OPT_MAX_CONNS_PER_HOST},
+    {"icreq-timeout-ms", required_argument, NULL, OPT_ICREQ_TIMEOUT},
+    {"connect-timeout-ms", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"pdu-timeout-ms", required_argument, NULL, OPT_PDU_TIMEOUT},
+    {"idle-release-ms", required_argument, NULL, OPT_IDLE_RELEASE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'v'},
     {0},
@@ -72,6 +86,13 @@ static void usage(FILE *f)
             "                          0: once per loop iteration)\n"
             "  -L, --logflag COMP      enable debug logs of a component (tgt, rpc, nvmf, all)\n"
             "      --log-level LEVEL   err, warn, info or debug (default info)\n"
+            "      --max-conns N       NVMe/TCP connections in total (default 4096)\n"
+            "      --max-conns-per-host N  ...from one source address (default 256)\n"
+            "      --icreq-timeout-ms MS   close a connection without ICReq (default 10000)\n"
+            "      --connect-timeout-ms MS ...without a Connect after ICResp (default 10000)\n"
+            "      --pdu-timeout-ms MS     ...that leaves a PDU half-sent (default 30000)\n"
+            "      --idle-release-ms MS    idle this long: data buffers released (default 5000)\n"
+            "                          (a timeout of 0 disables it)\n"
             "  -h, --help              this text\n"
             "  -v, --version           print the version\n",
             TGT_RPC_DEFAULT_SOCKET);
@@ -102,6 +123,27 @@ static int parse_u32_opt(const char *name, const char *arg, uint32_t min, uint32
     }
     *ret = v;
     return 0;
+}
+
+/* The connection caps and deadlines; -ENOENT when c is not one of them. */
+static int parse_limit_opt(int c, const char *arg, struct tgt_conn_limits *l)
+{
+    switch (c) {
+    case OPT_MAX_CONNS:
+        return parse_u32_opt("--max-conns", arg, 1, 1000000, &l->max_conns);
+    case OPT_MAX_CONNS_PER_HOST:
+        return parse_u32_opt("--max-conns-per-host", arg, 1, 1000000, &l->max_conns_per_host);
+    case OPT_ICREQ_TIMEOUT:
+        return parse_u32_opt("--icreq-timeout-ms", arg, 0, 3600000, &l->icreq_timeout_ms);
+    case OPT_CONNECT_TIMEOUT:
+        return parse_u32_opt("--connect-timeout-ms", arg, 0, 3600000, &l->connect_timeout_ms);
+    case OPT_PDU_TIMEOUT:
+        return parse_u32_opt("--pdu-timeout-ms", arg, 0, 3600000, &l->pdu_timeout_ms);
+    case OPT_IDLE_RELEASE:
+        return parse_u32_opt("--idle-release-ms", arg, 0, 3600000, &l->idle_release_ms);
+    default:
+        return -ENOENT;
+    }
 }
 
 /* Returns 0 to run, 1 to exit successfully (help/version), -EINVAL on a bad option. */
@@ -164,9 +206,14 @@ static int parse_args(int argc, char **argv, struct app_opts *o)
         case 'v':
             printf("slio-tgt %s\n", SLIO_VERSION);
             return 1;
-        default:
-            usage(stderr);
+        default: {
+            int err = parse_limit_opt(c, optarg, &o->limits);
+            if (err == 0)
+                break;
+            if (err == -ENOENT)
+                usage(stderr);
             return -EINVAL;
+        }
         }
     }
     if (optind < argc) {
@@ -230,7 +277,8 @@ int tgt_app_main(int argc, char **argv)
 {
     /* --disk-batch 2: see "Submitting disk I/O in pairs" in docs/performance.md */
     struct app_opts o = {.rpc_socket = TGT_RPC_DEFAULT_SOCKET,
-                         .reactor = {.poll_us = 50, .disk_batch = 2}};
+                         .reactor = {.poll_us = 50, .disk_batch = 2},
+                         .limits = TGT_CONN_LIMITS_DEFAULT};
     struct tgt_rpc_server *srv = NULL;
     struct slio_err e = {{0}};
     int sfd = -1, r;
@@ -249,6 +297,7 @@ int tgt_app_main(int argc, char **argv)
         close(sfd);
         return 1;
     }
+    tgt_conn_limits_set(&o.limits);
     r = tgt_reactors_start(&o.reactor);
     if (r < 0) {
         log_error("cannot start reactors: %s", strerror(-r));
