@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import RpcError, binary
+from conftest import RpcError, binary, target_stats, wait_for_io, wait_until
 
 NQN1 = "nqn.2024-01.io.slite:it1"
 NQN2 = "nqn.2024-01.io.slite:it2"
@@ -63,7 +63,10 @@ def test_keep_alive_expiry(target, perf, tmp_path):
     try:
         line = p.stdout.readline()
         assert line.startswith("connected"), p.stderr.read() if p.poll() is not None else line
-        time.sleep(2.5)  # keep-alives flowing: the controller must survive beyond KATO
+        # keep-alives flowing (one per KATO/2): the controller must outlive several KATOs
+        t0 = time.monotonic()
+        wait_for_io(target, at_least=5, timeout=10)
+        assert time.monotonic() - t0 > 2.0, "5 keep-alives at 500 ms intervals took under 2 s"
         assert len(controllers(target, NQN1)) == 1
         p.send_signal(signal.SIGSTOP)
         t0 = time.monotonic()
@@ -191,7 +194,9 @@ def test_kill9_acknowledged_writes_survive(target, perf, tmp_path):
     journal = tmp_path / "j.bin"
     p = perf.start("load", NQN1, "-w", "write", "--fua", "--journal", journal, "-o", "4k", "-q",
                    16, "--queues", 2, "--size", "16M", "-t", 30, "--timeout", 3000)
-    time.sleep(2)
+    # enough acknowledged writes journaled before the kill (the journal is the host's record)
+    wait_until(lambda: p.poll() is not None or (journal.exists() and journal.stat().st_size > 200 * 32),
+               "200 acknowledged writes in the journal", timeout=20)
     assert p.poll() is None, p.stderr.read()
     target.kill9()
     _, err = p.communicate(timeout=30)
@@ -266,16 +271,20 @@ BAD_INPUTS = {
 def test_bad_input_isolated(target, perf, tmp_path):
     target.export(NQN1, tmp_path / "a.img")
     load = perf.start("load", NQN1, "-w", "randrw", "-o", "4k", "-q", 16, "-t", 8, "--json")
-    time.sleep(1)
+    wait_until(lambda: load.poll() is not None or target_stats(target)["current_io_qpairs"] > 0,
+               "the load's I/O queue")
+    wait_for_io(target, at_least=100)
     for name, send in BAD_INPUTS.items():
         s = connect_raw(target.port)
         try:
             send(s)
         except (BrokenPipeError, ConnectionResetError):
-            s.close()
-            continue
+            # the target already cut the connection while we were still sending (garbage
+            # after a TermReq): still read what it left and require the close
+            pass
         expect_term_or_close(s)
         assert target.alive(), f"slio-tgt died on {name}:\n{target.logtail()}"
+        assert load.poll() is None, f"the load ended during {name}: {load.stderr.read()}"
     # a peer that connects and goes silent must not disturb others either
     idle = connect_raw(target.port)
     out, err = load.communicate(timeout=60)
