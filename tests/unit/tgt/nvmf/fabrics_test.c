@@ -4,11 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "nvmf_fakes.h"
+#include "slio/log.h"
 
 #define DNR             NVME_STATUS_DNR
 #define ST(sct, sc)     ((uint16_t)(NVME_STATUS(sct, sc) | DNR))
@@ -415,6 +418,29 @@ static void test_precheck(void **state)
     t_close(&a);
 }
 
+/* A host retrying a refused Connect cannot flood the log (finding 9). */
+static void test_connect_refusals_rate_limited(void **state)
+{
+    FILE *f = tmpfile();
+    char text[65536];
+    struct t_qpair q;
+
+    assert_non_null(f);
+    slio_log_set_fd(fileno(f));
+    t_qpair_init(&q);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(t_connect(&q, 0, "nqn.2024-01.io.slite:nope", T_HOSTNQN, 0xffff, 31, 5000),
+                         CONNECT_INVALID);
+    slio_log_set_fd(STDERR_FILENO);
+    size_t n = fread(text, 1, sizeof(text) - 1, (rewind(f), f));
+    text[n] = '\0';
+    fclose(f);
+    unsigned lines = 0;
+    for (const char *p = text; (p = strstr(p, "refused")) != NULL; p++)
+        lines++;
+    assert_true(lines <= 6); /* a burst of 5 per second (maybe spent by earlier tests) */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_io_connect_checks_listener, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_io_after_teardown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_precheck, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_refusals_rate_limited, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
