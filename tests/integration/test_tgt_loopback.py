@@ -296,6 +296,49 @@ def test_bad_input_isolated(target, perf, tmp_path):
     assert ident["namespace"]["nsze"] > 0
 
 
+def closed_by_target(s, within):
+    """The target closes s (EOF or reset) without a byte, within `within` seconds."""
+    s.settimeout(within)
+    try:
+        data = s.recv(1)
+    except ConnectionResetError:
+        data = b""
+    except socket.timeout:
+        pytest.fail(f"connection still open after {within} s")
+    s.close()
+    return data == b""
+
+
+def test_idle_peers_cost_nothing_for_long(target, perf, tmp_path):
+    """Issue 17 finding 1 through slio-tgt's command line: a peer that never sends its ICReq
+    or never connects is closed at its deadline, and one address cannot open more than
+    --max-conns-per-host connections; real hosts are unaffected."""
+    target.stop()
+    target.start(extra=("--icreq-timeout-ms", "300", "--connect-timeout-ms", "300"))
+    target.export(NQN1, tmp_path / "a.img")
+    t0 = time.monotonic()
+    silent = connect_raw(target.port)
+    no_connect = connect_raw(target.port)
+    handshake(no_connect)
+    assert closed_by_target(silent, 5) and closed_by_target(no_connect, 5)
+    assert time.monotonic() - t0 < 3
+    assert "no ICReq within the ICReq timeout" in target.logtail()
+    assert "no successful Connect within the Connect timeout" in target.logtail()
+    # three at once from 127.0.0.1; the fourth is refused at accept
+    target.stop()
+    target.start(extra=("--max-conns-per-host", "3"))
+    target.export(NQN1, tmp_path / "b.img")
+    held = [connect_raw(target.port) for _ in range(3)]
+    for s in held:
+        handshake(s)
+    assert closed_by_target(connect_raw(target.port), 5)
+    assert "too many connections from this address" in target.logtail()
+    for s in held:
+        s.close()
+    # gone: their places are free again (an identify needs two connections)
+    wait_until(lambda: perf.run("identify", NQN1).returncode == 0, "a host to connect again")
+
+
 # --- SPDK-compatible RPC results and codes (docs/tgt-rpc.md) ----------------------------------
 
 def rpc_error(target, method, params=None):
