@@ -33,6 +33,7 @@ struct listener {
     unsigned refs;
     bool attached;             /* handed to reactor 0: removal goes through it */
     bool watching;             /* in reactor 0's epoll set or ring */
+    bool paused;               /* out of descriptors and no reserve: watched again later */
     struct tgt_msg attach_msg; /* a running reactor 0 adds the watch itself */
     struct tgt_msg msg;        /* removal message to reactor 0: removing never fails */
     struct listener *next;
@@ -50,6 +51,9 @@ static struct slio_ratelimit g_refuse_rl = SLIO_RATELIMIT_INIT(1000000, 5);
  * connection be accepted and closed, which drains the backlog instead.
  */
 static int g_reserve_fd = -1;
+/* Reactor 0 only: when paused listeners are watched again (0: none paused). */
+static uint64_t g_resume_at_us;
+#define LISTEN_PAUSE_US 100000u
 
 static bool same_addr(const struct tgt_listen_addr *a, const struct tgt_listen_addr *b)
 {
@@ -256,6 +260,13 @@ static void reserve_fd_open(void)
         g_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+void listener_reserve_drop(void)
+{
+    if (g_reserve_fd >= 0)
+        close(g_reserve_fd);
+    g_reserve_fd = -1;
+}
+
 /* Out of descriptors: refuse one pending connection with the reserve (false: none left). */
 static bool accept_refuse(struct listener *l, int err)
 {
@@ -271,6 +282,37 @@ static bool accept_refuse(struct listener *l, int err)
         close(fd);
     reserve_fd_open();
     return fd >= 0;
+}
+
+/* Stop watching l for LISTEN_PAUSE_US (reactor 0); listeners_resume() watches it again. */
+static void pause_listener(struct listener *l)
+{
+    if (!l->watching)
+        return;
+    reactor_ev_del(tgt_reactor_current(), l->fd, &l->ev);
+    l->watching = false;
+    l->paused = true;
+    g_resume_at_us = tgt_now_us() + LISTEN_PAUSE_US;
+}
+
+uint64_t listeners_resume_at(void)
+{
+    return g_resume_at_us;
+}
+
+void listeners_resume(struct tgt_reactor *r0, uint64_t now_us)
+{
+    if (g_resume_at_us == 0 || now_us < g_resume_at_us)
+        return;
+    g_resume_at_us = 0;
+    pthread_mutex_lock(&g_lock); /* removed listeners are off the list: not watched again */
+    for (struct listener *l = g_list; l; l = l->next) {
+        if (l->paused) {
+            l->paused = false;
+            watch(l, r0);
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
 }
 
 /* Count the connection in the caps; false (and a log line) when one is full. */
@@ -309,6 +351,7 @@ void listener_on_event(struct ev_source *src)
             if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
                 if (accept_refuse(l, err))
                     continue;
+                pause_listener(l); /* no reserve either: stop the level-triggered wake-ups */
             } else if (err != EAGAIN && err != EINTR && err != ECONNABORTED) {
                 log_ratelimited(&g_accept_rl, SLIO_LOG_WARN, "listener %s:%s: accept: %s",
                                 l->addr.traddr, l->addr.trsvcid, strerror(err));

@@ -379,6 +379,12 @@ int transport_adopt_fd(struct tgt_reactor *r, int fd, const struct tgt_listen_ad
 void listeners_attach(struct tgt_reactor *r0);
 void listeners_detach_all(void);
 void listener_on_event(struct ev_source *src);
+/* Reactor 0: when listeners paused for want of descriptors are due back (0: none), and
+ * watching them again once that time has come. */
+uint64_t listeners_resume_at(void);
+/* Tests: give up the descriptor kept for refusing connections when none are left. */
+void listener_reserve_drop(void);
+void listeners_resume(struct tgt_reactor *r0, uint64_t now_us);
 
 /* bio.c */
 void bio_complete(struct bio_ctx *c, int res);

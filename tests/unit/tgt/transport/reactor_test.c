@@ -385,6 +385,59 @@ static void test_out_of_descriptors(void **state)
     tgt_reactors_stop();
 }
 
+/*
+ * Finding 2, without even the reserve descriptor (it could not be reopened,
+ * ENFILE): the listener is not watched for a while instead of waking its
+ * reactor at once, forever; it is watched again later, and a connection
+ * that waited is served once descriptors are free.
+ */
+static void test_out_of_descriptors_no_reserve(void **state)
+{
+    enum tgt_engine_kind engine = *(enum tgt_engine_kind *)*state;
+    static int fill[4096];
+    struct rlimit old, low;
+    int nfill = 0;
+
+    need_engine(engine);
+    start_one(engine);
+    int ok = tcp_connect();
+    icreq_roundtrip(ok);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int top = open("/dev/null", O_RDONLY);
+    assert_true(top >= 0 && top + 1 < (int)SLIO_ARRAY_SIZE(fill));
+    low = old;
+    low.rlim_cur = (rlim_t)top + 1;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    fill[nfill++] = top;
+    listener_reserve_drop(); /* the reactor is idle: it does not touch the reserve now */
+    for (int fd; nfill < (int)SLIO_ARRAY_SIZE(fill) && (fd = open("/dev/null", O_RDONLY)) >= 0;)
+        fill[nfill++] = fd;
+    close(fill[--nfill]); /* room for the client's socket only */
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(c >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(g_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    uint64_t before = loop_iterations();
+    assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    sleep_ms(300);
+    uint64_t spins = loop_iterations() - before;
+    while (nfill > 0)
+        close(fill[--nfill]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    print_message("reactor iterations while out of descriptors, no reserve: %lu\n",
+                  (unsigned long)spins);
+    assert_true(spins < 300); /* paused 100 ms at a time; spinning makes millions */
+    icreq_roundtrip(c);       /* watched again: the connection that waited is served */
+    close(c);
+    close(ok);
+    wait_total(0);
+    assert_int_equal(tgt_listener_remove(&g_la), 0);
+    tgt_reactors_stop();
+}
+
 int main(void)
 {
     static enum tgt_engine_kind uring = TGT_ENGINE_URING, epoll = TGT_ENGINE_EPOLL;
@@ -398,6 +451,8 @@ int main(void)
         cmocka_unit_test_prestate(test_connection_caps, &epoll),
         cmocka_unit_test_prestate(test_out_of_descriptors, &uring),
         cmocka_unit_test_prestate(test_out_of_descriptors, &epoll),
+        cmocka_unit_test_prestate(test_out_of_descriptors_no_reserve, &uring),
+        cmocka_unit_test_prestate(test_out_of_descriptors_no_reserve, &epoll),
     };
 
     fake_reset();
