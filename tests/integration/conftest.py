@@ -195,3 +195,37 @@ class Perf:
 @pytest.fixture
 def perf(target):
     return Perf(target.port)
+
+
+# --- waiting on events instead of sleeping (issue 17, finding 8) -----------------------------
+
+def wait_until(cond, what, timeout=10.0):
+    """Return once cond() is true; FAIL naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def target_stats(target):
+    """Sums over slio-tgt's poll groups (nvmf_get_stats)."""
+    groups = target.rpc("nvmf_get_stats")["poll_groups"]
+    keys = ("completed_nvme_io", "current_io_qpairs", "current_admin_qpairs", "requests")
+    return {k: sum(g[k] for g in groups) for k in keys}
+
+
+def wait_for_io(target, at_least=1, timeout=10.0):
+    """Wait until slio-tgt has completed `at_least` more commands than now (a load runs)."""
+    base = target_stats(target)["completed_nvme_io"]
+    wait_until(lambda: target_stats(target)["completed_nvme_io"] >= base + at_least,
+               f"{at_least} completed commands on slio-tgt", timeout)
+
+
+def require_or_allowed(present, env, what):
+    """A missing facility FAILS the test unless env=1 says this machine is known to lack it."""
+    if present:
+        return
+    if os.environ.get(env) == "1":
+        pytest.skip(f"{what} unavailable and {env}=1")
+    pytest.fail(f"{what} unavailable here (set {env}=1 to allow)")

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import RpcError, binary
+from conftest import RpcError, binary, target_stats, wait_for_io, wait_until
 
 NQN1 = "nqn.2024-01.io.slite:it1"
 NQN2 = "nqn.2024-01.io.slite:it2"
@@ -63,7 +63,10 @@ def test_keep_alive_expiry(target, perf, tmp_path):
     try:
         line = p.stdout.readline()
         assert line.startswith("connected"), p.stderr.read() if p.poll() is not None else line
-        time.sleep(2.5)  # keep-alives flowing: the controller must survive beyond KATO
+        # keep-alives flowing (one per KATO/2): the controller must outlive several KATOs
+        t0 = time.monotonic()
+        wait_for_io(target, at_least=5, timeout=10)
+        assert time.monotonic() - t0 > 2.0, "5 keep-alives at 500 ms intervals took under 2 s"
         assert len(controllers(target, NQN1)) == 1
         p.send_signal(signal.SIGSTOP)
         t0 = time.monotonic()
@@ -191,7 +194,9 @@ def test_kill9_acknowledged_writes_survive(target, perf, tmp_path):
     journal = tmp_path / "j.bin"
     p = perf.start("load", NQN1, "-w", "write", "--fua", "--journal", journal, "-o", "4k", "-q",
                    16, "--queues", 2, "--size", "16M", "-t", 30, "--timeout", 3000)
-    time.sleep(2)
+    # enough acknowledged writes journaled before the kill (the journal is the host's record)
+    wait_until(lambda: p.poll() is not None or (journal.exists() and journal.stat().st_size > 200 * 32),
+               "200 acknowledged writes in the journal", timeout=20)
     assert p.poll() is None, p.stderr.read()
     target.kill9()
     _, err = p.communicate(timeout=30)
@@ -266,16 +271,20 @@ BAD_INPUTS = {
 def test_bad_input_isolated(target, perf, tmp_path):
     target.export(NQN1, tmp_path / "a.img")
     load = perf.start("load", NQN1, "-w", "randrw", "-o", "4k", "-q", 16, "-t", 8, "--json")
-    time.sleep(1)
+    wait_until(lambda: load.poll() is not None or target_stats(target)["current_io_qpairs"] > 0,
+               "the load's I/O queue")
+    wait_for_io(target, at_least=100)
     for name, send in BAD_INPUTS.items():
         s = connect_raw(target.port)
         try:
             send(s)
         except (BrokenPipeError, ConnectionResetError):
-            s.close()
-            continue
+            # the target already cut the connection while we were still sending (garbage
+            # after a TermReq): still read what it left and require the close
+            pass
         expect_term_or_close(s)
         assert target.alive(), f"slio-tgt died on {name}:\n{target.logtail()}"
+        assert load.poll() is None, f"the load ended during {name}: {load.stderr.read()}"
     # a peer that connects and goes silent must not disturb others either
     idle = connect_raw(target.port)
     out, err = load.communicate(timeout=60)
@@ -285,6 +294,49 @@ def test_bad_input_isolated(target, perf, tmp_path):
     assert res["errors"] == 0 and res["ios"] > 0
     ident, _ = perf.json("identify", NQN1)
     assert ident["namespace"]["nsze"] > 0
+
+
+def closed_by_target(s, within):
+    """The target closes s (EOF or reset) without a byte, within `within` seconds."""
+    s.settimeout(within)
+    try:
+        data = s.recv(1)
+    except ConnectionResetError:
+        data = b""
+    except socket.timeout:
+        pytest.fail(f"connection still open after {within} s")
+    s.close()
+    return data == b""
+
+
+def test_idle_peers_cost_nothing_for_long(target, perf, tmp_path):
+    """Issue 17 finding 1 through slio-tgt's command line: a peer that never sends its ICReq
+    or never connects is closed at its deadline, and one address cannot open more than
+    --max-conns-per-host connections; real hosts are unaffected."""
+    target.stop()
+    target.start(extra=("--icreq-timeout-ms", "300", "--connect-timeout-ms", "300"))
+    target.export(NQN1, tmp_path / "a.img")
+    t0 = time.monotonic()
+    silent = connect_raw(target.port)
+    no_connect = connect_raw(target.port)
+    handshake(no_connect)
+    assert closed_by_target(silent, 5) and closed_by_target(no_connect, 5)
+    assert time.monotonic() - t0 < 3
+    assert "no ICReq within the ICReq timeout" in target.logtail()
+    assert "no successful Connect within the Connect timeout" in target.logtail()
+    # three at once from 127.0.0.1; the fourth is refused at accept
+    target.stop()
+    target.start(extra=("--max-conns-per-host", "3"))
+    target.export(NQN1, tmp_path / "b.img")
+    held = [connect_raw(target.port) for _ in range(3)]
+    for s in held:
+        handshake(s)
+    assert closed_by_target(connect_raw(target.port), 5)
+    assert "too many connections from this address" in target.logtail()
+    for s in held:
+        s.close()
+    # gone: their places are free again (an identify needs two connections)
+    wait_until(lambda: perf.run("identify", NQN1).returncode == 0, "a host to connect again")
 
 
 # --- SPDK-compatible RPC results and codes (docs/tgt-rpc.md) ----------------------------------

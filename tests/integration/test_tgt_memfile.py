@@ -9,7 +9,7 @@ import time
 import uuid
 
 import pytest
-from conftest import Perf, RpcError
+from conftest import Perf, RpcError, require_or_allowed, target_stats, wait_for_io, wait_until
 
 NQN = "nqn.2024-01.io.slite:mem1"
 NQN_DISK = "nqn.2024-01.io.slite:disk1"
@@ -21,11 +21,27 @@ def on_tmpfs(path):
         return any(line.split()[1] == path and line.split()[2] == "tmpfs" for line in f)
 
 
-pytestmark = pytest.mark.skipif(not on_tmpfs("/dev/shm"), reason="/dev/shm is not tmpfs here")
+def io_uring_available():
+    """io_uring_setup(2) answers: ENOSYS (compiled out) or EPERM (seccomp, sysctl) mean no."""
+    import ctypes
+    import errno
+    libc = ctypes.CDLL(None, use_errno=True)
+    r = libc.syscall(425, 0, None)  # io_uring_setup(0 entries, NULL): EINVAL when present
+    return r == 0 or ctypes.get_errno() not in (errno.ENOSYS, errno.EPERM)
+
+
+def start_engine(target, engine):
+    """Restart the target on `engine`; io_uring missing FAILS unless SLIO_ALLOW_NO_IO_URING=1."""
+    if engine == "io_uring":
+        require_or_allowed(io_uring_available(), "SLIO_ALLOW_NO_IO_URING", "io_uring")
+    target.stop()
+    target.start(extra=("--engine", engine))
 
 
 @pytest.fixture
 def shm_file():
+    # the mapped-read path needs a tmpfs: its absence fails rather than skips
+    require_or_allowed(on_tmpfs("/dev/shm"), "SLIO_ALLOW_NO_SHM_TMPFS", "/dev/shm on tmpfs")
     path = f"/dev/shm/slio-it-{uuid.uuid4().hex[:12]}.img"
     yield path
     if os.path.exists(path):
@@ -47,8 +63,7 @@ def verify(perf, bs, qd, queues, *flags):
 @pytest.mark.parametrize("engine,flags", [("io_uring", ()), ("io_uring", ("--hdgst",)),
                                           ("io_uring", ("--ddgst",)), ("epoll", ())])
 def test_reads_from_pages_keep_data_right(target, perf, shm_file, engine, flags):
-    target.stop()
-    target.start(extra=("--engine", engine))
+    start_engine(target, engine)
     target.export(NQN, shm_file, size=SIZE)
     assert "reads are sent from the pages" in target.logtail(), target.logtail()
     assert mapped(target.proc.pid, shm_file)
@@ -61,10 +76,17 @@ def test_mapping_goes_with_the_bdev(target, perf, shm_file):
     keeps the pages (the requests dropped with their connection give their references back)."""
     bdev = target.export(NQN, shm_file, size=SIZE)
     p = perf.start("load", NQN, "-w", "read", "-o", "128k", "-q", 127, "--queues", 2, "-t", 30)
-    time.sleep(1.5)
+    wait_for_io(target, at_least=256)
     assert p.poll() is None, p.communicate()[1]
     p.send_signal(signal.SIGSTOP)  # the socket buffers fill: responses wait in the target
-    time.sleep(0.5)
+    # stopped: the target's completions stall once the host's socket buffers are full
+    last = [-1]
+
+    def stalled():
+        now = target_stats(target)["completed_nvme_io"]
+        done, last[0] = now == last[0], now
+        return done
+    wait_until(stalled, "the stopped host's responses to back up", timeout=10)
     p.send_signal(signal.SIGKILL)
     p.wait()
     target.rpc("nvmf_delete_subsystem", {"nqn": NQN})
@@ -86,12 +108,11 @@ def test_truncated_file_costs_one_connection(target, perf, shm_file, tmp_path, e
     """The file shrinks under a read load without a rescan: mapped reads beyond its end
     fail inside sendmsg (EFAULT: a ring completion, or sendmsg's errno on the epoll engine),
     which closes that connection; the target and its other exports carry on."""
-    target.stop()
-    target.start(extra=("--engine", engine))
+    start_engine(target, engine)
     target.export(NQN, shm_file, size=SIZE)
     target.export(NQN_DISK, tmp_path / "d.img", size=8 << 20)
     p = perf.start("load", NQN, "-w", "randread", "-o", "4k", "-q", 32, "-t", 4, "--json")
-    time.sleep(1)
+    wait_for_io(target, at_least=1000)  # mapped reads are flowing
     os.truncate(shm_file, 1 << 20)
     p.communicate(timeout=60)
     assert p.returncode != 0, "reads beyond the new end of the file cannot have succeeded"

@@ -140,12 +140,17 @@ void nvmf_ctrlr_kill(struct tgt_ctrlr *c, const char *why)
                  c->hostnqn, why);
 }
 
+void nvmf_ctrlr_drop_io_queues_locked(struct tgt_ctrlr *c)
+{
+    for (uint32_t qid = 1; qid <= c->max_io_qpairs; qid++)
+        atomic_store(&c->io_qps[qid], NULL); /* no command runs there; their ticks close them */
+    c->num_io_qpairs = 0;
+}
+
 void nvmf_ctrlr_reset(struct tgt_ctrlr *c)
 {
     pthread_mutex_lock(&c->lock);
-    for (uint32_t qid = 1; qid <= c->max_io_qpairs; qid++)
-        atomic_store(&c->io_qps[qid], NULL); /* their ticks now return false */
-    c->num_io_qpairs = 0;
+    nvmf_ctrlr_drop_io_queues_locked(c);
     c->io_queue_seen = false;
     c->granted_io_queues = c->max_io_qpairs;
     c->aen_cfg = 0;

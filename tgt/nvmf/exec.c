@@ -106,8 +106,19 @@ static bool io_opcode(uint8_t opc)
 
 static enum tgt_exec_result io_exec(struct tgt_req *req, struct tgt_ctrlr *c)
 {
+    struct tgt_qpair *qp = req->qpair;
+
     if (!io_opcode(req->cmd.opcode)) {
         req->status = NVMF_INVALID_OPCODE;
+        return TGT_EXEC_DONE;
+    }
+    /*
+     * Disconnected, reset (CC.EN 0), shut down or torn down: the queue is
+     * closed at the next tick, and nothing received meanwhile may run.
+     */
+    if (_unlikely_(atomic_load_explicit(&c->io_qps[qp->qid], memory_order_acquire) != qp ||
+                   atomic_load_explicit(&c->dead, memory_order_relaxed))) {
+        req->status = NVMF_CMD_SEQ_ERROR;
         return TGT_EXEC_DONE;
     }
     struct tgt_ns *ns = c->subs ? tgt_ns_get_io(c->subs, nvmf_nsid(req)) : NULL;
@@ -116,6 +127,21 @@ static enum tgt_exec_result io_exec(struct tgt_req *req, struct tgt_ctrlr *c)
         return TGT_EXEC_DONE;
     }
     return tgt_io_cmd_exec(req, ns);
+}
+
+uint16_t tgt_nvmf_precheck(const struct tgt_req *req)
+{
+    const struct tgt_qpair *qp = req->qpair;
+
+    if (req->cmd.opcode == NVME_FABRICS_OPCODE) {
+        bool is_connect = nvme_sqe_fctype(&req->cmd) == NVMF_FCTYPE_CONNECT;
+        return (is_connect == (qp->ctrlr != NULL)) ? NVMF_CMD_SEQ_ERROR : 0;
+    }
+    if (!qp->ctrlr)
+        return NVMF_CMD_SEQ_ERROR;
+    if (qp->qid != 0 && !io_opcode(req->cmd.opcode))
+        return NVMF_INVALID_OPCODE;
+    return 0;
 }
 
 enum tgt_exec_result tgt_nvmf_exec(struct tgt_req *req)

@@ -18,6 +18,10 @@
 #include "transport/reactor.h"
 
 #define CATTR_DISABLE_SQFLOW (1u << 2)
+#define CONNECT_KATO_OFF     48u /* CDW12 */
+
+/* Refusals are per peer: a reactor's limiter is touched by its own thread only. */
+static __thread struct slio_ratelimit t_refuse_rl = SLIO_RATELIMIT_INIT(1000000, 5);
 
 struct connect_args {
     uint16_t qid;
@@ -32,8 +36,9 @@ static void refuse(struct tgt_req *req, uint16_t status, uint32_t dw0, const cha
     const struct nvmf_connect_data *d = req->data;
     req->status = status;
     req->result = dw0;
-    log_warn("qpair %s: Connect to \"%.*s\" from host \"%.*s\" refused: %s", req->qpair->peer,
-             TGT_NQN_MAX, d->subsysnqn, TGT_NQN_MAX, d->hostnqn, why);
+    log_ratelimited(&t_refuse_rl, SLIO_LOG_WARN,
+                    "qpair %s: Connect to \"%.*s\" from host \"%.*s\" refused: %s",
+                    req->qpair->peer, TGT_NQN_MAX, d->subsysnqn, TGT_NQN_MAX, d->hostnqn, why);
 }
 
 static bool sqsize_ok(struct tgt_req *req, const struct connect_args *a)
@@ -82,6 +87,13 @@ static void connect_admin(struct tgt_req *req, struct connect_args *a)
         return refuse(req, NVMF_SPECIFIC(NVME_SC_CONNECT_INVALID_HOST), NVMF_IPO_DATA(hostnqn),
                       "host not allowed");
     }
+    if (!discovery && a->kato_ms == 0) {
+        tgt_subsys_put(s);
+        /* as Set Features refuses it: otherwise a silent host's controller lives forever */
+        return refuse(req, NVMF_SPECIFIC(NVME_SC_CONNECT_INVALID_PARAM),
+                      NVMF_IPO_SQE(CONNECT_KATO_OFF),
+                      "keep-alive timeout 0 (keep-alive is mandatory for I/O controllers)");
+    }
     if (!sqsize_ok(req, a)) {
         if (s)
             tgt_subsys_put(s);
@@ -116,6 +128,12 @@ static void connect_io(struct tgt_req *req, struct connect_args *a)
         nvmf_ctrlr_put(c);
         return refuse(req, NVMF_SPECIFIC(NVME_SC_CONNECT_INVALID_HOST), NVMF_IPO_DATA(hostnqn),
                       "host NQN/ID differs from the admin queue's");
+    }
+    /* the admin queue's listener was checked; each I/O queue may come in elsewhere */
+    if (!c->discovery && c->subs && !tgt_subsys_listener_allowed(c->subs, &qp->local)) {
+        nvmf_ctrlr_put(c);
+        return refuse(req, NVMF_SPECIFIC(NVME_SC_CONNECT_INVALID_PARAM), NVMF_IPO_DATA(subsysnqn),
+                      "subsystem not reachable through this listener");
     }
     if (!sqsize_ok(req, a)) {
         nvmf_ctrlr_put(c);
@@ -159,6 +177,17 @@ static void connect(struct tgt_req *req)
     /* Untrusted strings: terminate inside their fields before any use. */
     d->subsysnqn[NVME_NQN_LENGTH - 1] = '\0';
     d->hostnqn[NVME_NQN_LENGTH - 1] = '\0';
+    /*
+     * Longer than the spec's 223 bytes: refused, never cut. A cut host NQN
+     * would be matched against ACLs and filter the discovery log under a
+     * name that is not the host's.
+     */
+    if (strlen(d->subsysnqn) > TGT_NQN_MAX)
+        return refuse(req, NVMF_SPECIFIC(NVME_SC_CONNECT_INVALID_PARAM), NVMF_IPO_DATA(subsysnqn),
+                      "subsystem NQN longer than 223 bytes");
+    if (strlen(d->hostnqn) > TGT_NQN_MAX)
+        return refuse(req, NVMF_SPECIFIC(NVME_SC_CONNECT_INVALID_PARAM), NVMF_IPO_DATA(hostnqn),
+                      "host NQN longer than 223 bytes");
 
     uint32_t cdw10 = nvmf_cdw10(req), cdw11 = nvmf_cdw11(req);
     struct connect_args a = {
@@ -212,9 +241,10 @@ static void update_cc(struct tgt_ctrlr *c, uint32_t cc)
         c->csts = 0; /* controller reset */
         reset = true;
     }
-    if (NVME_CC_SHN(cc) && !NVME_CC_SHN(old))
+    if (NVME_CC_SHN(cc) && !NVME_CC_SHN(old)) {
         c->csts = (c->csts & ~NVME_CSTS_RDY_MASK) | (NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT);
-    else if (!NVME_CC_SHN(cc))
+        nvmf_ctrlr_drop_io_queues_locked(c); /* shut down: no more I/O executes */
+    } else if (!NVME_CC_SHN(cc))
         c->csts &= ~((uint32_t)NVME_CSTS_SHST_MASK << NVME_CSTS_SHST_SHIFT);
     pthread_mutex_unlock(&c->lock);
     if (reset)

@@ -141,7 +141,9 @@ struct tgt_ctrlr *nvmf_ctrlr_find_get(uint16_t cntlid);
 void nvmf_ctrlr_put(struct tgt_ctrlr *c);
 /* Tear the association down (any thread): every qpair's tick returns false. */
 void nvmf_ctrlr_kill(struct tgt_ctrlr *c, const char *why);
-/* CC.EN 1 -> 0 or shutdown: drop I/O queues and reset feature state. [A] */
+/* Detach every I/O queue (Disconnect-like): [L] held by caller. */
+void nvmf_ctrlr_drop_io_queues_locked(struct tgt_ctrlr *c);
+/* CC.EN 1 -> 0: drop I/O queues and reset feature state. [A] */
 void nvmf_ctrlr_reset(struct tgt_ctrlr *c);
 /* An admin command arrived (restarts the keep-alive timer). [A] */
 void nvmf_ctrlr_touch(struct tgt_ctrlr *c);

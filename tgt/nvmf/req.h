@@ -70,6 +70,14 @@ enum tgt_exec_result {
 
 /* nvmf layer: execute a command whose data (if H2C) has fully arrived. */
 enum tgt_exec_result tgt_nvmf_exec(struct tgt_req *req);
+/*
+ * nvmf layer: judge a command before any of its data is solicited (R2T) or
+ * stored: 0, or the status it fails with whatever its data (a command other
+ * than Connect before Connect, a second Connect, an opcode the queue does
+ * not serve). A failed command's in-capsule data is read and dropped, and
+ * no R2T is sent for it, as nvmet does.
+ */
+uint16_t tgt_nvmf_precheck(const struct tgt_req *req);
 /* transport: finish a request that returned TGT_EXEC_PENDING. */
 void tgt_req_complete(struct tgt_req *req);
 
@@ -95,9 +103,6 @@ struct tgt_req *tgt_nvmf_take_abandoned(struct tgt_qpair *qp, uint16_t cid);
  * Returns false when the transport must close the qpair's connection.
  */
 bool tgt_nvmf_qpair_tick(struct tgt_qpair *qp, uint64_t now_us);
-
-/* transport: close the connection of a qpair owned by the calling reactor. */
-void tgt_qpair_disconnect(struct tgt_qpair *qp);
 
 /* ---- backing I/O, implemented by the reactor's I/O engine (io_uring or threads) ---- */
 enum tgt_bio_op {

@@ -102,7 +102,7 @@ struct tgt_conn *conn_create(struct tgt_reactor *r, int fd, const struct tgt_lis
     c->fd = fd;
     c->qp.reactor = r;
     c->qp.local = *local;
-    c->qp.connected_at_us = tgt_now_us();
+    c->qp.connected_at_us = c->accepted_us = tgt_now_us();
     c->rx_state = RX_IC_REQ;
     c->rhdr_need = sizeof(struct nvme_tcp_hdr);
     c->tx_tail = &c->tx_head;
@@ -193,19 +193,28 @@ void conn_free(struct tgt_conn *c)
         req_unmap(&c->reqs[i]);
     if (c->fd >= 0)
         close(c->fd);
+    if (c->src_held)
+        conn_limits_release(&c->src);
     pool_free(c);
     free(c);
-}
-
-void tgt_qpair_disconnect(struct tgt_qpair *qp)
-{
-    conn_close(SLIO_CONTAINER_OF(qp, struct tgt_conn, qp), "disconnected by the controller");
 }
 
 void conn_on_event(struct tgt_conn *c, uint32_t events)
 {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         c->rx_ready = true;
+    /*
+     * Edge-triggered: a hang-up reported with the last bytes is not reported
+     * again, so remember it (conn_rx reads on to the end of the stream).
+     * Gone both ways, or reset: nothing more can be sent either, so close
+     * now, even when receiving is paused for want of a free request.
+     */
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        c->rx_hup = true;
+    if ((events & (EPOLLHUP | EPOLLERR)) && c->rx_blocked) {
+        conn_close(c, "connection closed by the host");
+        return;
+    }
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
         c->tx_ready = true;
         if (c->tx_head)
@@ -246,6 +255,8 @@ void conn_tick(struct tgt_conn *c, uint64_t now_us)
             conn_close(c, "terminated (TermReq not read by the host)");
         return;
     }
+    if (!conn_deadlines(c, now_us))
+        return;
     if (!tgt_nvmf_qpair_tick(&c->qp, now_us))
         conn_close(c, "closed by the controller (keep-alive or teardown)");
 }
@@ -348,6 +359,7 @@ void conn_handle_ic(struct tgt_conn *c)
     c->params.hdgst = ic->digest & NVME_TCP_HDGST_ENABLE;
     c->params.ddgst = ic->digest & NVME_TCP_DDGST_ENABLE;
     c->params.ic_done = true;
+    c->ic_done_us = tgt_now_us();
     c->maxh2cdata = o->io_unit_size;
     c->params.max_data =
         SLIO_MAX(o->io_unit_size, SLIO_MAX(o->in_capsule_data_size, CONN_ADMIN_ICD));

@@ -77,6 +77,7 @@ static uint16_t cmd_sgl(struct tgt_conn *c, struct tcp_req *t, uint32_t icd_len)
         if (len > t->buf_cap)
             return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL);
         t->req.data = t->buf;
+        c->bufs_dirty = true; /* its pages get committed: given back when the connection idles */
     }
     t->req.length = len;
     return 0;
@@ -133,6 +134,8 @@ void conn_handle_cmd(struct tgt_conn *c)
         status = GENERIC_DNR(NVME_SC_CMDID_CONFLICT);
     else
         status = cmd_sgl(c, t, icd_len);
+    if (status == 0) /* judged before any data is solicited or stored */
+        status = tgt_nvmf_precheck(&t->req);
     if (status) {
         t->req.status = status;
         t->failed = true;

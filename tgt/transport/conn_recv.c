@@ -68,6 +68,23 @@ static bool hdr_digest_ok(const struct tgt_conn *c)
     return le32toh(got) == nvme_tcp_digest(c->rhdr, hlen);
 }
 
+/*
+ * The host has as many commands outstanding as the queue it negotiated
+ * (Connect SQSIZE) holds: the next one waits, so that a host cannot use the
+ * whole request pool with a small queue. The admin queue allows for the
+ * AERs a host may have abandoned (their CIDs come back in new commands).
+ */
+static bool conn_sq_full(const struct tgt_conn *c)
+{
+    uint32_t max = c->qp.sqsize;
+
+    if (max == 0)
+        return false; /* before Connect: the request pool bounds it */
+    if (c->qp.qid == 0)
+        max += CONN_ADMIN_AER_SLACK;
+    return c->nreqs - c->nfree >= max;
+}
+
 /* The whole header is in. Returns false when the PDU must wait for a free request. */
 static bool rx_header_done(struct tgt_conn *c)
 {
@@ -90,7 +107,8 @@ static bool rx_header_done(struct tgt_conn *c)
         return true;
     }
     if (c->rhdr[0] == NVME_TCP_CMD) {
-        if (!c->free_reqs) { /* back-pressure: stop reading until a request is released */
+        /* back-pressure: stop reading until a request is released */
+        if (!c->free_reqs || conn_sq_full(c)) {
             c->rx_blocked = true;
             return false;
         }
@@ -141,9 +159,16 @@ static void rx_data_bytes(struct tgt_conn *c, const uint8_t *p, uint32_t k)
     c->rdata_left -= k;
 }
 
+bool conn_rx_idle(const struct tgt_conn *c)
+{
+    return (c->rx_state == RX_CH && c->rhdr_have == 0) || c->rx_blocked || c->rx_state == RX_ERROR;
+}
+
 /* Header bytes; returns false when more input is needed or the PDU must wait. */
 static bool rx_header(struct tgt_conn *c, const uint8_t *p, size_t n, size_t *used, unsigned *pdus)
 {
+    if (c->rhdr_have == 0 && *used < n) /* a PDU begins: its deadline starts (conn_deadlines) */
+        c->rx_pdu_start_us = c->r->iter_us;
     if (c->rhdr_have < c->rhdr_need) {
         size_t k = SLIO_MIN((size_t)(c->rhdr_need - c->rhdr_have), n - *used);
         memcpy(c->rhdr + c->rhdr_have, p + *used, k);
@@ -304,9 +329,10 @@ bool conn_rx(struct tgt_conn *c)
         }
         /*
          * A short read drained the socket: the next arrival raises a new edge,
-         * so skip the recv() that would only return EAGAIN.
+         * so skip the recv() that would only return EAGAIN. Not after a
+         * hang-up: no edge follows it, the end of the stream must be read.
          */
-        if (r > 0 && (size_t)r < want)
+        if (r > 0 && (size_t)r < want && !c->rx_hup)
             c->rx_ready = false;
         if (r > 0)
             continue;

@@ -7,7 +7,9 @@
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,6 +33,7 @@ struct listener {
     unsigned refs;
     bool attached;             /* handed to reactor 0: removal goes through it */
     bool watching;             /* in reactor 0's epoll set or ring */
+    bool paused;               /* out of descriptors and no reserve: watched again later */
     struct tgt_msg attach_msg; /* a running reactor 0 adds the watch itself */
     struct tgt_msg msg;        /* removal message to reactor 0: removing never fails */
     struct listener *next;
@@ -38,7 +41,19 @@ struct listener {
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct listener *g_list;
+/* reactor 0 accepts: its limiters are touched by that thread only */
 static struct slio_ratelimit g_accept_rl = SLIO_RATELIMIT_INIT(1000000, 5);
+static struct slio_ratelimit g_refuse_rl = SLIO_RATELIMIT_INIT(1000000, 5);
+/*
+ * A descriptor held in reserve for when accept() fails with EMFILE/ENFILE:
+ * the level-triggered listener would otherwise wake the reactor at once,
+ * forever (100 % CPU, issue 17 finding 2). Giving it up lets one pending
+ * connection be accepted and closed, which drains the backlog instead.
+ */
+static int g_reserve_fd = -1;
+/* Reactor 0 only: when paused listeners are watched again (0: none paused). */
+static uint64_t g_resume_at_us;
+#define LISTEN_PAUSE_US 100000u
 
 static bool same_addr(const struct tgt_listen_addr *a, const struct tgt_listen_addr *b)
 {
@@ -99,8 +114,11 @@ out:
     return err;
 }
 
+static void reserve_fd_open(void);
+
 static void watch(struct listener *l, struct tgt_reactor *r0)
 {
+    reserve_fd_open();                                    /* now, while descriptors are plentiful */
     int err = reactor_ev_add(r0, l->fd, &l->ev, EPOLLIN); /* level-triggered */
 
     if (err < 0)
@@ -236,22 +254,120 @@ void listeners_detach_all(void)
     pthread_mutex_unlock(&g_lock);
 }
 
+static void reserve_fd_open(void)
+{
+    if (g_reserve_fd < 0)
+        g_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+void listener_reserve_drop(void)
+{
+    if (g_reserve_fd >= 0)
+        close(g_reserve_fd);
+    g_reserve_fd = -1;
+}
+
+/* Out of descriptors: refuse one pending connection with the reserve (false: none left). */
+static bool accept_refuse(struct listener *l, int err)
+{
+    log_ratelimited(&g_accept_rl, SLIO_LOG_WARN,
+                    "listener %s:%s: accept: %s: refusing connections until descriptors are free",
+                    l->addr.traddr, l->addr.trsvcid, strerror(err));
+    if (g_reserve_fd < 0)
+        return false;
+    close(g_reserve_fd);
+    g_reserve_fd = -1;
+    int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    reserve_fd_open();
+    return fd >= 0;
+}
+
+/* Stop watching l for LISTEN_PAUSE_US (reactor 0); listeners_resume() watches it again. */
+static void pause_listener(struct listener *l)
+{
+    if (!l->watching)
+        return;
+    reactor_ev_del(tgt_reactor_current(), l->fd, &l->ev);
+    l->watching = false;
+    l->paused = true;
+    g_resume_at_us = tgt_now_us() + LISTEN_PAUSE_US;
+}
+
+uint64_t listeners_resume_at(void)
+{
+    return g_resume_at_us;
+}
+
+void listeners_resume(struct tgt_reactor *r0, uint64_t now_us)
+{
+    if (g_resume_at_us == 0 || now_us < g_resume_at_us)
+        return;
+    g_resume_at_us = 0;
+    pthread_mutex_lock(&g_lock); /* removed listeners are off the list: not watched again */
+    for (struct listener *l = g_list; l; l = l->next) {
+        if (l->paused) {
+            l->paused = false;
+            watch(l, r0);
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* Count the connection in the caps; false (and a log line) when one is full. */
+static bool admit(struct listener *l, const struct sockaddr_storage *ss, struct conn_src *ret)
+{
+    conn_src_from_sockaddr((const struct sockaddr *)ss, ret);
+    int err = conn_limits_acquire(ret);
+    if (err == 0)
+        return true;
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, sizeof(host));
+    else if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof(host));
+    log_ratelimited(&g_refuse_rl, SLIO_LOG_WARN, "listener %s:%s: connection from %s refused: %s",
+                    l->addr.traddr, l->addr.trsvcid, host,
+                    err == -EMFILE ? "too many connections (--max-conns)"
+                    : err == -EUSERS
+                        ? "too many connections from this address (--max-conns-per-host)"
+                        : strerror(-err));
+    return false;
+}
+
 void listener_on_event(struct ev_source *src)
 {
     struct listener *l = SLIO_CONTAINER_OF(src, struct listener, ev);
     int one = 1;
 
+    reserve_fd_open(); /* retried here: it may have failed while descriptors were short */
     for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            int err = errno;
+            if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                if (accept_refuse(l, err))
+                    continue;
+                pause_listener(l); /* no reserve either: stop the level-triggered wake-ups */
+            } else if (err != EAGAIN && err != EINTR && err != ECONNABORTED) {
                 log_ratelimited(&g_accept_rl, SLIO_LOG_WARN, "listener %s:%s: accept: %s",
-                                l->addr.traddr, l->addr.trsvcid, strerror(errno));
+                                l->addr.traddr, l->addr.trsvcid, strerror(err));
+            }
             return;
+        }
+        struct conn_src cs;
+        if (!admit(l, &ss, &cs)) {
+            close(fd);
+            continue;
         }
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         struct tgt_reactor *r = reactor_next_rr();
-        if (!r || transport_adopt_fd(r, fd, &l->addr) < 0)
+        if (!r || transport_adopt_fd(r, fd, &l->addr, &cs) < 0) {
             close(fd);
+            conn_limits_release(&cs);
+        }
     }
 }

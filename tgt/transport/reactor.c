@@ -261,6 +261,9 @@ static int64_t wait_timeout_us(struct tgt_reactor *r, uint64_t now)
     uint64_t d = reactor_defer_next(r);
     if (d && d < deadline)
         deadline = d;
+    uint64_t resume = r->id == 0 ? listeners_resume_at() : 0;
+    if (resume && resume < deadline)
+        deadline = resume;
     if (deadline == UINT64_MAX)
         return -1;
     if (deadline <= now)
@@ -408,6 +411,8 @@ void reactor_run_once(struct tgt_reactor *r, int max_wait_ms)
     reactor_defer_run(r, now);
     bio_inline_reap(r);
     run_ticks(r, now);
+    if (r->id == 0)
+        listeners_resume(r, now);
     flush_all(r);
     free_gone(r);
     if (work)

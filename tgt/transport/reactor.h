@@ -37,6 +37,28 @@ int tgt_reactor_post(struct tgt_reactor *r, void (*fn)(void *arg), void *arg) _m
 struct tgt_reactor *tgt_reactor_current(void);
 uint64_t tgt_now_us(void);
 
+/*
+ * What an unauthenticated peer may cost (issue 17): connection caps, and
+ * deadlines after which a connection that does not move on is closed. Set
+ * once before the reactors start (slio-tgt's command line); read by every
+ * reactor afterwards. A timeout of 0 disables that deadline.
+ */
+struct tgt_conn_limits {
+    uint32_t max_conns;          /* open connections in total */
+    uint32_t max_conns_per_host; /* open connections per source IP address */
+    uint32_t icreq_timeout_ms;   /* accept -> ICReq complete */
+    uint32_t connect_timeout_ms; /* ICResp -> a successful Connect */
+    uint32_t pdu_timeout_ms;     /* a PDU begun must be complete within this */
+    uint32_t idle_release_ms;    /* no command outstanding this long: data slots given back */
+};
+#define TGT_CONN_LIMITS_DEFAULT                                                                    \
+    {                                                                                              \
+        .max_conns = 4096, .max_conns_per_host = 256, .icreq_timeout_ms = 10000,                   \
+        .connect_timeout_ms = 10000, .pdu_timeout_ms = 30000, .idle_release_ms = 5000              \
+    }
+void tgt_conn_limits_set(const struct tgt_conn_limits *l);
+const struct tgt_conn_limits *tgt_conn_limits_get(void);
+
 /* nvmf_create_transport: set the TCP transport options (management thread). -EINVAL on bad values.
  */
 struct tgt_transport_opts;

@@ -110,18 +110,29 @@ struct adopt {
     struct tgt_reactor *r;
     int fd;
     struct tgt_listen_addr local;
+    struct conn_src src;
+    bool src_held;
 };
 
 static void adopt_on_reactor(void *arg)
 {
     struct adopt *a = arg;
 
-    if (a->r->stopping || !conn_create(a->r, a->fd, &a->local))
+    struct tgt_conn *c = a->r->stopping ? NULL : conn_create(a->r, a->fd, &a->local);
+
+    if (c) {
+        c->src = a->src;
+        c->src_held = a->src_held; /* released when the connection is freed */
+    } else {
         close(a->fd);
+        if (a->src_held)
+            conn_limits_release(&a->src);
+    }
     free(a);
 }
 
-int transport_adopt_fd(struct tgt_reactor *r, int fd, const struct tgt_listen_addr *local)
+int transport_adopt_fd(struct tgt_reactor *r, int fd, const struct tgt_listen_addr *local,
+                       const struct conn_src *src)
 {
     struct adopt *a = calloc(1, sizeof(*a));
 
@@ -131,6 +142,10 @@ int transport_adopt_fd(struct tgt_reactor *r, int fd, const struct tgt_listen_ad
     a->fd = fd;
     if (local)
         a->local = *local;
+    if (src) {
+        a->src = *src;
+        a->src_held = true;
+    }
     a->msg = (struct tgt_msg){.fn = adopt_on_reactor, .arg = a};
     reactor_post_msg(r, &a->msg);
     return 0;

@@ -148,15 +148,16 @@ enum conn_rx_state {
     RX_ERROR,  /* TermReq sent: everything else is discarded until close */
 };
 
-#define CONN_RBUF_SIZE     (64u * 1024u)
-#define CONN_RX_BUDGET     16u            /* PDUs handled per connection per loop iteration */
-#define CONN_TX_ROUNDS     4u             /* sendmsg() calls per connection per loop iteration */
-#define CONN_IOV_MAX       64u            /* iovecs gathered per sendmsg() */
-#define TGT_BIO_INLINE_MAX (256u * 1024u) /* largest memory-file I/O run on the reactor */
-#define BIO_MEM_BATCH      64u            /* memory-file requests per io_submit() */
-#define CONN_DIRECT_MIN    8192u /* data this large is received straight into the request buffer */
-#define CONN_ADMIN_ICD     8192u /* the Linux host sends up to 8 KiB in-capsule on the admin queue */
-#define CONN_TERM_WAIT_US  1000000u /* close a connection whose TermReq cannot be sent */
+#define CONN_RBUF_SIZE       (64u * 1024u)
+#define CONN_RX_BUDGET       16u            /* PDUs handled per connection per loop iteration */
+#define CONN_TX_ROUNDS       4u             /* sendmsg() calls per connection per loop iteration */
+#define CONN_IOV_MAX         64u            /* iovecs gathered per sendmsg() */
+#define TGT_BIO_INLINE_MAX   (256u * 1024u) /* largest memory-file I/O run on the reactor */
+#define BIO_MEM_BATCH        64u            /* memory-file requests per io_submit() */
+#define CONN_DIRECT_MIN      8192u /* data this large is received straight into the request buffer */
+#define CONN_ADMIN_ICD       8192u /* the Linux host sends up to 8 KiB in-capsule on the admin queue */
+#define CONN_TERM_WAIT_US    1000000u /* close a connection whose TermReq cannot be sent */
+#define CONN_ADMIN_AER_SLACK 4u       /* nvmf's outstanding AER limit (Identify AERL + 1) */
 
 /*
  * io_uring engine: a socket receive or send in flight on the reactor's ring.
@@ -168,6 +169,11 @@ struct net_op {
     struct tgt_conn *conn;
     bool busy;   /* submitted, completion not yet seen */
     bool direct; /* receive: a readiness poll for large data, taken with recv() into rdst */
+};
+
+/* A connection's source address, the key of the per-source connection count. */
+struct conn_src {
+    uint8_t addr[16]; /* IPv6, or IPv4-mapped */
 };
 
 struct tgt_conn {
@@ -225,7 +231,15 @@ struct tgt_conn {
     bool closing;            /* closed; memory lingers until backing I/O and ring ops drain */
     bool term_queued;        /* close once the TermReq is out */
     bool counted;            /* qpair counted in the reactor's stats */
+    bool src_held;           /* counted in the connection caps (conn_limits.c) */
+    bool bufs_dirty;         /* a data slot may hold committed pages */
+    bool rx_hup;             /* the peer hung up: read to the end, do not wait for an edge */
     uint64_t term_at_us;
+    uint64_t accepted_us;     /* deadlines (tgt_conn_limits): ICReq from here */
+    uint64_t ic_done_us;      /* ...Connect from here */
+    uint64_t rx_pdu_start_us; /* ...the rest of a begun PDU from here */
+    uint64_t idle_since_us;   /* no command outstanding since (0: busy) */
+    struct conn_src src;
     struct tlist link;   /* reactor's list of live connections */
     struct tlist active; /* reactor's list of connections with work */
     struct tlist flush;  /* reactor's list of connections with queued PDUs */
@@ -255,7 +269,18 @@ size_t conn_rx_feed(struct tgt_conn *c, const uint8_t *p, size_t n);
  * or a negative errno. */
 void conn_net_done(struct net_op *op, int res);
 
+/* conn_limits.c: connection caps (any thread) */
+void conn_src_from_sockaddr(const struct sockaddr *sa, struct conn_src *ret);
+/* Count a new connection from s: 0, -EMFILE (total cap), -EUSERS (per-source cap), -ENOMEM. */
+int conn_limits_acquire(const struct conn_src *s);
+void conn_limits_release(const struct conn_src *s);
+uint32_t conn_limits_total(void);
+/* The connection's deadlines and idle slot release; false when it was closed. */
+bool conn_deadlines(struct tgt_conn *c, uint64_t now_us);
+
 /* conn_recv.c */
+/* Between PDUs (nothing of a PDU received yet, or waiting for a free request). */
+bool conn_rx_idle(const struct tgt_conn *c);
 bool conn_rx(struct tgt_conn *c);
 void conn_rx_ring_done(struct tgt_conn *c, int res);
 void conn_rx_ring_arm(struct tgt_conn *c);
@@ -346,12 +371,20 @@ struct tgt_reactor *reactor_next_rr(void);   /* round-robin pick for a new conne
 void reactor_stat_add(_Atomic uint64_t *ctr, int64_t delta);
 
 /* Hand an accepted/connected socket to reactor r (any thread). 0 or -ENOMEM. */
-int transport_adopt_fd(struct tgt_reactor *r, int fd, const struct tgt_listen_addr *local);
+/* src: counted in the connection caps (released when the connection is freed), or NULL. */
+int transport_adopt_fd(struct tgt_reactor *r, int fd, const struct tgt_listen_addr *local,
+                       const struct conn_src *src);
 
 /* listener.c: called by reactor start/stop */
 void listeners_attach(struct tgt_reactor *r0);
 void listeners_detach_all(void);
 void listener_on_event(struct ev_source *src);
+/* Reactor 0: when listeners paused for want of descriptors are due back (0: none), and
+ * watching them again once that time has come. */
+uint64_t listeners_resume_at(void);
+/* Tests: give up the descriptor kept for refusing connections when none are left. */
+void listener_reserve_drop(void);
+void listeners_resume(struct tgt_reactor *r0, uint64_t now_us);
 
 /* bio.c */
 void bio_complete(struct bio_ctx *c, int res);

@@ -4,11 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "nvmf_fakes.h"
+#include "slio/log.h"
 
 #define DNR             NVME_STATUS_DNR
 #define ST(sct, sc)     ((uint16_t)(NVME_STATUS(sct, sc) | DNR))
@@ -91,14 +94,14 @@ static void test_connect_refusals(void **state)
     assert_int_equal(q.req.result, IPO_DATA(16));
 
     /* SQSIZE 0 and above the admin queue depth. */
-    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 0, 0), CONNECT_INVALID);
+    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 0, 5000), CONNECT_INVALID);
     assert_int_equal(q.req.result, 44);
-    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 128, 0), CONNECT_INVALID);
+    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 128, 5000), CONNECT_INVALID);
     assert_int_equal(q.req.result, 44);
 
     /* A listener the subsystem is not exported on. */
     snprintf(q.qp.local.trsvcid, sizeof(q.qp.local.trsvcid), "4421");
-    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 31, 0), CONNECT_INVALID);
+    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 31, 5000), CONNECT_INVALID);
     assert_null(q.qp.ctrlr);
 
     /* Truncated Connect data. */
@@ -122,7 +125,7 @@ static void test_commands_before_connect(void **state)
     uint64_t v;
     assert_int_equal(t_prop_get(&q, NVME_REG_CAP, true, &v), ST(0, NVME_SC_CMD_SEQ_ERROR));
     /* Admin command before CC.EN: sequence error too. */
-    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 31, 0), 0);
+    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 31, 5000), 0);
     assert_int_equal(t_exec(&q, &id, TGT_XFER_C2H, 4096), TGT_EXEC_DONE);
     assert_int_equal(q.req.status, ST(0, NVME_SC_CMD_SEQ_ERROR));
     t_close(&q);
@@ -132,7 +135,7 @@ static void test_properties(void **state)
 {
     struct t_qpair q;
     t_qpair_init(&q);
-    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 31, 0), 0);
+    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 31, 5000), 0);
     uint64_t cap, v;
     assert_int_equal(t_prop_get(&q, NVME_REG_CAP, true, &cap), 0);
     assert_int_equal(NVME_CAP_MQES(cap), 127);
@@ -297,6 +300,147 @@ static void test_sq_flow_control_attr(void **state)
     t_close(&a);
 }
 
+/* KATO 0 on an I/O controller's admin queue: refused, as Set Features refuses it (finding 9). */
+static void test_connect_kato_zero(void **state)
+{
+    struct t_qpair q;
+    t_qpair_init(&q);
+    assert_int_equal(t_connect(&q, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 31, 0), CONNECT_INVALID);
+    assert_int_equal(q.req.result, 48); /* CDW12 */
+    assert_null(q.qp.ctrlr);
+    /* a discovery controller may (it gets a default expiry: ctrlr_test) */
+    assert_int_equal(t_connect(&q, 0, TGT_DISCOVERY_NQN, T_HOSTNQN, 0xffff, 31, 0), 0);
+    t_close(&q);
+}
+
+/* NQNs over 223 bytes are refused, never cut (finding 5). */
+static void test_connect_long_nqn(void **state)
+{
+    char nqn[NVME_NQN_LENGTH];
+    struct t_qpair q;
+
+    t_qpair_init(&q);
+    /* an allowed host NQN with bytes after the 223rd: once cut to the allowed name */
+    snprintf(nqn, sizeof(nqn), "%s", T_HOSTNQN);
+    memset(nqn + strlen(nqn), 'z', sizeof(nqn) - 1 - strlen(nqn));
+    nqn[sizeof(nqn) - 1] = '\0';
+    assert_int_equal(t_connect(&q, 0, TGT_DISCOVERY_NQN, nqn, 0xffff, 31, 0), CONNECT_INVALID);
+    assert_int_equal(q.req.result, IPO_DATA(512));
+    assert_null(q.qp.ctrlr);
+    nqn[TGT_NQN_MAX + 1] = '\0'; /* 224 bytes */
+    assert_int_equal(t_connect(&q, 0, T_SUBNQN, nqn, 0xffff, 31, 5000), CONNECT_INVALID);
+    assert_int_equal(q.req.result, IPO_DATA(512));
+    nqn[TGT_NQN_MAX] = '\0'; /* 223 bytes: allowed by the spec (the ACL decides) */
+    fake_host_add(g_s, nqn);
+    assert_int_equal(t_connect(&q, 0, T_SUBNQN, nqn, 0xffff, 31, 5000), 0);
+    t_close(&q);
+    /* the subsystem NQN too */
+    t_qpair_init(&q);
+    memset(nqn, 's', sizeof(nqn) - 1);
+    memcpy(nqn, "nqn.2024-01.io.slite:", 21);
+    nqn[TGT_NQN_MAX + 1] = '\0';
+    assert_int_equal(t_connect(&q, 0, nqn, T_HOSTNQN, 0xffff, 31, 5000), CONNECT_INVALID);
+    assert_int_equal(q.req.result, IPO_DATA(256));
+}
+
+/* An I/O queue coming in through a listener the subsystem is not exported on (finding 9). */
+static void test_io_connect_checks_listener(void **state)
+{
+    struct t_qpair a, io;
+    uint16_t cntlid = t_admin_up(&a, T_SUBNQN, 5000);
+
+    t_qpair_init(&io);
+    snprintf(io.qp.local.trsvcid, sizeof(io.qp.local.trsvcid), "4421");
+    assert_int_equal(t_connect(&io, 1, T_SUBNQN, T_HOSTNQN, cntlid, 31, 0), CONNECT_INVALID);
+    assert_int_equal(io.req.result, IPO_DATA(256));
+    assert_null(io.qp.ctrlr);
+    t_close(&a);
+}
+
+static uint16_t t_read(struct t_qpair *q)
+{
+    struct nvme_sqe rd = {.opcode = nvme_cmd_read, .nsid = htole32(1)};
+    t_exec(q, &rd, TGT_XFER_C2H, 512);
+    return q->req.status;
+}
+
+/* Nothing received after Disconnect, CC.EN 0 or shutdown runs, not even until the tick. */
+static void test_no_io_after_teardown(void **state)
+{
+    struct t_qpair a, io;
+    uint16_t cntlid = t_admin_up(&a, T_SUBNQN, 5000);
+    struct nvme_sqe dc = {.opcode = NVME_FABRICS_OPCODE, .nsid = htole32(NVMF_FCTYPE_DISCONNECT)};
+    const uint32_t shutdown = CC_ENABLE_VALUE | (1u << 14);
+
+    for (int how = 0; how < 3; how++) {
+        t_qpair_init(&io);
+        assert_int_equal(t_connect(&io, 1, T_SUBNQN, T_HOSTNQN, cntlid, 31, 0), 0);
+        unsigned before = fake.io_cmds;
+        assert_int_equal(t_read(&io), 0);
+        assert_int_equal(fake.io_cmds, before + 1);
+        if (how == 0) {
+            t_exec(&io, &dc, TGT_XFER_NONE, 0);
+            assert_int_equal(io.req.status, 0);
+        } else {
+            assert_int_equal(t_prop_set_cc(&a, how == 1 ? 0 : shutdown), 0);
+        }
+        assert_int_equal(t_read(&io), ST(0, NVME_SC_CMD_SEQ_ERROR));
+        assert_int_equal(fake.io_cmds, before + 1);
+        t_close(&io);
+        assert_int_equal(t_prop_set_cc(&a, 0), 0);
+        assert_int_equal(t_prop_set_cc(&a, CC_ENABLE_VALUE), 0);
+    }
+    t_close(&a);
+}
+
+/* What the transport asks before soliciting data (finding 3). */
+static void test_precheck(void **state)
+{
+    struct t_qpair a, io;
+    struct nvme_sqe wr = {.opcode = nvme_cmd_write, .nsid = htole32(1)};
+    struct nvme_sqe conn = {.opcode = NVME_FABRICS_OPCODE, .nsid = htole32(NVMF_FCTYPE_CONNECT)};
+    struct nvme_sqe ka = {.opcode = nvme_admin_keep_alive};
+
+    t_qpair_init(&io);
+    io.req = (struct tgt_req){.cmd = wr, .qpair = &io.qp};
+    assert_int_equal(tgt_nvmf_precheck(&io.req), ST(0, NVME_SC_CMD_SEQ_ERROR));
+    io.req.cmd = conn;
+    assert_int_equal(tgt_nvmf_precheck(&io.req), 0);
+    uint16_t cntlid = t_admin_up(&a, T_SUBNQN, 5000);
+    assert_int_equal(t_connect(&io, 1, T_SUBNQN, T_HOSTNQN, cntlid, 31, 0), 0);
+    io.req = (struct tgt_req){.cmd = conn, .qpair = &io.qp};
+    assert_int_equal(tgt_nvmf_precheck(&io.req), ST(0, NVME_SC_CMD_SEQ_ERROR));
+    io.req.cmd = ka;
+    assert_int_equal(tgt_nvmf_precheck(&io.req), ST(0, NVME_SC_INVALID_OPCODE));
+    io.req.cmd = wr;
+    assert_int_equal(tgt_nvmf_precheck(&io.req), 0);
+    t_close(&io);
+    t_close(&a);
+}
+
+/* A host retrying a refused Connect cannot flood the log (finding 9). */
+static void test_connect_refusals_rate_limited(void **state)
+{
+    FILE *f = tmpfile();
+    char text[65536];
+    struct t_qpair q;
+
+    assert_non_null(f);
+    slio_log_set_fd(fileno(f));
+    t_qpair_init(&q);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(t_connect(&q, 0, "nqn.2024-01.io.slite:nope", T_HOSTNQN, 0xffff, 31, 5000),
+                         CONNECT_INVALID);
+    slio_log_set_fd(STDERR_FILENO);
+    size_t n = fread(text, 1, sizeof(text) - 1, (rewind(f), f));
+    text[n] = '\0';
+    fclose(f);
+    unsigned lines = 0;
+    for (const char *p = text; (p = strstr(p, "refused")) != NULL; p++)
+        lines++;
+    assert_true(lines <= 6); /* a burst of 5 per second (maybe spent by earlier tests) */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +451,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_io_queue_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sq_flow_control_attr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_kato_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_long_nqn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_connect_checks_listener, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_io_after_teardown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_precheck, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_refusals_rate_limited, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

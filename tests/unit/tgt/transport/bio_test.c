@@ -474,14 +474,14 @@ int main(void)
     };
     int rc = 0;
 
-    /* io_uring can be refused (seccomp, old kernel): then only the fallback engine is tested */
+    /* io_uring can be refused (seccomp, old kernel): a failure unless SLIO_ALLOW_NO_IO_URING=1 */
     struct bio_uring *probe;
     if (bio_uring_create(4, &probe) == 0) {
         bio_uring_destroy(probe);
         g_have_uring = true;
         rc |= cmocka_run_group_tests_name("io_uring", uring, setup_uring, engine_teardown);
-    } else {
-        print_message("io_uring unavailable here: testing the thread engine only\n");
+    } else if (!test_no_io_uring_allowed()) {
+        rc = 1;
     }
     rc |= cmocka_run_group_tests_name("threads", threads, setup_threads, engine_teardown);
     rc |= cmocka_run_group_tests_name("epoll engine, Linux AIO", aio, setup_aio, engine_teardown);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -125,7 +126,11 @@ static int setup(void **state)
     int sv[2];
     struct tgt_listen_addr la = {.trtype = "TCP", .adrfam = "IPv4", .traddr = "127.0.0.1"};
 
+    const struct tgt_conn_limits limits = TGT_CONN_LIMITS_DEFAULT;
+
     fake_reset();
+    ((struct tgt_transport_opts *)tgt_transport_get_opts())->io_unit_size = IO_UNIT;
+    tgt_conn_limits_set(&limits); /* tests that shorten a deadline get it back */
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     g_host = sv[1];
@@ -136,7 +141,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    close(g_host);
+    if (g_host >= 0)
+        close(g_host);
+    g_host = -1;
     for (int i = 0; i < 100 && (g_r->nconns || !tlist_empty(&g_r->gone)); i++)
         reactor_run_once(g_r, 1);
     assert_int_equal(g_r->nconns, 0);
@@ -476,21 +483,34 @@ static void test_data_digest_error(void **state)
     assert_int_equal(expect_rsp(5, false), 0);
 }
 
-static void h2c_error(uint16_t ttag_delta, uint32_t off, uint16_t fes, uint32_t fei)
+/*
+ * A write of cmd_len bytes gets its R2T; then one H2CData PDU with the given
+ * fields (cccid and ttag relative to the right ones) must end the connection
+ * with a C2HTermReq naming the field. Each H2CData check has a case here.
+ */
+static void h2c_error_ex(uint32_t cmd_len, uint16_t cccid_delta, uint16_t ttag_delta, uint32_t off,
+                         uint32_t len, bool last, uint16_t fes, uint32_t fei)
 {
-    static uint8_t data[8192], h2c[8192 + 64];
+    static uint8_t data[65536], h2c[65536 + 64];
     uint8_t pdu[128];
     struct nvme_sqe sqe;
 
     do_icreq(0);
     do_connect(1, false, false, false);
-    host_sqe_rw(&sqe, 0x01, 9, 0, sizeof(data), false);
+    host_sqe_rw(&sqe, 0x01, 9, 0, cmd_len, false);
     host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
     recv_pdu();
     uint16_t ttag = le16toh(((struct nvme_tcp_data_pdu *)g_buf)->ttag);
-    host_send(
-        h2c, host_h2c(h2c, 9, (uint16_t)(ttag + ttag_delta), off, data, 4096, false, false, false));
+    unsigned execs = fake.execs;
+    host_send(h2c, host_h2c(h2c, (uint16_t)(9 + cccid_delta), (uint16_t)(ttag + ttag_delta), off,
+                            data, len, last, false, false));
     expect_term(fes, fei);
+    assert_int_equal(fake.execs, execs); /* the write never ran */
+}
+
+static void h2c_error(uint16_t ttag_delta, uint32_t off, uint16_t fes, uint32_t fei)
+{
+    h2c_error_ex(8192, 0, ttag_delta, off, 4096, false, fes, fei);
 }
 
 static void test_h2c_wrong_ttag(void **state)
@@ -501,6 +521,52 @@ static void test_h2c_wrong_ttag(void **state)
 static void test_h2c_wrong_offset(void **state)
 {
     h2c_error(0, 4096, NVME_TCP_FES_DATA_OUT_OF_RANGE, 12);
+}
+
+static void test_h2c_wrong_cccid(void **state)
+{
+    h2c_error_ex(8192, 1, 0, 0, 4096, false, NVME_TCP_FES_INVALID_HEADER,
+                 offsetof(struct nvme_tcp_data_pdu, cccid));
+}
+
+/*
+ * More than MAXH2CDATA in one PDU, though within the command's length. The
+ * common-header check already bounds a PDU's data by the largest the
+ * connection takes (in-capsule data too), so this needs an I/O unit smaller
+ * than the in-capsule size to reach the H2CData check itself.
+ */
+static void test_h2c_above_maxh2cdata(void **state)
+{
+    struct tgt_transport_opts *o = (struct tgt_transport_opts *)tgt_transport_get_opts();
+    static uint8_t data[8192], h2c[8192 + 64];
+    uint8_t ic[128], pdu[128];
+    struct nvme_sqe sqe;
+
+    o->io_unit_size = 4096; /* setup() puts IO_UNIT back */
+    host_send(ic, host_icreq(ic, 0, 0, 0));
+    recv_pdu();
+    assert_int_equal(le32toh(((struct nvme_tcp_icresp *)g_buf)->maxdata), 4096);
+    do_connect(1, false, false, false);
+    host_sqe_rw(&sqe, 0x01, 9, 0, 65536, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false));
+    recv_pdu();
+    uint16_t ttag = le16toh(((struct nvme_tcp_data_pdu *)g_buf)->ttag);
+    host_send(h2c, host_h2c(h2c, 9, ttag, 0, data, sizeof(data), false, false, false));
+    expect_term(NVME_TCP_FES_DATA_LIMIT_EXCEEDED, offsetof(struct nvme_tcp_data_pdu, length));
+}
+
+/* Data past the end of the command (and of its slot, were it the last one). */
+static void test_h2c_overrun(void **state)
+{
+    h2c_error_ex(8192, 0, 0, 0, 12288, false, NVME_TCP_FES_DATA_OUT_OF_RANGE,
+                 offsetof(struct nvme_tcp_data_pdu, length));
+}
+
+/* LAST set on a PDU that does not end the command's data. */
+static void test_h2c_early_last(void **state)
+{
+    h2c_error_ex(8192, 0, 0, 0, 4096, true, NVME_TCP_FES_INVALID_HEADER,
+                 offsetof(struct nvme_tcp_hdr, flags));
 }
 
 static void test_h2c_unsolicited(void **state)
@@ -732,6 +798,233 @@ static void test_hpda_alignment(void **state)
     assert_int_equal(expect_rsp(2, false), 0);
 }
 
+static void set_limits(uint32_t icreq_ms, uint32_t connect_ms, uint32_t pdu_ms, uint32_t idle_ms)
+{
+    struct tgt_conn_limits l = TGT_CONN_LIMITS_DEFAULT;
+
+    l.icreq_timeout_ms = icreq_ms;
+    l.connect_timeout_ms = connect_ms;
+    l.pdu_timeout_ms = pdu_ms;
+    l.idle_release_ms = idle_ms;
+    tgt_conn_limits_set(&l);
+}
+
+/* Pages of the connection's data slots that are resident. */
+static size_t slots_resident(void)
+{
+    size_t pages = g_conn->bufs_len / 4096, n = 0;
+    static unsigned char vec[1 << 16];
+
+    assert_true(pages <= sizeof(vec));
+    assert_int_equal(mincore(g_conn->bufs, g_conn->bufs_len, vec), 0);
+    for (size_t i = 0; i < pages; i++)
+        n += vec[i] & 1;
+    return n;
+}
+
+/* Finding 1: a connection that never sends its ICReq is closed. */
+static void test_icreq_deadline(void **state)
+{
+    set_limits(30, 0, 0, 0);
+    expect_eof();
+}
+
+/* ...nor one that sends half of it (the PDU deadline is off: the ICReq one applies). */
+static void test_icreq_deadline_half_sent(void **state)
+{
+    uint8_t ic[128];
+
+    set_limits(30, 0, 0, 0);
+    host_send(ic, host_icreq(ic, 0, 0, 0) / 2);
+    expect_eof();
+}
+
+/* ICResp sent, but no Connect follows. */
+static void test_connect_deadline(void **state)
+{
+    set_limits(0, 30, 0, 0);
+    do_icreq(0);
+    expect_eof();
+}
+
+/* A refused Connect does not restart the clock. */
+static void test_connect_deadline_after_refusal(void **state)
+{
+    set_limits(0, 30, 0, 0);
+    do_icreq(0);
+    send_cmd(0x02, 1, 512); /* not a Connect: refused, still no controller */
+    assert_int_equal(expect_rsp(1, false), NVME_STATUS(0, 0x0c) | NVME_STATUS_DNR);
+    expect_eof();
+}
+
+/* Connected, then half a command: the PDU deadline closes it. */
+static void test_pdu_deadline(void **state)
+{
+    uint8_t pdu[128];
+    struct nvme_sqe sqe;
+
+    set_limits(0, 0, 30, 0);
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    host_sqe_rw(&sqe, 0x02, 2, 0, 512, false);
+    host_send(pdu, host_cmd(pdu, &sqe, NULL, 0, false, false) - 10);
+    expect_eof();
+}
+
+/* ...or half the data of a write. */
+static void test_pdu_deadline_in_data(void **state)
+{
+    static uint8_t data[8192], h2c[8192 + 64];
+
+    set_limits(0, 0, 30, 0);
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    uint16_t ttag = write_expect_r2t(3, 0, sizeof(data));
+    host_send(h2c, host_h2c(h2c, 3, ttag, 0, data, sizeof(data), true, false, false) / 2);
+    expect_eof();
+}
+
+static void run_for_ms(unsigned ms)
+{
+    uint64_t until = tgt_now_us() + ms * 1000u;
+
+    while (tgt_now_us() < until)
+        reactor_run_once(g_r, 5);
+}
+
+/*
+ * A host that completes its PDUs may pause between them as long as it
+ * likes; the PDU deadline does not apply before the ICReq (a connection
+ * waiting for it was once closed as "PDU not completed" on its first tick).
+ */
+static void test_deadlines_spare_a_working_host(void **state)
+{
+    set_limits(300, 300, 30, 0);
+    run_for_ms(60);
+    do_icreq(0);
+    run_for_ms(60);
+    do_connect(1, false, false, false);
+    for (uint16_t cid = 1; cid <= 3; cid++) {
+        run_for_ms(60);
+        assert_int_equal(g_r->nconns, 1);
+        send_cmd(0x00, cid, 0);
+        assert_int_equal(expect_rsp(cid, false), 0);
+    }
+}
+
+/*
+ * Finding 3: before Connect a write is refused without an R2T, and its
+ * in-capsule data is read and dropped without touching a data slot.
+ */
+static void test_no_data_solicited_before_connect(void **state)
+{
+    static uint8_t data[4096], pdu[8192];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    send_cmd(0x01, 1, 131072); /* a transport SGL: would get an R2T */
+    assert_int_equal(expect_rsp(1, false), NVME_STATUS(0, 0x0c) | NVME_STATUS_DNR);
+    host_sqe_rw(&sqe, 0x01, 2, 0, sizeof(data), true);
+    memset(data, 0x5a, sizeof(data));
+    host_send(pdu, host_cmd(pdu, &sqe, data, sizeof(data), false, false));
+    assert_int_equal(expect_rsp(2, false), NVME_STATUS(0, 0x0c) | NVME_STATUS_DNR);
+    assert_int_equal(fake.execs, 0);
+    assert_int_equal(slots_resident(), 0);
+    do_connect(1, false, false, false); /* and the stream is still in sync */
+}
+
+/* Data slots used by commands are given back once the connection idles. */
+static void test_idle_connection_gives_slots_back(void **state)
+{
+    static uint8_t data[65536];
+
+    set_limits(0, 0, 0, 20);
+    do_icreq(0);
+    do_connect(1, false, false, false);
+    fill(data, sizeof(data), 1);
+    uint16_t ttag = write_expect_r2t(4, 0, sizeof(data));
+    for (uint32_t off = 0; off < sizeof(data); off += IO_UNIT) {
+        static uint8_t h2c[IO_UNIT + 64];
+        host_send(h2c, host_h2c(h2c, 4, ttag, off, data + off, IO_UNIT,
+                                off + IO_UNIT == sizeof(data), false, false));
+    }
+    assert_int_equal(expect_rsp(4, false), 0);
+    assert_true(slots_resident() >= sizeof(data) / 4096);
+    for (int i = 0; i < 2000 && slots_resident(); i++)
+        reactor_run_once(g_r, 1);
+    assert_int_equal(slots_resident(), 0);
+    assert_memory_equal(fake.disk, data, sizeof(data));
+}
+
+/* Finding 4: the host's last bytes and its hang-up in one edge-triggered event. */
+static void test_hangup_with_last_bytes(void **state)
+{
+    uint8_t partial[4] = {NVME_TCP_CMD, 0, 72, 72};
+
+    set_limits(0, 0, 0, 0); /* no deadline may do the work */
+    do_icreq(0);
+    assert_int_equal(send(g_host, partial, sizeof(partial), MSG_NOSIGNAL), 4);
+    close(g_host);
+    g_host = -1;
+    for (int i = 0; i < 200 && g_r->nconns; i++)
+        reactor_run_once(g_r, 1);
+    assert_int_equal(g_r->nconns, 0);
+}
+
+/*
+ * Finding 4: every request held (AERs, say) and receiving paused for want of
+ * a free one; the host goes away. The connection must not wait for a request
+ * that will never complete before it notices.
+ */
+static void test_hangup_while_blocked(void **state)
+{
+    set_limits(0, 0, 0, 0);
+    do_icreq(0);
+    do_connect(0, false, false, false);
+    for (uint16_t cid = 1; cid <= 5; cid++)
+        send_cmd(FAKE_PENDING_OPC, cid, 0);
+    pump();
+    assert_int_equal(fake.npending, 4);
+    assert_true(g_conn->rx_blocked);
+    close(g_host);
+    g_host = -1;
+    /*
+     * The io_uring engine has no receive on the ring while paused: it sees
+     * the hang-up once a request completes (the nvmf layer holds at most 4
+     * AERs, so a pool is never held for good); the epoll engine at once.
+     */
+    if (g_conn->ring) {
+        pump();
+        assert_int_equal(g_r->nconns, 1);
+        assert_true(fake_complete_one());
+    }
+    for (int i = 0; i < 200 && g_r->nconns; i++)
+        reactor_run_once(g_r, 1);
+    assert_int_equal(g_r->nconns, 0);
+    assert_int_equal(fake.npending, 0); /* dropped by the nvmf layer's fini */
+}
+
+/* Finding 9: no more commands outstanding than the queue the host negotiated. */
+static void test_sqsize_bounds_outstanding(void **state)
+{
+    uint8_t data[1024] = {0}, pdu[2048];
+    struct nvme_sqe sqe;
+
+    do_icreq(0);
+    host_sqe_connect(&sqe, 0x10, 1, 2, false); /* a queue of 2 entries (SQSIZE 1) */
+    host_send(pdu, host_cmd(pdu, &sqe, data, sizeof(data), false, false));
+    assert_int_equal(expect_rsp(0x10, false), 0);
+    for (uint16_t cid = 1; cid <= 3; cid++)
+        send_cmd(FAKE_PENDING_OPC, cid, 0);
+    pump();
+    assert_int_equal(fake.npending, 2);
+    assert_true(g_conn->rx_blocked);
+    assert_true(fake_complete_one());
+    assert_int_equal(expect_rsp(1, false), 0);
+    pump();
+    assert_int_equal(fake.npending, 2);
+}
+
 int main(void)
 {
     const struct tgt_transport_opts o = {
@@ -757,6 +1050,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_h2c_wrong_ttag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_h2c_wrong_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_h2c_unsolicited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_h2c_wrong_cccid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_h2c_above_maxh2cdata, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_h2c_overrun, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_h2c_early_last, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cid_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgl_errors, setup, teardown),
@@ -770,6 +1067,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cid_reuse_of_abandoned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_while_send_stalled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hpda_alignment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_icreq_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_icreq_deadline_half_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_deadline_after_refusal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pdu_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pdu_deadline_in_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadlines_spare_a_working_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_data_solicited_before_connect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_connection_gives_slots_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hangup_with_last_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sqsize_bounds_outstanding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hangup_while_blocked, setup, teardown),
     };
 
     if (tgt_transport_create(&o) < 0 || reactor_create(0, false, 0, &g_r) < 0)
@@ -779,10 +1088,8 @@ int main(void)
     reactor_destroy(g_r);
 
     /* io_uring engine: the same tests with receives and sends as ring operations */
-    if (reactor_create(0, true, 0, &g_r) < 0) {
-        print_message("io_uring unavailable here: io_uring engine not tested\n");
-        return rc;
-    }
+    if (reactor_create(0, true, 0, &g_r) < 0)
+        return test_no_io_uring_allowed() ? rc : 1;
     reactor_enter(g_r);
     rc |= cmocka_run_group_tests_name("io_uring engine (ring operations)", tests, NULL, NULL);
     reactor_destroy(g_r);

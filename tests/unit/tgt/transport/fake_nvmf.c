@@ -15,7 +15,7 @@ void tgt_bdev_put(struct tgt_bdev *b)
 
 void fake_reset(void)
 {
-    fake.execs = fake.finis = fake.ticks = 0;
+    fake.execs = fake.finis = fake.ticks = fake.prechecks = 0;
     fake.tick_ok = true;
     fake.npending = 0;
     fake.abandonable = false;
@@ -54,6 +54,16 @@ static void fake_rw(struct tgt_req *req, bool write)
         memcpy(fake.disk + off, req->data, req->length);
     else
         memcpy(req->data, fake.disk + off, req->length);
+}
+
+/* like the real layer: only Connect before Connect (so no data is solicited for others) */
+uint16_t tgt_nvmf_precheck(const struct tgt_req *req)
+{
+    fake.prechecks++;
+    if (req->qpair->ctrlr || (req->cmd.opcode == NVME_FABRICS_OPCODE &&
+                              nvme_sqe_fctype(&req->cmd) == NVMF_FCTYPE_CONNECT))
+        return 0;
+    return NVME_STATUS(0, 0x0c) | NVME_STATUS_DNR;
 }
 
 enum tgt_exec_result tgt_nvmf_exec(struct tgt_req *req)

@@ -18,7 +18,7 @@
 #define FAKE_MAX_PENDING 64
 
 struct fake_nvmf {
-    unsigned execs, finis, ticks;
+    unsigned execs, finis, ticks, prechecks;
     bool tick_ok;
     struct tgt_req *pending[FAKE_MAX_PENDING];
     unsigned npending;

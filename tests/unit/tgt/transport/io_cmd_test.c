@@ -51,6 +51,11 @@ enum tgt_exec_result tgt_nvmf_exec(struct tgt_req *req)
     return tgt_io_cmd_exec(req, &g_ns);
 }
 
+uint16_t tgt_nvmf_precheck(const struct tgt_req *req)
+{
+    return 0;
+}
+
 void tgt_nvmf_qpair_fini(struct tgt_qpair *qp) {}
 struct tgt_req *tgt_nvmf_take_abandoned(struct tgt_qpair *qp, uint16_t cid)
 {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Host-side NVMe/TCP PDU builders for the transport tests and fuzzer. */
 #include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test_host.h"
@@ -114,4 +116,16 @@ void host_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint16_t cid, uint64_t slba,
     sqe->cdw10 = htole32((uint32_t)slba);
     sqe->cdw11 = htole32((uint32_t)(slba >> 32));
     sqe->cdw12 = htole32(len / 512 ? len / 512 - 1 : 0);
+}
+
+bool test_no_io_uring_allowed(void)
+{
+    const char *allow = getenv("SLIO_ALLOW_NO_IO_URING");
+
+    if (allow && strcmp(allow, "1") == 0) {
+        fprintf(stderr, "io_uring unavailable, SLIO_ALLOW_NO_IO_URING=1: its variants not run\n");
+        return true;
+    }
+    fprintf(stderr, "io_uring unavailable here: FAIL (set SLIO_ALLOW_NO_IO_URING=1 to allow)\n");
+    return false;
 }

@@ -20,4 +20,12 @@ void host_sqe_connect(struct nvme_sqe *sqe, uint16_t cid, uint16_t qid, uint16_t
 void host_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint16_t cid, uint64_t slba, uint32_t len,
                  bool incapsule);
 
+/*
+ * io_uring is unavailable (compiled out, refused by seccomp or the kernel):
+ * true when SLIO_ALLOW_NO_IO_URING=1 says that is expected here, so the
+ * io_uring variants may be left out; otherwise they must fail, so that CI
+ * never passes without testing that engine. Prints why either way.
+ */
+bool test_no_io_uring_allowed(void);
+
 #endif
