@@ -28,8 +28,8 @@ struct app_opts {
     const char *json_config;
     const char *save_config;
     struct tgt_reactor_opts reactor;
-    struct tgt_rpc_server_opts rpc;
     struct tgt_conn_limits limits;
+    struct tgt_rpc_server_opts rpc;
 };
 
 enum {
@@ -38,11 +38,6 @@ enum {
     OPT_ENGINE,
     OPT_POLL_US,
     OPT_DISK_BATCH,
-    OPT_LOG_LEVEL,
-    OPT_RPC_MAX_CLIENTS,
-    OPT_RPC_IDLE_TIMEOUT,
-    OPT_RPC_MAX_QUEUED,
-    OPT_SPDK_COMPAT,
     /* connection caps and deadlines (issue 17): parse_limit_opt() */
     OPT_MAX_CONNS,
     OPT_MAX_CONNS_PER_HOST,
@@ -50,6 +45,11 @@ enum {
     OPT_CONNECT_TIMEOUT,
     OPT_PDU_TIMEOUT,
     OPT_IDLE_RELEASE,
+    OPT_LOG_LEVEL,
+    OPT_RPC_MAX_CLIENTS,
+    OPT_RPC_IDLE_TIMEOUT,
+    OPT_RPC_MAX_QUEUED,
+    OPT_SPDK_COMPAT,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +58,12 @@ static const struct option long_opts[] = {
     {"save-config", required_argument, NULL, OPT_SAVE_CONFIG},
     {"cpumask", required_argument, NULL, 'm'},
     {"reactors", required_argument, NULL, OPT_REACTORS},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-conns-per-host", required_argument, NULL, OPT_MAX_CONNS_PER_HOST},
+    {"icreq-timeout-ms", required_argument, NULL, OPT_ICREQ_TIMEOUT},
+    {"connect-timeout-ms", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"pdu-timeout-ms", required_argument, NULL, OPT_PDU_TIMEOUT},
+    {"idle-release-ms", required_argument, NULL, OPT_IDLE_RELEASE},
     {"engine", required_argument, NULL, OPT_ENGINE},
     {"poll-us", required_argument, NULL, OPT_POLL_US},
     {"disk-batch", required_argument, NULL, OPT_DISK_BATCH},
@@ -67,12 +73,6 @@ static const struct option long_opts[] = {
     {"rpc-idle-timeout", required_argument, NULL, OPT_RPC_IDLE_TIMEOUT},
     {"rpc-max-queued", required_argument, NULL, OPT_RPC_MAX_QUEUED},
     {"spdk-compat", required_argument, NULL, OPT_SPDK_COMPAT},
-    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-    {"max-conns-per-host", required_argument, NULL, OPT_MAX_CONNS_PER_HOST},
-    {"icreq-timeout-ms", required_argument, NULL, OPT_ICREQ_TIMEOUT},
-    {"connect-timeout-ms", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-    {"pdu-timeout-ms", required_argument, NULL, OPT_PDU_TIMEOUT},
-    {"idle-release-ms", required_argument, NULL, OPT_IDLE_RELEASE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'v'},
     {0},
@@ -177,212 +177,210 @@ static int parse_rpc_opt(int c, const char *arg, struct tgt_rpc_server_opts *o)
         }
         o->max_queued = v;
         return 0;
-        /* The connection caps and deadlines; -ENOENT when c is not one of them. */
-        static int parse_limit_opt(int c, const char *arg, struct tgt_conn_limits *l)
-        {
-            switch (c) {
-            case OPT_MAX_CONNS:
-                return parse_u32_opt("--max-conns", arg, 1, 1000000, &l->max_conns);
-            case OPT_MAX_CONNS_PER_HOST:
-                return parse_u32_opt("--max-conns-per-host", arg, 1, 1000000,
-                                     &l->max_conns_per_host);
-            case OPT_ICREQ_TIMEOUT:
-                return parse_u32_opt("--icreq-timeout-ms", arg, 0, 3600000, &l->icreq_timeout_ms);
-            case OPT_CONNECT_TIMEOUT:
-                return parse_u32_opt("--connect-timeout-ms", arg, 0, 3600000,
-                                     &l->connect_timeout_ms);
-            case OPT_PDU_TIMEOUT:
-                return parse_u32_opt("--pdu-timeout-ms", arg, 0, 3600000, &l->pdu_timeout_ms);
-            case OPT_IDLE_RELEASE:
-                return parse_u32_opt("--idle-release-ms", arg, 0, 3600000, &l->idle_release_ms);
-            default:
-                return -ENOENT;
-            }
-        }
+    }
+}
 
-        /* Returns 0 to run, 1 to exit successfully (help/version), -EINVAL on a bad option. */
-        static int parse_args(int argc, char **argv, struct app_opts *o)
-        {
-            enum slio_log_level level;
-            int64_t i;
-            int c;
+/* The connection caps and deadlines; -ENOENT when c is not one of them. */
+static int parse_limit_opt(int c, const char *arg, struct tgt_conn_limits *l)
+{
+    switch (c) {
+    case OPT_MAX_CONNS:
+        return parse_u32_opt("--max-conns", arg, 1, 1000000, &l->max_conns);
+    case OPT_MAX_CONNS_PER_HOST:
+        return parse_u32_opt("--max-conns-per-host", arg, 1, 1000000, &l->max_conns_per_host);
+    case OPT_ICREQ_TIMEOUT:
+        return parse_u32_opt("--icreq-timeout-ms", arg, 0, 3600000, &l->icreq_timeout_ms);
+    case OPT_CONNECT_TIMEOUT:
+        return parse_u32_opt("--connect-timeout-ms", arg, 0, 3600000, &l->connect_timeout_ms);
+    case OPT_PDU_TIMEOUT:
+        return parse_u32_opt("--pdu-timeout-ms", arg, 0, 3600000, &l->pdu_timeout_ms);
+    case OPT_IDLE_RELEASE:
+        return parse_u32_opt("--idle-release-ms", arg, 0, 3600000, &l->idle_release_ms);
+    default:
+        return -ENOENT;
+    }
+}
 
-            while ((c = getopt_long(argc, argv, "r:c:m:L:hv", long_opts, NULL)) != -1) {
-                switch (c) {
-                case 'r':
-                    o->rpc_socket = optarg;
-                    break;
-                case 'c':
-                    o->json_config = optarg;
-                    break;
-                case OPT_SAVE_CONFIG:
-                    o->save_config = optarg;
-                    break;
-                case 'm':
-                    o->reactor.cpumask = optarg;
-                    break;
-                case OPT_REACTORS:
-                    if (parse_u32_opt("--reactors", optarg, 1, 1024, &o->reactor.count) < 0)
-                        return -EINVAL;
-                    break;
-                case OPT_ENGINE:
-                    if (parse_engine(optarg, &o->reactor.engine) < 0) {
-                        fprintf(stderr,
-                                "slio-tgt: --engine \"%s\": expected auto, io_uring or epoll\n",
-                                optarg);
-                        return -EINVAL;
-                    }
-                    break;
-                case OPT_POLL_US:
-                    if (slio_parse_i64(optarg, -1, 10000000, &i) < 0) {
-                        fprintf(stderr, "slio-tgt: --poll-us \"%s\": expected -1 to 10000000\n",
-                                optarg);
-                        return -EINVAL;
-                    }
-                    o->reactor.poll_us = i;
-                    break;
-                case OPT_DISK_BATCH:
-                    if (parse_u32_opt("--disk-batch", optarg, 0, 4096, &o->reactor.disk_batch) < 0)
-                        return -EINVAL;
-                    break;
-                case OPT_RPC_MAX_CLIENTS:
-                case OPT_RPC_IDLE_TIMEOUT:
-                case OPT_RPC_MAX_QUEUED:
-                case OPT_SPDK_COMPAT:
-                    if (parse_rpc_opt(c, optarg, &o->rpc) < 0)
-                        return -EINVAL;
-                    break;
-                case 'L':
-                    slio_log_enable_debug(optarg);
-                    break;
-                case OPT_LOG_LEVEL:
-                    if (slio_log_level_from_string(optarg, &level) < 0) {
-                        fprintf(stderr,
-                                "slio-tgt: --log-level \"%s\": expected err, warn, info or debug\n",
-                                optarg);
-                        return -EINVAL;
-                    }
-                    slio_log_set_level(level);
-                    break;
-                case 'h':
-                    usage(stdout);
-                    return 1;
-                case 'v':
-                    printf("slio-tgt %s\n", SLIO_VERSION);
-                    return 1;
-                default: {
-                    int err = parse_limit_opt(c, optarg, &o->limits);
-                    if (err == 0)
-                        break;
-                    if (err == -ENOENT)
-                        usage(stderr);
-                    return -EINVAL;
-                }
-                }
-            }
-            if (optind < argc) {
-                fprintf(stderr, "slio-tgt: unexpected argument \"%s\"\n", argv[optind]);
+/* Returns 0 to run, 1 to exit successfully (help/version), -EINVAL on a bad option. */
+static int parse_args(int argc, char **argv, struct app_opts *o)
+{
+    enum slio_log_level level;
+    int64_t i;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "r:c:m:L:hv", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            o->rpc_socket = optarg;
+            break;
+        case 'c':
+            o->json_config = optarg;
+            break;
+        case OPT_SAVE_CONFIG:
+            o->save_config = optarg;
+            break;
+        case 'm':
+            o->reactor.cpumask = optarg;
+            break;
+        case OPT_REACTORS:
+            if (parse_u32_opt("--reactors", optarg, 1, 1024, &o->reactor.count) < 0)
+                return -EINVAL;
+            break;
+        case OPT_ENGINE:
+            if (parse_engine(optarg, &o->reactor.engine) < 0) {
+                fprintf(stderr, "slio-tgt: --engine \"%s\": expected auto, io_uring or epoll\n",
+                        optarg);
                 return -EINVAL;
             }
-            return 0;
-        }
-
-        static void save_on_change(void *ctx)
-        {
-            const char *path = ctx;
-            struct slio_err e = {{0}};
-
-            if (tgt_config_write_file(path, &e) < 0)
-                log_error("--save-config: %s", e.text);
-        }
-
-        /* SIGINT/SIGTERM arrive on a descriptor the RPC loop polls; threads inherit the mask. */
-        static int signals_setup(int *ret_fd)
-        {
-            sigset_t set;
-
-            sigemptyset(&set);
-            sigaddset(&set, SIGINT);
-            sigaddset(&set, SIGTERM);
-            if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+            break;
+        case OPT_POLL_US:
+            if (slio_parse_i64(optarg, -1, 10000000, &i) < 0) {
+                fprintf(stderr, "slio-tgt: --poll-us \"%s\": expected -1 to 10000000\n", optarg);
                 return -EINVAL;
-            signal(SIGPIPE, SIG_IGN);
-            int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-            if (fd < 0)
-                return slio_neg_errno();
-            *ret_fd = fd;
-            return 0;
+            }
+            o->reactor.poll_us = i;
+            break;
+        case OPT_DISK_BATCH:
+            if (parse_u32_opt("--disk-batch", optarg, 0, 4096, &o->reactor.disk_batch) < 0)
+                return -EINVAL;
+            break;
+        case OPT_RPC_MAX_CLIENTS:
+        case OPT_RPC_IDLE_TIMEOUT:
+        case OPT_RPC_MAX_QUEUED:
+        case OPT_SPDK_COMPAT:
+            if (parse_rpc_opt(c, optarg, &o->rpc) < 0)
+                return -EINVAL;
+            break;
+        case 'L':
+            slio_log_enable_debug(optarg);
+            break;
+        case OPT_LOG_LEVEL:
+            if (slio_log_level_from_string(optarg, &level) < 0) {
+                fprintf(stderr, "slio-tgt: --log-level \"%s\": expected err, warn, info or debug\n",
+                        optarg);
+                return -EINVAL;
+            }
+            slio_log_set_level(level);
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        case 'v':
+            printf("slio-tgt %s\n", SLIO_VERSION);
+            return 1;
+        default: {
+            int err = parse_limit_opt(c, optarg, &o->limits);
+            if (err == 0)
+                break;
+            if (err == -ENOENT)
+                usage(stderr);
+            return -EINVAL;
         }
-
-        static int load_startup_config(const struct app_opts *o)
-        {
-            struct tgt_rpc_err err = {0};
-
-            if (o->json_config) {
-                if (tgt_config_load_file(o->json_config, &err) < 0) {
-                    log_error("configuration \"%s\": %s", o->json_config, err.message);
-                    return -EINVAL;
-                }
-                log_info("configuration \"%s\" loaded", o->json_config);
-            }
-            if (o->save_config) {
-                struct slio_err e = {{0}};
-                /* write once now, so the file exists and matches the state from the start */
-                if (tgt_config_write_file(o->save_config, &e) < 0) {
-                    log_error("--save-config: %s", e.text);
-                    return -EIO;
-                }
-                tgt_rpc_set_change_hook(save_on_change, (void *)o->save_config);
-            }
-            return 0;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "slio-tgt: unexpected argument \"%s\"\n", argv[optind]);
+        return -EINVAL;
+    }
+    return 0;
+}
 
-        int tgt_app_main(int argc, char **argv)
-        {
-            /* --disk-batch 2: see "Submitting disk I/O in pairs" in docs/performance.md */
-            struct app_opts o = {.rpc_socket = TGT_RPC_DEFAULT_SOCKET,
-                                 .reactor = {.poll_us = 50, .disk_batch = 2},
-                                 .rpc = TGT_RPC_SERVER_OPTS_DEFAULT,
-                                 .limits = TGT_CONN_LIMITS_DEFAULT};
-            struct tgt_rpc_server *srv = NULL;
-            struct slio_err e = {{0}};
-            int sfd = -1, r;
+static void save_on_change(void *ctx)
+{
+    const char *path = ctx;
+    struct slio_err e = {{0}};
 
-            r = parse_args(argc, argv, &o);
-            if (r != 0)
-                return r > 0 ? 0 : 2;
-            r = signals_setup(&sfd);
-            if (r < 0) {
-                log_error("cannot set up signal handling: %s", strerror(-r));
-                return 1;
-            }
-            r = tgt_rpc_server_open(o.rpc_socket, &o.rpc, &e, &srv);
-            if (r < 0) {
-                log_error("%s", e.text);
-                close(sfd);
-                return 1;
-            }
-            tgt_conn_limits_set(&o.limits);
-            r = tgt_reactors_start(&o.reactor);
-            if (r < 0) {
-                log_error("cannot start reactors: %s", strerror(-r));
-                goto out_server;
-            }
-            log_info("slio-tgt %s: %u reactor(s), %s engine", SLIO_VERSION, tgt_reactor_count(),
-                     tgt_engine_name());
-            r = load_startup_config(&o);
-            if (r == 0) {
-                r = tgt_rpc_server_run(srv, sfd);
-                if (r < 0)
-                    log_error("RPC server: %s", strerror(-r));
-                else
-                    log_info("shutting down");
-            }
-            tgt_rpc_set_change_hook(NULL, NULL);
-            tgt_registry_clear();
-            tgt_reactors_stop();
-        out_server:
-            tgt_rpc_server_close(srv);
-            close(sfd);
-            return r < 0 ? 1 : 0;
+    if (tgt_config_write_file(path, &e) < 0)
+        log_error("--save-config: %s", e.text);
+}
+
+/* SIGINT/SIGTERM arrive on a descriptor the RPC loop polls; threads inherit the mask. */
+static int signals_setup(int *ret_fd)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -EINVAL;
+    signal(SIGPIPE, SIG_IGN);
+    int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0)
+        return slio_neg_errno();
+    *ret_fd = fd;
+    return 0;
+}
+
+static int load_startup_config(const struct app_opts *o)
+{
+    struct tgt_rpc_err err = {0};
+
+    if (o->json_config) {
+        if (tgt_config_load_file(o->json_config, &err) < 0) {
+            log_error("configuration \"%s\": %s", o->json_config, err.message);
+            return -EINVAL;
         }
+        log_info("configuration \"%s\" loaded", o->json_config);
+    }
+    if (o->save_config) {
+        struct slio_err e = {{0}};
+        /* write once now, so the file exists and matches the state from the start */
+        if (tgt_config_write_file(o->save_config, &e) < 0) {
+            log_error("--save-config: %s", e.text);
+            return -EIO;
+        }
+        tgt_rpc_set_change_hook(save_on_change, (void *)o->save_config);
+    }
+    return 0;
+}
+
+int tgt_app_main(int argc, char **argv)
+{
+    /* --disk-batch 2: see "Submitting disk I/O in pairs" in docs/performance.md */
+    struct app_opts o = {.rpc_socket = TGT_RPC_DEFAULT_SOCKET,
+                         .reactor = {.poll_us = 50, .disk_batch = 2},
+                         .rpc = TGT_RPC_SERVER_OPTS_DEFAULT,
+                         .limits = TGT_CONN_LIMITS_DEFAULT};
+    struct tgt_rpc_server *srv = NULL;
+    struct slio_err e = {{0}};
+    int sfd = -1, r;
+
+    r = parse_args(argc, argv, &o);
+    if (r != 0)
+        return r > 0 ? 0 : 2;
+    r = signals_setup(&sfd);
+    if (r < 0) {
+        log_error("cannot set up signal handling: %s", strerror(-r));
+        return 1;
+    }
+    r = tgt_rpc_server_open(o.rpc_socket, &o.rpc, &e, &srv);
+    if (r < 0) {
+        log_error("%s", e.text);
+        close(sfd);
+        return 1;
+    }
+    tgt_conn_limits_set(&o.limits);
+    r = tgt_reactors_start(&o.reactor);
+    if (r < 0) {
+        log_error("cannot start reactors: %s", strerror(-r));
+        goto out_server;
+    }
+    log_info("slio-tgt %s: %u reactor(s), %s engine", SLIO_VERSION, tgt_reactor_count(),
+             tgt_engine_name());
+    r = load_startup_config(&o);
+    if (r == 0) {
+        r = tgt_rpc_server_run(srv, sfd);
+        if (r < 0)
+            log_error("RPC server: %s", strerror(-r));
+        else
+            log_info("shutting down");
+    }
+    tgt_rpc_set_change_hook(NULL, NULL);
+    tgt_registry_clear();
+    tgt_reactors_stop();
+out_server:
+    tgt_rpc_server_close(srv);
+    close(sfd);
+    return r < 0 ? 1 : 0;
+}
