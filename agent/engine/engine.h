@@ -29,7 +29,9 @@
  * the reason in err naming the object ("volume 6f1c...: pool \"p1\" has
  * 3.0 GiB free, 10 GiB asked"). Common codes: -ENOENT unknown uuid (where a
  * missing object is not fine), -EEXIST uuid exists with a different shape,
- * -ENOSPC not enough space, -EINVAL bad argument (shrink, zero size, ...),
+ * -ENOSPC not enough space (or past the thin over-provision limit), -EBUSY
+ * a volume that still has snapshots / a device of another VG, -EINVAL bad
+ * argument (shrink, zero size, a snapshot uuid given as a volume, ...),
  * -EOPNOTSUPP the engine/pool cannot do this (thin without a thin pool),
  * -EIO a command failed or answered something unreadable.
  */
@@ -83,7 +85,7 @@ struct agent_autoextend_policy {
 struct agent_thin_config {
     char *pool;             /* "pool": thin pool LV name; NULL = no thin pool */
     uint64_t size;          /* "size": bytes at creation; or */
-    uint32_t size_percent;  /* "size_percent": of the VG at creation (default 90) */
+    uint32_t size_percent;  /* "size_percent": of the VG at creation (size and this 0: 90) */
     uint64_t metadata_size; /* "metadata_size": 0 = LVM's choice */
     double overprovision;   /* "overprovision": max virtual/physical ratio, default 4.0 */
     struct agent_autoextend_policy autoextend; /* "autoextend" */
@@ -149,7 +151,7 @@ enum agent_vol_state {
     AGENT_VOL_READY,    /* usable */
     AGENT_VOL_COPYING,  /* thick clone whose data copy has not finished (create again to resume) */
     AGENT_VOL_INACTIVE, /* exists but not active (no device node) */
-    AGENT_VOL_INVALID,  /* snapshot overflowed its reserve, or thin pool failed */
+    AGENT_VOL_INVALID,  /* CoW snapshot overflowed, thin pool failed; file: image missing */
 };
 
 struct agent_volume {
@@ -192,7 +194,7 @@ struct agent_pool_status {
     uint64_t thin_size;         /* thin pool data size */
     double thin_data_percent;   /* 0..100 */
     double thin_meta_percent;   /* 0..100 */
-    uint64_t thin_virtual;      /* sum of our thin LV sizes */
+    uint64_t thin_virtual;      /* virtual sizes of all thin LVs in the pool (ours or not) */
     double overprovision;       /* thin_virtual / thin_size now */
     double overprovision_max;   /* configured ratio */
     uint64_t thin_virtual_free; /* thin_size * overprovision_max - thin_virtual (0 if below) */
@@ -216,7 +218,7 @@ struct agent_volume_spec {
     uuid_t uuid;           /* required, not null */
     const char *name_hint; /* may be NULL; recorded as tag slio.name=<sanitised> */
     uint64_t size;         /* bytes; 0 with a source = the source's size; >= source's size */
-    bool thin;             /* needs a thin pool (-EOPNOTSUPP otherwise) */
+    bool thin;             /* lvm: in the thin pool (-EOPNOTSUPP without); file: sparse */
     uint32_t stripes;      /* thick only; 0 = the pool's default */
     enum agent_source_kind source;
     uuid_t source_uuid;
@@ -288,10 +290,11 @@ extern const struct agent_engine_ops agent_engine_file_ops;
 const struct agent_engine_ops *agent_engine_find(const char *name);
 
 /*
- * Open the pool described by cfg (validated): lvm checks the VG and tools,
- * builds the VG from devices/loop files unless adopt (pvcreate/vgcreate/
- * vgextend only on devices that are not PVs of another VG), creates the thin
- * pool if configured and missing; file creates dir/volumes and dir/snapshots.
+ * Open the pool described by cfg (validated here): lvm attaches loop files,
+ * builds the VG from devices unless adopt (vgcreate/vgextend only with
+ * devices that are not PVs of another VG; a VG tagged for another pool is
+ * refused), creates the thin pool if configured and missing; file creates
+ * dir/volumes and dir/snapshots.
  * Idempotent across restarts. cfg is copied; the caller may release it.
  */
 int agent_engine_open(const struct agent_pool_config *cfg, struct agent_engine **ret,

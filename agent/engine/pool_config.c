@@ -319,20 +319,39 @@ int agent_pool_config_validate(const struct agent_pool_config *cfg, struct slio_
     return validate_file(&cfg->file, err);
 }
 
+/* Decoded as the `pool:` member of a document, so that errors carry the same
+ * paths ("field 'pool.lvm.vg': missing") as in the agent's whole config. */
+struct pool_doc {
+    struct agent_pool_config pool;
+};
+
+static const struct slio_json_field pool_doc_fields[] = {
+    SLIO_JSON_FIELD(struct pool_doc, pool, "pool", SLIO_JSON_OBJECT, .required = true,
+                    .fields = agent_pool_config_fields, .n_fields = AGENT_POOL_CONFIG_N_FIELDS),
+};
+
 int agent_pool_config_decode(const json_t *obj, struct agent_pool_config *ret, struct slio_err *err)
 {
-    struct agent_pool_config cfg;
+    _cleanup_json_ json_t *doc = NULL;
+    struct pool_doc d;
     int r;
 
-    agent_pool_config_init(&cfg);
-    r = SLIO_JSON_DECODE(obj, agent_pool_config_fields, &cfg, 0, err);
+    if (!json_is_object(obj)) {
+        slio_err_set(err, "field 'pool': expected object, got %s", slio_json_type_name(obj));
+        return -EINVAL;
+    }
+    doc = json_pack("{s:O}", "pool", obj);
+    if (!doc)
+        return -ENOMEM;
+    agent_pool_config_init(&d.pool);
+    r = SLIO_JSON_DECODE(doc, pool_doc_fields, &d, 0, err);
     if (r < 0)
         return r;
-    r = agent_pool_config_validate(&cfg, err);
+    r = agent_pool_config_validate(&d.pool, err);
     if (r < 0) {
-        agent_pool_config_release(&cfg);
+        agent_pool_config_release(&d.pool);
         return r;
     }
-    *ret = cfg;
+    *ret = d.pool;
     return 0;
 }

@@ -45,18 +45,47 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* The first non-blank line of a command's stderr, trimmed, at most 160 bytes. */
-static void first_line(const char *text, size_t len, char buf[static 161])
+static bool starts_with(const char *p, const char *end, const char *prefix)
 {
-    size_t start = 0, end, n;
+    size_t n = strlen(prefix);
 
-    while (start < len && (text[start] == ' ' || text[start] == '\n' || text[start] == '\t'))
-        start++;
-    end = start;
-    while (end < len && text[end] != '\n' && text[end] != '\0')
-        end++;
-    n = SLIO_MIN(end - start, (size_t)160);
-    memcpy(buf, text + start, n);
+    return (size_t)(end - p) >= n && memcmp(p, prefix, n) == 0;
+}
+
+/*
+ * The line of a command's stderr that says why it failed, trimmed, at most 160
+ * bytes: the first non-blank line that is not one of LVM's warnings (which
+ * often come first), else the first non-blank line.
+ */
+static void reason_line(const char *text, size_t len, char buf[static 161])
+{
+    const char *end = text + len, *first = NULL, *first_end = NULL;
+
+    for (const char *p = text; p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = eol ? eol : end;
+
+        while (p < stop && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p < stop && *p != '\0') {
+            if (!first) {
+                first = p;
+                first_end = stop;
+            }
+            if (!starts_with(p, stop, "WARNING") && !starts_with(p, stop, "File descriptor")) {
+                first = p;
+                first_end = stop;
+                break;
+            }
+        }
+        p = eol ? eol + 1 : end;
+    }
+    if (!first) {
+        buf[0] = '\0';
+        return;
+    }
+    size_t n = strnlen(first, SLIO_MIN((size_t)(first_end - first), (size_t)160));
+    memcpy(buf, first, n);
     buf[n] = '\0';
 }
 
@@ -82,7 +111,7 @@ int agent_run(const char *const *argv, int timeout_ms, size_t max_output,
         slio_err_set(err, "%s: output larger than %zu bytes", argv[0], max_output);
         return -EIO;
     }
-    first_line(ret->err ? ret->err : "", ret->err_len, line);
+    reason_line(ret->err ? ret->err : "", ret->err ? ret->err_len : 0, line);
     slio_err_set(err, "%s: %s%s%s", argv[0], slio_exec_describe(ret, how, sizeof(how)),
                  line[0] ? ": " : "", line);
     return -EIO;

@@ -188,6 +188,37 @@ static void test_thin_and_thick(void **state)
     env_teardown(&env);
 }
 
+/* Without reflink the snapshot is a copy that keeps holes: 1 MiB of data costs 1 MiB. */
+static void test_snapshot_keeps_holes(void **state)
+{
+    struct test_env env;
+    struct agent_volume_spec spec = {.size = 64 * MI, .thin = true};
+    struct agent_snapshot_spec snap = {0};
+    struct agent_volume v, s;
+    unsigned char buf[4096];
+    int fd;
+
+    env_setup_default(&env, "file", NULL);
+    test_uuid(V1, spec.uuid);
+    assert_int_equal(agent_engine_create_volume(env.e, &spec, &v, NULL), 0);
+    fd = open(v.path, O_WRONLY);
+    memset(buf, 0xa5, sizeof(buf));
+    for (uint64_t off = 32 * MI; off < 33 * MI; off += sizeof(buf))
+        assert_int_equal(pwrite(fd, buf, sizeof(buf), (off_t)off), sizeof(buf));
+    close(fd);
+    uuid_copy(snap.volume, spec.uuid);
+    test_uuid(C1, snap.snapshot);
+    assert_int_equal(agent_engine_create_snapshot(env.e, &snap, &s, NULL), 0);
+    assert_true(allocated_bytes(s.path) <= 2 * MI);
+    fd = open(s.path, O_RDONLY);
+    assert_int_equal(pread(fd, buf, sizeof(buf), (off_t)(33 * MI - sizeof(buf))), sizeof(buf));
+    assert_int_equal(buf[0], 0xa5);
+    assert_int_equal(pread(fd, buf, sizeof(buf), 0), sizeof(buf));
+    assert_int_equal(buf[0], 0);
+    close(fd);
+    env_teardown(&env);
+}
+
 struct racer {
     struct agent_engine *e;
     uuid_t uuid;
@@ -241,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_not_ours),
         cmocka_unit_test(test_crash_recovery),
         cmocka_unit_test(test_thin_and_thick),
+        cmocka_unit_test(test_snapshot_keeps_holes),
         cmocka_unit_test(test_concurrent_admission),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -258,6 +258,18 @@ static void test_snapshots_and_failures(void **state)
     assert_int_equal(agent_engine_create_volume(env.e, &spec, &v, &err), -EIO);
     assert_non_null(strstr(err.text, "lvcreate: exited with status 5: Volume group"));
     assert_non_null(strstr(err.text, X1));
+
+    spec = (struct agent_volume_spec){.size = 16 * MI, .stripes = 2};
+    test_uuid(V3, spec.uuid);
+    if (agent_engine_create_volume(env.e, &spec, &v, &err) < 0)
+        fail_msg("striped: %s", err.text);
+    assert_int_equal(v.stripes, 2);
+
+    uuid_t v2; /* 32 MiB thin in a 1 GiB pool allowed 4x: 5 GiB is over */
+    test_uuid(V2, v2);
+    assert_int_equal(agent_engine_expand_volume(env.e, v2, 5 * GI, &v, &err), -ENOSPC);
+    assert_non_null(strstr(err.text, "over-provision limit"));
+    assert_int_equal(env_count(&env, "lvextend"), 1);
     env_teardown(&env);
 }
 

@@ -102,40 +102,40 @@ static void test_errors_name_the_field(void **state)
 {
     static const char lvm_head[] = "name: p\nengine: lvm\n";
 
-    expect_error("engine: lvm\n", "field 'name': missing");
+    expect_error("engine: lvm\n", "field 'pool.name': missing");
     expect_error("name: p\nengine: zfs\n", "'pool.engine': \"zfs\" is not an engine");
     expect_error("name: -p\nengine: file\nfile: {dir: /x, capacity: 1Gi}\n", "'pool.name'");
     expect_error("name: p q\nengine: file\nfile: {dir: /x, capacity: 1Gi}\n", "'pool.name'");
     expect_error("name: p\nengine: file\nfile: {dir: x, capacity: 1Gi}\n", "not an absolute");
-    expect_error("name: p\nengine: file\nfile: {dir: /x, capacity: 1G0}\n", "'file.capacity'");
+    expect_error("name: p\nengine: file\nfile: {dir: /x, capacity: 1G0}\n", "'pool.file.capacity'");
     expect_error("name: p\nengine: file\n", "'pool.file': missing");
     expect_error("name: p\nengine: file\nfile: {dir: /x, capacity: 1Gi, colour: red}\n", "colour");
     expect_error("name: p\nengine: lvm\n", "'pool.lvm': missing");
     struct {
         const char *lvm, *why;
     } cases[] = {
-        {"lvm: {devices: [/dev/vdb]}\n", "'lvm.vg': missing"},
+        {"lvm: {devices: [/dev/vdb]}\n", "field 'pool.lvm.vg': missing"},
         {"lvm: {vg: 'a/b', devices: [/dev/vdb]}\n", "not a valid VG name"},
-        {"lvm: {vg: v, devices: /dev/vdb}\n", "'lvm.devices': expected array"},
+        {"lvm: {vg: v, devices: /dev/vdb}\n", "'pool.lvm.devices': expected array"},
         {"lvm: {vg: v, devices: [vdb]}\n", "not an absolute path"},
         {"lvm: {vg: v, devices: [/dev/a, /dev/a]}\n", "listed twice"},
-        {"lvm: {vg: v, devices: [7]}\n", "'lvm.devices': entry 0"},
+        {"lvm: {vg: v, devices: [7]}\n", "'pool.lvm.devices': entry 0"},
         {"lvm: {vg: v}\n", "give devices or loop_files"},
         {"lvm: {vg: v, adopt: true, devices: [/dev/a]}\n", "adopted VG takes no devices"},
-        {"lvm: {vg: v, loop_files: [{path: /a.img}]}\n", "'lvm.loop_files': entry 0: field "
+        {"lvm: {vg: v, loop_files: [{path: /a.img}]}\n", "'pool.lvm.loop_files': entry 0: field "
                                                          "'size': missing"},
         {"lvm: {vg: v, loop_files: [{path: /a.img, size: 1Mi}]}\n", "out of range"},
-        {"lvm: {vg: v, adopt: true, stripes: 0}\n", "'lvm.stripes'"},
-        {"lvm: {vg: v, adopt: true, command_timeout: 10ms}\n", "'lvm.command_timeout'"},
-        {"lvm: {vg: v, adopt: true, thin: {size: 1Gi}}\n", "'lvm.thin.pool': missing"},
+        {"lvm: {vg: v, adopt: true, stripes: 0}\n", "'pool.lvm.stripes'"},
+        {"lvm: {vg: v, adopt: true, command_timeout: 10ms}\n", "'pool.lvm.command_timeout'"},
+        {"lvm: {vg: v, adopt: true, thin: {size: 1Gi}}\n", "'pool.lvm.thin.pool': missing"},
         {"lvm: {vg: v, adopt: true, thin: {pool: t, size: 1Gi, size_percent: 5}}\n", "not both"},
         {"lvm: {vg: v, adopt: true, thin: {pool: t, overprovision: 0.5}}\n",
-         "'lvm.thin.overprovision': 0.5 is out of range"},
+         "field 'pool.lvm.thin.overprovision': 0.5 is out of range"},
         {"lvm: {vg: v, adopt: true, thin: {pool: t, overprovision: '4'}}\n", "expected number"},
         {"lvm: {vg: v, adopt: true, thin: {pool: t, autoextend: {threshold_percent: 30}}}\n",
          "below 50"},
         {"lvm: {vg: v, adopt: true, thin: {pool: t, autoextend: {threshold_percent: 100}}}\n",
-         "'lvm.thin.autoextend.threshold_percent'"},
+         "'pool.lvm.thin.autoextend.threshold_percent'"},
         {"lvm: {vg: v, adopt: true, thin: {pool: t, size: 2Gi, autoextend: {ceiling: 1Gi}}}\n",
          "below the pool's size"},
     };
