@@ -59,8 +59,11 @@ struct agent {
 /* Set up everything from the config (engine open, exporter, HTTP server), start the
  * threads. err says what failed. */
 int agent_start(struct agent *a, const struct agent_config *cfg, struct slio_err *err) _must_check_;
-/* Stop the threads, free everything (nothing in the pool or the target is touched). */
-void agent_stop(struct agent *a);
+/* Stop the threads, free everything (nothing in the pool or the target is touched).
+ * Returns false when the poller was left in a long-poll (at most controller.long_poll):
+ * it still reads the config and the agent's lock, so the caller must not free the config
+ * and should exit. */
+bool agent_stop(struct agent *a);
 
 /* Thread bodies and helpers shared between the agent's files. */
 void *agent_heartbeat_main(void *arg);

@@ -47,6 +47,20 @@ int tgt_call(struct tgt_exporter *t, const char *method, json_t *params, json_t 
     return r;
 }
 
+int tgt_check_transport(struct tgt_exporter *t, struct slio_err *err)
+{
+    _cleanup_json_ json_t *res = NULL;
+    int r;
+
+    r = tgt_call(t, "nvmf_get_transports", NULL, &res, NULL, err);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&t->lock);
+    t->transport_ready = json_is_array(res) && json_array_size(res) > 0;
+    pthread_mutex_unlock(&t->lock);
+    return 0;
+}
+
 /* The TCP transport exists once per target; created on first need. */
 static int ensure_transport(struct tgt_exporter *t, struct slio_err *err)
 {
@@ -206,11 +220,13 @@ static int tgt_ensure(struct agent_exporter *x, const struct agent_export_spec *
                      slio_uuid_format(spec->uuid, u), AGENT_EXPORT_HOSTS_MAX);
         return -EINVAL;
     }
-    r = ensure_transport(t, err);
-    if (r == 0 && !cur) {
+    r = 0;
+    if (!cur) {
         r = tgt_discover(x, &list, err);
         cur = agent_export_list_find(&list, spec->uuid);
     }
+    if (r == 0)
+        r = ensure_transport(t, err);
     if (r == 0)
         r = ensure_steps(t, spec, cur ? cur : &none, err);
     agent_export_list_free(&list);

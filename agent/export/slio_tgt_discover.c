@@ -228,7 +228,9 @@ int tgt_discover(struct agent_exporter *x, struct agent_export_list *ret, struct
     struct agent_export_list list = {0};
     int r;
 
-    r = tgt_call(t, "nvmf_get_subsystems", NULL, &subsystems, NULL, err);
+    r = tgt_check_transport(t, err);
+    if (r == 0)
+        r = tgt_call(t, "nvmf_get_subsystems", NULL, &subsystems, NULL, err);
     if (r == 0)
         r = tgt_call(t, "bdev_get_bdevs", NULL, &bdevs, NULL, err);
     if (r == 0)

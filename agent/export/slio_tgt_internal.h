@@ -27,6 +27,9 @@ struct tgt_exporter {
 int tgt_call(struct tgt_exporter *t, const char *method, json_t *params, json_t **ret_result,
              int64_t *ret_code, struct slio_err *err) _must_check_;
 
+/* Whether the TCP transport exists (a restarted target without its saved
+ * configuration has none): refreshes transport_ready. */
+int tgt_check_transport(struct tgt_exporter *t, struct slio_err *err) _must_check_;
 int tgt_discover(struct agent_exporter *x, struct agent_export_list *ret, struct slio_err *err);
 int tgt_iostat(struct agent_exporter *x, struct agent_iostat_list *ret, struct slio_err *err);
 

@@ -91,6 +91,7 @@ static int expand_volume(const struct agent_apply_ctx *c, struct agent_action *a
 static int export_volume(const struct agent_apply_ctx *c, struct agent_action *a,
                          struct slio_err *err)
 {
+    static const struct agent_export_state nothing;
     struct agent_obj_status *st = a->status;
     struct agent_export_spec spec = {
         .path = st->device,
@@ -103,7 +104,9 @@ static int export_volume(const struct agent_apply_ctx *c, struct agent_action *a
     if (st->device[0] == '\0')
         return 0; /* the volume is not there: its failure is already reported */
     uuid_copy(spec.uuid, a->uuid);
-    r = agent_exporter_ensure(c->exporter, &spec, a->exp, err);
+    /* No state from the pass's discovery means the target holds nothing of this volume:
+     * say so, rather than have the exporter ask the target about every volume again. */
+    r = agent_exporter_ensure(c->exporter, &spec, a->exp ? a->exp : &nothing, err);
     if (r == 0) {
         st->exported = true;
         st->exported_to = spec.hosts;

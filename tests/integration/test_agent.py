@@ -396,3 +396,21 @@ def test_bad_config_refused_naming_field(tmp_path):
     res = subprocess.run([binary("agent/slio-agent"), "-c", str(conf), "--check-config"],
                          capture_output=True, text=True, timeout=10)
     assert res.returncode == 1
+
+
+def test_target_restart_is_reexported(agent, ctl, target, consumer):
+    v = create(ctl, "pvc-t", 8 * MiB, qos={"rw_mbytes_per_sec": 50})
+    ctl.ok("POST", f"/v1/volumes/{v['id']}/attachments", {"node": "node-b"}, token="csi")
+    ctl.wait_for("attachment ready", lambda: ctl.ok(
+        "GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "ready")
+    # slio-tgt killed and started again without its configuration: the agent's next pass
+    # finds nothing in it and exports the volume again, transport included.
+    target.kill9()
+    target.start()
+    nqn = NQN_PREFIX + v["id"]
+    s = poll_until(lambda: (lambda x: x and x["namespaces"] and x["listen_addresses"] and x)(
+        subsystems(target).get(nqn)), 30, "the export back in the target, complete")
+    assert [h["nqn"] for h in s["hosts"]] == [consumer.host_nqn]
+    assert [ns["uuid"] for ns in s["namespaces"]] == [v["id"]]
+    poll_until(lambda: bdevs(target)["slio-" + v["id"]]["assigned_rate_limits"]
+               ["rw_mbytes_per_sec"] == 50, 30, "QoS back")

@@ -177,8 +177,9 @@ static void test_ensure_from_nothing(void **state)
     json_object_set_new(f->answers, "bdev_get_bdevs", json_array());
     spec.qos.rw_ios_per_sec = 1500;
     assert_int_equal(agent_exporter_ensure(x, &spec, NULL, &err), 0);
-    assert_string_equal(methods(f), "nvmf_get_transports,nvmf_create_transport,nvmf_get_subsystems,"
-                                    "bdev_get_bdevs,bdev_aio_create,nvmf_create_subsystem,"
+    assert_string_equal(methods(f), "nvmf_get_transports,nvmf_get_subsystems,bdev_get_bdevs,"
+                                    "nvmf_get_transports,nvmf_create_transport,"
+                                    "bdev_aio_create,nvmf_create_subsystem,"
                                     "nvmf_subsystem_add_host,nvmf_subsystem_add_ns,"
                                     "nvmf_subsystem_add_listener,bdev_set_qos_limit");
     p = params_of(f, "bdev_aio_create", 0);
@@ -197,10 +198,22 @@ static void test_ensure_from_nothing(void **state)
     p = params_of(f, "bdev_set_qos_limit", 0);
     assert_int_equal(json_integer_value(json_object_get(p, "rw_ios_per_sec")), 1500);
 
-    /* The transport is known now: a second volume does not ask again. */
+    /* The transport is known now: with discovery's answer at hand nothing asks again. */
     json_array_clear(f->calls);
-    assert_int_equal(agent_exporter_ensure(x, &spec, NULL, &err), 0);
+    assert_int_equal(agent_exporter_ensure(x, &spec, &(struct agent_export_state){0}, &err), 0);
     assert_null(params_of(f, "nvmf_get_transports", 0));
+    assert_null(params_of(f, "nvmf_create_transport", 0));
+
+    /* A restarted target without its configuration: discovery sees no transport, and the
+     * next export creates it again. */
+    {
+        struct agent_export_list l = {0};
+        assert_int_equal(agent_exporter_discover(x, &l, &err), 0);
+        agent_export_list_free(&l);
+    }
+    json_array_clear(f->calls);
+    assert_int_equal(agent_exporter_ensure(x, &spec, &(struct agent_export_state){0}, &err), 0);
+    assert_non_null(params_of(f, "nvmf_create_transport", 0));
     agent_exporter_close(&x);
     fake_stop(f);
 }
@@ -288,7 +301,7 @@ static void test_remove_and_rescan(void **state)
     json_object_set_new(f->answers, "nvmf_get_subsystems", json_array());
     json_object_set_new(f->answers, "bdev_get_bdevs", json_array());
     assert_int_equal(agent_exporter_remove(x, u, NULL, &err), 0);
-    assert_string_equal(methods(f), "nvmf_get_subsystems,bdev_get_bdevs");
+    assert_string_equal(methods(f), "nvmf_get_transports,nvmf_get_subsystems,bdev_get_bdevs");
     agent_exporter_close(&x);
     fake_stop(f);
 }
