@@ -574,3 +574,21 @@ def test_tcp_endpoint_and_second_controller_url(tmp_path, fake, stubs):
         assert c.identity.Probe(pb2.ProbeRequest()).ready.value
     finally:
         assert c.stop() == 0
+
+
+@pytest.mark.parametrize("args,rc,needle", [
+    (["--mode", "node", "--endpoint", "unix:///nonexistent/dir/csi.sock", "--node-id", "n1"], 1,
+     "cannot listen"),
+    (["--mode", "node", "--endpoint", "foo://x", "--node-id", "n1"], 1, "expected unix://"),
+    (["--mode", "bogus", "--endpoint", "unix:///tmp/x.sock"], 2, "--mode"),
+    (["--mode", "node", "--endpoint", "unix:///tmp/x.sock"], 2, "--node-id"),
+    (["--mode", "controller", "--endpoint", "unix:///tmp/x.sock"], 2, "--controller"),
+    (["--mode", "all", "--endpoint", "unix:///tmp/x.sock", "--node-id", "n", "--controller",
+      "ftp://x"], 1, "not an http"),
+    (["--mode", "node", "--endpoint", "unix:///tmp/x.sock", "--node-id", "n", "--workers", "0"], 2,
+     "--workers"),
+])
+def test_bad_command_lines(args, rc, needle):
+    import subprocess
+    p = subprocess.run([binary("csi/slio-csi"), *args], capture_output=True, text=True, timeout=20)
+    assert p.returncode == rc and needle in p.stderr, (p.returncode, p.stderr)

@@ -132,6 +132,7 @@ static void test_publish_block_and_unpublish(void **state)
     struct csi_reply r = reply();
     csi_node_unpublish_volume(&f->ctx, &q, &r);
     assert_int_equal(r.code, GRPC_STATUS_OK);
+    csi_reply_release(&r);
     assert_int_not_equal(stat(target, &st), 0); /* the file is removed */
     /* again, with nothing mounted and nothing there: success, no command */
     node_fixture_mounts(f, "");
@@ -139,6 +140,7 @@ static void test_publish_block_and_unpublish(void **state)
     struct csi_reply r2 = reply();
     csi_node_unpublish_volume(&f->ctx, &q, &r2);
     assert_int_equal(r2.code, GRPC_STATUS_OK);
+    csi_reply_release(&r2);
 }
 
 static void test_publish_bad_arguments(void **state)
@@ -157,6 +159,7 @@ static void test_publish_bad_arguments(void **state)
     csi_node_publish_volume(&f->ctx, &q, &r);
     assert_int_equal(r.code, GRPC_STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(r.message, "single-node"));
+    csi_reply_release(&r);
 }
 
 static void test_expand(void **state)
@@ -197,6 +200,7 @@ static void test_expand(void **state)
     csi_node_expand_volume(&f->ctx, &q, &r2);
     assert_int_equal(r2.code, GRPC_STATUS_INTERNAL);
     assert_non_null(strstr(r2.message, "xfs_growfs"));
+    csi_reply_release(&r2);
     /* the loop device of a file-engine volume learns the new size first */
     snprintf(mi, sizeof(mi), "21 1 7:0 / %s rw - ext4 /dev/loop3 rw\n", target);
     node_fixture_mounts(f, mi);
@@ -214,6 +218,7 @@ static void test_expand(void **state)
     struct csi_reply r3 = reply();
     csi_node_expand_volume(&f->ctx, &q, &r3);
     assert_int_equal(r3.code, GRPC_STATUS_NOT_FOUND);
+    csi_reply_release(&r3);
 }
 
 /* A block volume published on a file: the bind mount shows the host fs's
