@@ -451,6 +451,8 @@ int etcd_decode_lease(const json_t *resp, bool stream, int64_t *ret_id, int64_t 
     struct lease_doc d = {0};
     if (stream && !j) {
         int code = etcd_error_code(resp, err);
+        if (code == 5) /* NotFound: the lease is gone */
+            return -ENOENT;
         return code >= 0 ? -EREMOTEIO : (slio_err_set(err, "etcd lease: no result"), -EBADMSG);
     }
     int r = DECODE(j, lease_fields, &d, "lease", err);
