@@ -143,11 +143,6 @@ static int add_volume_into(struct ctl *c, struct sched_view *v, const json_t *vo
     return r == -EEXIST ? 0 : r;
 }
 
-int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err)
-{
-    return add_volume_into(c, ctl_view(c), vol, err);
-}
-
 /* Call fn for every document under prefix, page by page. */
 static int for_each_doc(struct ctl *c, struct sched_view *v, const char *prefix,
                         int (*fn)(struct ctl *c, struct sched_view *v, const json_t *doc,
@@ -188,6 +183,62 @@ static int for_each_doc(struct ctl *c, struct sched_view *v, const char *prefix,
     return 0;
 }
 
+/* One /slio/bynode/<node>/v/<uuid> entry (see txb_volume_index) into the view; an entry
+ * without a value (written before the index carried one) is read from its document. */
+static int add_indexed_volume(struct ctl *c, struct sched_view *v, const struct store_kv *kv,
+                              struct slio_err *err)
+{
+    char node[MODEL_KEY_MAX], id[MODEL_KEY_MAX];
+    const char *rest = kv->key + strlen(K_BYNODE), *slash = strchr(rest, '/');
+    if (!slash || strncmp(slash, "/v/", 3) != 0)
+        return 0; /* a snapshot's entry */
+    snprintf(node, sizeof(node), "%.*s", (int)(slash - rest), rest);
+    _cleanup_json_ json_t *e = json_loadb(kv->value, kv->value_len, 0, NULL);
+    if (!json_is_array(e)) {
+        _cleanup_json_ json_t *doc = NULL;
+        int r =
+            store_get_json(c->store, model_key(id, K_VOLUMES, slash + 3, NULL), &doc, NULL, err);
+        return r == -ENOENT ? 0 : r < 0 ? r : add_volume_into(c, v, doc, err);
+    }
+    struct sched_volume_info info = {
+        .uuid = slash + 3,
+        .pool_id = model_pool_id(id, node, json_string_value(json_array_get(e, 0))),
+        .size = (uint64_t)json_integer_value(json_array_get(e, 1)),
+        .thin = json_is_true(json_array_get(e, 2)),
+        .spread_group = json_string_value(json_array_get(e, 3)),
+        .consumer_node = json_string_value(json_array_get(e, 4)),
+    };
+    int r = sched_view_add_volume(v, &info);
+    if (r < 0 && r != -EEXIST)
+        slio_err_set(err, "volume %s on pool \"%s\": the scheduler refused it (%s)", info.uuid, id,
+                     strerror(-r));
+    return r == -EEXIST ? 0 : r;
+}
+
+static int for_each_index(struct ctl *c, struct sched_view *v, size_t *ret_n, struct slio_err *err)
+{
+    _cleanup_free_ char *last = NULL;
+    size_t n = 0;
+    for (bool more = true; more;) {
+        struct store_kv_list l;
+        int r = store_list(c->store, K_BYNODE, last, STORE_LIST_MAX, false, &l, NULL, err);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < l.n && r == 0; i++, n++)
+            r = add_indexed_volume(c, v, &l.items[i], err);
+        more = l.more && l.n;
+        free(last);
+        last = more ? strdup(l.items[l.n - 1].key) : NULL;
+        store_kv_list_clear(&l);
+        if (r < 0)
+            return r;
+        if (more && !last)
+            return -ENOMEM;
+    }
+    *ret_n = n;
+    return 0;
+}
+
 int ctl_rebuild_view(struct ctl *c, struct slio_err *err)
 {
     _cleanup_sched_view_ struct sched_view *v = NULL;
@@ -197,7 +248,7 @@ int ctl_rebuild_view(struct ctl *c, struct slio_err *err)
         return r;
     r = for_each_doc(c, v, K_NODES, sync_node_into, &n_nodes, err);
     if (r == 0)
-        r = for_each_doc(c, v, K_VOLUMES, add_volume_into, &n_vols, err);
+        r = for_each_index(c, v, &n_vols, err);
     if (r < 0)
         return r;
     struct sched_view *old = __atomic_exchange_n(&c->view, TAKE_PTR(v), __ATOMIC_ACQ_REL);
@@ -209,7 +260,8 @@ int ctl_rebuild_view(struct ctl *c, struct slio_err *err)
         }
         c->retired[c->n_retired++] = old;
     }
-    log_info("view rebuilt from the store: %zu nodes, %zu volumes", n_nodes, n_vols);
+    log_info("view rebuilt from the store: %zu nodes, %zu volume and snapshot entries", n_nodes,
+             n_vols);
     return 0;
 }
 

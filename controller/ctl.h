@@ -107,10 +107,17 @@ int txb_commit(struct ctl *c, struct txb *t, int64_t *ret_revision, struct slio_
 /* A node's live status ("ready", "unknown", "offline") as stored. */
 const char *ctl_node_status(const json_t *node_doc);
 
+/*
+ * Put the volume's node index entry, /slio/bynode/<node>/v/<uuid>, with what
+ * the scheduler's view needs of it as a small JSON array
+ * [pool, size, thin, spread group|null, consumer|null]: the start-up rebuild
+ * reads these instead of parsing every volume document. Call it in every
+ * transaction that changes a volume's size or consumer.
+ */
+void txb_volume_index(struct txb *t, const json_t *vol);
+
 /* Push a node document's pools (with live figures) into the view. */
 int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err);
-/* Record a stored volume in the view (start-up, or after a lost race). */
-int ctl_view_add_volume(struct ctl *c, const json_t *vol, struct slio_err *err);
 /* The consumer the view should count for a volume: its attached node, else its spec's. */
 const char *ctl_volume_consumer(const json_t *vol);
 

@@ -85,6 +85,23 @@ void txb_touch_desired(struct txb *t, const char *node)
     json_decref(j);
 }
 
+void txb_volume_index(struct txb *t, const json_t *vol)
+{
+    char key[MODEL_KEY_MAX];
+    const json_t *spread = json_object_get(json_object_get(vol, "_spec"), "spread");
+    snprintf(key, sizeof(key), "%s%s/v/%s", K_BYNODE, model_str(vol, "node"), model_str(vol, "id"));
+    json_t *entry =
+        json_pack("[s,I,b,s?,s?]", model_str(vol, "pool"), (json_int_t)model_u64(vol, "size"),
+                  json_is_true(json_object_get(vol, "thin")),
+                  json_string_value(json_object_get(spread, "group")), ctl_volume_consumer(vol));
+    if (!entry) {
+        t->error = t->error ? t->error : -ENOMEM;
+        return;
+    }
+    txb_put_json(t, key, entry);
+    json_decref(entry);
+}
+
 /* Keys sort by time then by a per-process sequence: events list in the order they happened. */
 void txb_event(struct txb *t, struct ctl *c, const char *kind, const char *object, const char *type,
                const char *reason, const char *fmt, ...)

@@ -137,6 +137,9 @@ static enum MHD_Result queue(struct slio_http_request *req, struct slio_http_res
     if (resp->status == 0)
         slio_http_respond_error(resp, 500, "internal", "%s %s: the handler gave no response",
                                 req->method, req->path);
+    else if (resp->status < 200 || resp->status > 599)
+        slio_http_respond_error(resp, 500, "internal", "%s %s: the handler answered status %u",
+                                req->method, req->path, resp->status);
     r = http_response_build(resp);
     if (!r) {
         http_response_clear(resp);
@@ -246,6 +249,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
     *req_cls = NULL;
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) _printf_(2, 0);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     struct slio_http_server *s = cls;

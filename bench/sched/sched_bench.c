@@ -67,12 +67,14 @@ struct round {
     uint32_t violations;
     double p50_us, p99_us, max_us, per_s; /* thread CPU time */
     double wall_p50_us, wall_p99_us, wall_per_s;
+    uint32_t max_at; /* the request that took longest */
     double spread_thick, spread_thin, spread;
     uint32_t placed, refused, refused_pinned;
 };
 
 static int run_round(struct bench *b, struct round *ret)
 {
+    *ret = (struct round){0};
     if (bench_setup(b) < 0) {
         fprintf(stderr, "sched-bench: setup failed\n");
         return -1;
@@ -94,15 +96,19 @@ static int run_round(struct bench *b, struct round *ret)
         wall[i] = now_ns(CLOCK_MONOTONIC) - w0;
         total += lat[i];
         total_wall += wall[i];
+        if (lat[i] > lat[ret->max_at])
+            ret->max_at = i;
         if (bench_record(b, br, r, &d, &err) < 0) {
             free(lat);
             free(wall);
             return -1;
         }
     }
+    uint32_t max_at = ret->max_at;
     qsort(lat, b->n_vols, sizeof(*lat), cmp_u64);
     qsort(wall, b->n_vols, sizeof(*wall), cmp_u64);
     *ret = (struct round){
+        .max_at = max_at,
         .wall_p50_us = (double)wall[b->n_vols / 2] / 1000.0,
         .wall_p99_us = (double)wall[(uint64_t)b->n_vols * 99 / 100] / 1000.0,
         .wall_per_s = (double)b->n_vols * 1e9 / (double)total_wall,
@@ -128,8 +134,8 @@ static void print_round(const char *title, const struct bench *b, const struct r
     printf("  requests %u: placed %u, refused %u (%u of them pinned to a full or unfit pool)\n",
            b->n_vols, r->placed, r->refused, r->refused_pinned);
     printf("  constraint violations: %u\n", r->violations);
-    printf("  decision latency (CPU): p50 %.1f us, p99 %.1f us, max %.1f us\n", r->p50_us,
-           r->p99_us, r->max_us);
+    printf("  decision latency (CPU): p50 %.1f us, p99 %.1f us, max %.1f us (request %u)\n",
+           r->p50_us, r->p99_us, r->max_us, r->max_at);
     printf("  placements/s (one core, CPU): %.0f\n", r->per_s);
     printf("  wall clock (shared host): p50 %.1f us, p99 %.1f us, %.0f placements/s\n",
            r->wall_p50_us, r->wall_p99_us, r->wall_per_s);

@@ -60,6 +60,8 @@ json_t *api_error_body(const struct api_error *e, const char *message, const cha
 #define API_LIMIT_DEFAULT 100
 #define API_LIMIT_MAX     1000
 
+/* limit (default API_LIMIT_DEFAULT) and the decoded continue key (NULL: first page). */
+int api_page_params(struct api_call *call, const char *prefix, size_t *ret_limit, char **ret_start);
 /* The opaque continue token of a store key (hex of the key), to free(). */
 char *api_page_token(const char *key);
 /* Decode a token; -EINVAL unless it is a key under prefix. */

@@ -99,6 +99,7 @@ static int add_attachment(struct ctl *c, json_t *vol, struct txb *t, void *arg,
     if (same)
         json_array_clear(atts);
     json_array_append_new(atts, att);
+    txb_volume_index(t, vol);
     if (!local)
         txb_touch_desired(t, model_str(vol, "node"));
     txb_event(t, c, "attachment", id, "normal", "Attaching",
@@ -167,6 +168,7 @@ static int remove_attachment(struct ctl *c, json_t *vol, struct txb *t, void *ar
     if (!find_attachment(vol, node, &i))
         return CTL_UNCHANGED;
     json_array_remove(json_object_get(vol, "attachments"), i);
+    txb_volume_index(t, vol);
     txb_touch_desired(t, model_str(vol, "node"));
     txb_event(t, c, "attachment", model_str(vol, "id"), "normal", "Detached",
               "volume \"%s\": detached from node \"%s\"", model_str(vol, "name"), node);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "slio/parse.h"
 
 static json_t *render_pool(struct api_call *call, const json_t *node, const json_t *pool)
 {
@@ -68,38 +69,114 @@ static int get_node(struct api_call *call)
     return call->out ? 0 : -ENOMEM;
 }
 
-/* Pools are listed node by node: a node's pools never split over two pages, so a page may
- * hold up to 15 pools more than limit/16 nodes would suggest; limit counts nodes here. */
-static json_t *render_node_pools(struct api_call *call, const json_t *doc, int64_t mod, void *arg)
+/*
+ * Pools are pages of (node, pool) pairs. A page that ends inside a node ends
+ * with the token "<node key>\x01<index>": it sorts right after the node's key
+ * and before the next node's, so the next page lists the node's remaining
+ * pools and then resumes the node range after it.
+ */
+struct pool_page {
+    json_t *items;
+    size_t limit;
+    char *last; /* the token key of the last pool emitted */
+};
+
+/* Emit the node's pools from index `from`; false when the page is full. */
+static bool emit_pools(struct api_call *call, struct pool_page *pg, const char *key,
+                       const json_t *node, size_t from)
 {
-    json_t *pools = json_array();
-    size_t i;
-    json_t *p;
-    json_array_foreach (json_object_get(doc, "pools"), i, p)
-        json_array_append_new(pools, render_pool(call, doc, p));
-    return pools;
+    const json_t *pools = json_object_get(node, "pools");
+    for (size_t i = from; i < json_array_size(pools); i++) {
+        if (json_array_size(pg->items) == pg->limit)
+            return false;
+        json_array_append_new(pg->items, render_pool(call, node, json_array_get(pools, i)));
+        free(pg->last);
+        if (asprintf(&pg->last, "%s\x01%03zu", key, i) < 0)
+            pg->last = NULL;
+    }
+    return true;
 }
 
-static bool node_is(const json_t *doc, void *arg)
+/* A resumed page: the rest of the node the token points into. */
+static int resume_node(struct api_call *call, struct pool_page *pg, const char *token_key,
+                       const char *only)
 {
-    return strcmp(model_str(doc, "name"), arg) == 0;
+    const char *sep = strchr(token_key, '\x01');
+    uint32_t index;
+    if (!sep)
+        return 0;
+    _cleanup_free_ char *key = strndup(token_key, (size_t)(sep - token_key));
+    _cleanup_json_ json_t *node = NULL;
+    if (!key)
+        return -ENOMEM;
+    if (slio_parse_u32(sep + 1, 0, MODEL_MAX_POOLS, &index) < 0) {
+        slio_err_set(&call->err, "query 'continue': not a token of this list");
+        return -EINVAL;
+    }
+    if (store_get_json(call->ctl->store, key, &node, NULL, NULL) == 0 &&
+        (!only || strcmp(model_str(node, "name"), only) == 0))
+        emit_pools(call, pg, key, node, index + 1);
+    return 0;
+}
+
+static int pools_page(struct api_call *call, struct pool_page *pg, const char *start,
+                      const char *only, bool *ret_more)
+{
+    _cleanup_free_ char *after = start ? strdup(start) : NULL;
+    for (;;) {
+        struct store_kv_list l;
+        bool full = false;
+        int r = store_list(call->ctl->store, K_NODES, after, 100, false, &l, NULL, &call->err);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < l.n && !full; i++) {
+            _cleanup_json_ json_t *node =
+                json_loadb(l.items[i].value, l.items[i].value_len, 0, NULL);
+            if (node && (!only || strcmp(model_str(node, "name"), only) == 0))
+                full = !emit_pools(call, pg, l.items[i].key, node, 0);
+        }
+        bool more = full || l.more;
+        free(after);
+        after = l.n ? strdup(l.items[l.n - 1].key) : NULL;
+        store_kv_list_clear(&l);
+        if (full || !more || !after) {
+            *ret_more = full;
+            return 0;
+        }
+    }
 }
 
 static int list_pools(struct api_call *call)
 {
-    const char *node;
-    int r = api_query_name(call, "node", &node);
+    const char *only;
+    struct pool_page pg = {0};
+    _cleanup_free_ char *start = NULL;
+    bool more = false;
+    int r = api_query_name(call, "node", &only);
     if (r == 0)
-        r = api_list(call, K_NODES, node ? node_is : NULL, render_node_pools, (void *)node);
+        r = api_page_params(call, K_NODES, &pg.limit, &start);
     if (r < 0)
         return r;
-    json_t *flat = json_array();
-    size_t i;
-    json_t *per_node;
-    json_array_foreach (json_object_get(call->out, "items"), i, per_node)
-        json_array_extend(flat, per_node);
-    json_object_set_new(call->out, "items", flat);
-    return 0;
+    pg.items = json_array();
+    if (!pg.items)
+        return -ENOMEM;
+    if (start)
+        r = resume_node(call, &pg, start, only);
+    if (r == 0 && json_array_size(pg.items) < pg.limit)
+        r = pools_page(call, &pg, start, only, &more);
+    else if (r == 0)
+        more = true;
+    if (r == 0) {
+        call->out = json_pack("{s:O}", "items", pg.items);
+        if (more && pg.last && call->out) {
+            _cleanup_free_ char *tok = api_page_token(pg.last);
+            json_object_set_new(call->out, "continue", json_string(tok));
+        }
+        r = call->out ? 0 : -ENOMEM;
+    }
+    json_decref(pg.items);
+    free(pg.last);
+    return r;
 }
 
 static json_t *find_pool(const json_t *node, const char *pool)

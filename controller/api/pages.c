@@ -60,8 +60,7 @@ bad:
     return -EINVAL;
 }
 
-static int page_params(struct api_call *call, const char *prefix, size_t *ret_limit,
-                       char **ret_start)
+int api_page_params(struct api_call *call, const char *prefix, size_t *ret_limit, char **ret_start)
 {
     const char *l = slio_http_query(call->req, "limit");
     const char *cont = slio_http_query(call->req, "continue");
@@ -124,7 +123,7 @@ int api_list(struct api_call *call, const char *prefix, api_filter_fn filter, ap
              void *arg)
 {
     struct page p = {0};
-    int r = page_params(call, prefix, &p.limit, &p.last_key);
+    int r = api_page_params(call, prefix, &p.limit, &p.last_key);
     if (r < 0)
         return r;
     p.items = json_array();

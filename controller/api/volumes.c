@@ -156,15 +156,14 @@ static json_t *volume_doc(const json_t *spec, const char *uuid, const struct sch
 
 static int commit_volume(struct api_call *call, const json_t *doc, const struct sched_decision *d)
 {
-    char key[MODEL_KEY_MAX], ikey[MODEL_KEY_MAX];
+    char key[MODEL_KEY_MAX];
     const char *uuid = model_str(doc, "id"), *name = model_str(doc, "name");
     struct txb t;
     txb_init(&t);
     txb_compare(&t, model_key(key, K_VOLNAMES, name, NULL), 0);
     txb_put_json(&t, model_key(key, K_VOLUMES, uuid, NULL), doc);
     txb_put_str(&t, model_key(key, K_VOLNAMES, name, NULL), uuid);
-    snprintf(ikey, sizeof(ikey), "%s%s/v/%s", K_BYNODE, d->node, uuid);
-    txb_put_str(&t, ikey, "");
+    txb_volume_index(&t, doc);
     txb_touch_desired(&t, d->node);
     txb_event(&t, call->ctl, "volume", uuid, "normal", "Placed",
               "volume \"%s\" (%llu bytes) placed on pool \"%s\"%s (score %lld)", name,
@@ -330,6 +329,7 @@ static int set_size(struct ctl *c, json_t *doc, struct txb *t, void *arg, struct
     json_object_set_new(doc, "size", json_integer((json_int_t)size));
     json_object_set_new(doc, "phase", json_string("expanding"));
     json_object_set_new(doc, "message", json_string("waiting for the node's agent to grow it"));
+    txb_volume_index(t, doc);
     txb_touch_desired(t, model_str(doc, "node"));
     txb_event(t, c, "volume", model_str(doc, "id"), "normal", "Expanding",
               "volume \"%s\": growing to %llu bytes", model_str(doc, "name"),

@@ -115,7 +115,7 @@ static int scorer_decode(const json_t *e, size_t i, struct sched_config *c, stru
     if (r < 0) {
         if (!json_is_object(e))
             slio_err_set(err, "expected object, got %s", slio_json_type_name(e));
-        slio_err_prefix(err, "field 'scorers[%zu]'", i);
+        slio_err_prefix(err, "scorers[%zu]", i);
         return r;
     }
     const struct sched_scorer *s = sched_scorer_find(d.name);

@@ -38,6 +38,10 @@
 
 /* Longest pool id, node, rack, zone, uuid, label key/value and spread group (bytes, no NUL). */
 #define SCHED_NAME_MAX 127
+/*
+ * Other bounds (beyond them: -EINVAL): 64 labels per label set, 32 terms per
+ * selector, 64 values per term, 16 filters and 16 scorers in a config.
+ */
 
 /* Well-known node labels, always present (from sched_pool_info.node/rack/zone). */
 #define SCHED_LABEL_NODE "topology.sliteio.io/node"
@@ -153,15 +157,15 @@ struct sched_request {
     const char *spread_group; /* NULL = none */
     enum sched_spread_level spread_level;
     bool spread_hard;
-    const char
-        *pinned_pool; /* content source on one pool (clone/restore): only there; NULL = free */
+    /* The content source lives on one pool (clone, snapshot restore): only there. NULL = free. */
+    const char *pinned_pool;
 };
 
 struct sched_decision {
     char pool_id[SCHED_NAME_MAX + 1];
     char node[SCHED_NAME_MAX + 1];
     bool local;    /* pool's node == consumer node */
-    int64_t score; /* weighted sum of the scorers, each 0..100 */
+    int64_t score; /* sum over the scorers of weight * score (each 0..1,000,000) */
 };
 
 /* ------------------------------------------------------------------ config */
@@ -172,11 +176,12 @@ struct sched_config;
 /*
  * Build a config from JSON (or YAML loaded by slio_config_load_*):
  *   {"filters": ["basic", "affinity", "position", "spread"],
- *    "scorers": [{"name": "least_allocated", "weight": 1}, ...]}
+ *    "scorers": [{"name": "least_allocated", "weight": 10}, ...]}
  * j NULL = the defaults above (weights least_allocated 10, position_advice 1,
  * spread 10: each scorer's scale is 0..1,000,000, so a PreferLocal pool wins
- * unless it is more than 10 points fuller than the best other one). An absent key keeps its
- * default. Unknown keys, unknown names
+ * unless it is more than 10 points fuller than the best other one). An
+ * absent key keeps its default; a scorer's weight defaults to 1. Unknown
+ * keys, unknown names
  * ("filter 'basik' is unknown (known: basic, affinity, position, spread)"),
  * duplicates, weights outside 0..100 and more than 16 entries: -EINVAL.
  * "basic" is always the first filter: listed elsewhere it is moved first,
@@ -244,11 +249,15 @@ int sched_explain(struct sched_view *v, const struct sched_request *req, struct 
 struct sched_pool_verdict {
     const char *pool_id; /* valid during the callback only */
     bool passed;
-    const char *filter; /* the failing filter's name, NULL when passed */
+    const char *filter; /* the failing filter's name ("core": kind, pinned, current pool) */
     const char *reason; /* its reason text, NULL when passed */
     int64_t score;      /* when passed */
 };
-/* Call cb for every pool (under the view's lock: cb must not call back into the view). */
+/*
+ * Call cb for every pool (under the view's lock: cb must not call back into
+ * the view), then return like sched_explain: 0 if some pool passed, -ENOSPC
+ * with the counted explanation in err if none did, -EINVAL.
+ */
 int sched_explain_pools(struct sched_view *v, const struct sched_request *req,
                         void (*cb)(const struct sched_pool_verdict *verdict, void *userdata),
                         void *userdata, struct slio_err *err) _must_check_;
@@ -256,7 +265,7 @@ int sched_explain_pools(struct sched_view *v, const struct sched_request *req,
 /* A pool's accounting, for /metrics and tests. */
 struct sched_pool_usage {
     uint64_t allocated;          /* bytes of the volumes the view holds on it */
-    uint64_t effective_capacity; /* capacity - reserved, thin: * overprovision */
+    uint64_t effective_capacity; /* capacity (thin: * overprovision) - reserved */
     uint64_t available;          /* what a new volume could get now */
     uint32_t n_volumes;
     uint32_t n_remote_volumes;

@@ -79,6 +79,9 @@ bool sched_name_ok(const char *s, bool required)
 uint32_t sched_node_domain(const struct sched_view *v, uint32_t node_id,
                            enum sched_spread_level level)
 {
+    /* a node is its own node-level domain even before its rack and zone are known */
+    if (level == SCHED_SPREAD_NODE)
+        return node_id < v->nodes.n ? node_id : SCHED_ID_NONE;
     if (node_id >= v->node_topo_alloc || !v->node_topo[node_id].known)
         return SCHED_ID_NONE;
     return v->node_topo[node_id].domain[level];
@@ -265,50 +268,36 @@ static int pool_set_kind(struct sched_view *v, struct sched_pool *p, bool thin)
     return 0;
 }
 
-static int upsert_pool_locked(struct sched_view *v, const struct sched_pool_info *in)
+static int pool_get_or_add(struct sched_view *v, const struct sched_pool_info *in,
+                           struct sched_pool **ret, bool *ret_new)
 {
-    int r = pool_info_check(in);
-    if (r < 0)
-        return r;
-    uint32_t node_id;
-    bool moved;
-    r = node_set(v, in->node, in->rack, in->zone, &node_id, &moved);
-    if (r < 0)
-        return r;
-    const char *topology[3] = {in->node, in->rack, in->zone};
-    struct sched_label_set node_labels, pool_labels;
-    r = labels_build(v, in->node_labels, in->n_node_labels, topology, &node_labels);
-    if (r < 0)
-        return r;
-    r = labels_build(v, in->pool_labels, in->n_pool_labels, NULL, &pool_labels);
-    if (r < 0) {
-        free(node_labels.labels);
-        return r;
-    }
-
     struct sched_pool *p = sched_smap_get(&v->pool_by_id, in->id);
-    bool is_new = !p;
-    if (is_new) {
-        p = calloc(1, sizeof(*p));
-        if (p)
-            p->id = strdup(in->id);
-        if (!p || !p->id || (r = pool_add_new(v, p, in->thin)) < 0) {
-            pool_free(p);
-            free(node_labels.labels);
-            free(pool_labels.labels);
-            return r < 0 ? r : -ENOMEM;
-        }
+    *ret_new = !p;
+    if (p) {
+        *ret = p;
+        return pool_set_kind(v, p, in->thin);
     }
-    if (!is_new && (r = pool_set_kind(v, p, in->thin)) < 0) {
-        free(node_labels.labels);
-        free(pool_labels.labels);
+    p = calloc(1, sizeof(*p));
+    if (p)
+        p->id = strdup(in->id);
+    int r = !p || !p->id ? -ENOMEM : pool_add_new(v, p, in->thin);
+    if (r < 0) {
+        pool_free(p);
         return r;
     }
-    moved = moved || (!is_new && p->node_id != node_id);
+    *ret = p;
+    return 0;
+}
+
+/* The pool takes the label sets (the caller's are emptied). */
+static void pool_apply(struct sched_pool *p, const struct sched_pool_info *in, uint32_t node_id,
+                       struct sched_label_set *node_labels, struct sched_label_set *pool_labels)
+{
     free(p->node_labels.labels);
     free(p->pool_labels.labels);
-    p->node_labels = node_labels;
-    p->pool_labels = pool_labels;
+    p->node_labels = *node_labels;
+    p->pool_labels = *pool_labels;
+    *node_labels = *pool_labels = (struct sched_label_set){0};
     p->node_id = node_id;
     p->ready = in->ready;
     p->cordoned = in->cordoned;
@@ -320,7 +309,36 @@ static int upsert_pool_locked(struct sched_view *v, const struct sched_pool_info
     p->min_local_share = in->min_local_share;
     p->effective_capacity = effective_capacity(p);
     p->inv_effective = p->effective_capacity ? 1.0 / (double)p->effective_capacity : 0.0;
-    return moved ? rebuild_accounting(v) : 0;
+}
+
+static int upsert_pool_locked(struct sched_view *v, const struct sched_pool_info *in)
+{
+    struct sched_label_set node_labels = {0}, pool_labels = {0};
+    const char *topology[3] = {in->node, in->rack, in->zone};
+    int r = pool_info_check(in);
+    if (r == 0)
+        r = labels_build(v, in->node_labels, in->n_node_labels, topology, &node_labels);
+    if (r == 0)
+        r = labels_build(v, in->pool_labels, in->n_pool_labels, NULL, &pool_labels);
+    uint32_t node_id = SCHED_ID_NONE;
+    bool moved = false, is_new = false;
+    if (r == 0)
+        r = node_set(v, in->node, in->rack, in->zone, &node_id, &moved);
+    /* from here the node's place is recorded: a move reaches the groups whatever else fails */
+    struct sched_pool *p = NULL;
+    if (r == 0)
+        r = pool_get_or_add(v, in, &p, &is_new);
+    if (r == 0) {
+        moved = moved || (!is_new && p->node_id != node_id);
+        pool_apply(p, in, node_id, &node_labels, &pool_labels);
+    }
+    free(node_labels.labels);
+    free(pool_labels.labels);
+    if (moved) {
+        int rebuilt = rebuild_accounting(v);
+        r = r < 0 ? r : rebuilt;
+    }
+    return r;
 }
 
 int sched_view_upsert_pool(struct sched_view *v, const struct sched_pool_info *p)

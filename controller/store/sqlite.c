@@ -11,12 +11,14 @@
 #define SLIO_LOG_COMPONENT "store"
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
 
 #include "slio/log.h"
+#include "sqlite_schema.h"
 #include "store.h"
 
 #define SCHEMA_VERSION  1
@@ -35,6 +37,8 @@ enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_GET_REV,
+    ST_BEGIN_READ,
     ST__MAX,
 };
 
@@ -56,20 +60,39 @@ static const char *const stmt_sql[ST__MAX] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_GET_REV] = "SELECT v FROM meta WHERE k = 'revision'",
+    [ST_BEGIN_READ] = "BEGIN",
 };
 
-struct sqlite_store {
+/* One connection and its statements; used by one thread at a time (its lock). */
+struct conn {
     pthread_mutex_t lock;
-    pthread_cond_t changed; /* broadcast after every commit that bumped the revision */
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__MAX];
+};
+
+/*
+ * Writes go through the writer connection under s->lock (which also guards the
+ * revision and the wait condition); reads through a small pool of read-only
+ * connections, so that GETs never queue behind a commit's fsync (WAL lets
+ * readers and the writer run at once; a reader sees every transaction
+ * committed before its statement starts).
+ */
+#define N_READERS 4
+
+struct sqlite_store {
+    pthread_mutex_t lock;   /* the writer and the revision */
+    pthread_cond_t changed; /* broadcast after every commit that bumped the revision */
+    struct conn w;
+    struct conn r[N_READERS];
+    atomic_uint next_reader;
     int64_t revision;
     int lock_fd; /* flock()ed: one controller per file */
 };
 
-static int db_error(struct sqlite_store *s, int rc, const char *what, struct slio_err *err)
+static int db_error(struct conn *c, int rc, const char *what, struct slio_err *err)
 {
-    slio_err_set(err, "sqlite: %s: %s", what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    slio_err_set(err, "sqlite: %s: %s", what, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -83,21 +106,39 @@ static int db_error(struct sqlite_store *s, int rc, const char *what, struct sli
     }
 }
 
-static sqlite3_stmt *stmt_get(struct sqlite_store *s, enum stmt_id id)
+static sqlite3_stmt *stmt_get(struct conn *c, enum stmt_id id)
 {
-    sqlite3_stmt *st = s->stmt[id];
+    sqlite3_stmt *st = c->stmt[id];
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return st;
 }
 
 /* Run a statement that returns no rows. */
-static int exec_stmt(struct sqlite_store *s, sqlite3_stmt *st, const char *what,
-                     struct slio_err *err)
+static int exec_stmt(struct conn *c, sqlite3_stmt *st, const char *what, struct slio_err *err)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(s, rc, what, err);
+    return rc == SQLITE_DONE ? 0 : db_error(c, rc, what, err);
+}
+
+/* A free reader if one is, else wait for the next one in turn. */
+static struct conn *reader_acquire(struct sqlite_store *s)
+{
+    unsigned first = atomic_fetch_add(&s->next_reader, 1);
+    for (unsigned i = 0; i < N_READERS; i++) {
+        struct conn *c = &s->r[(first + i) % N_READERS];
+        if (pthread_mutex_trylock(&c->lock) == 0)
+            return c;
+    }
+    struct conn *c = &s->r[first % N_READERS];
+    pthread_mutex_lock(&c->lock);
+    return c;
+}
+
+static void reader_release(struct conn *c)
+{
+    pthread_mutex_unlock(&c->lock);
 }
 
 static int key_check(const char *key, struct slio_err *err)
@@ -139,8 +180,8 @@ static int sq_get(void *impl, const char *key, struct store_kv *ret, struct slio
     if (r < 0)
         return r;
 
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st = stmt_get(s, ST_GET);
+    struct conn *c = reader_acquire(s);
+    sqlite3_stmt *st = stmt_get(c, ST_GET);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -149,9 +190,9 @@ static int sq_get(void *impl, const char *key, struct store_kv *ret, struct slio
         slio_err_set(err, "key \"%s\" not found", key);
         r = -ENOENT;
     } else
-        r = db_error(s, rc, "get", err);
+        r = db_error(c, rc, "get", err);
     sqlite3_reset(st);
-    pthread_mutex_unlock(&s->lock);
+    reader_release(c);
     if (r == 0)
         *ret = kv;
     return r;
@@ -177,8 +218,8 @@ static char *prefix_end(const char *prefix)
     return NULL;
 }
 
-static int list_rows(struct sqlite_store *s, sqlite3_stmt *st, size_t limit,
-                     struct store_kv_list *out, struct slio_err *err)
+static int list_rows(struct conn *c, sqlite3_stmt *st, size_t limit, struct store_kv_list *out,
+                     struct slio_err *err)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -191,7 +232,16 @@ static int list_rows(struct sqlite_store *s, sqlite3_stmt *st, size_t limit,
             return r;
         out->n++;
     }
-    return rc == SQLITE_DONE ? 0 : db_error(s, rc, "list", err);
+    return rc == SQLITE_DONE ? 0 : db_error(c, rc, "list", err);
+}
+
+static int read_revision(struct conn *c, int64_t *ret, struct slio_err *err)
+{
+    sqlite3_stmt *st = stmt_get(c, ST_GET_REV);
+    int rc = sqlite3_step(st);
+    *ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : db_error(c, rc, "revision", err);
 }
 
 static int sq_list(void *impl, const char *prefix, const char *start_after, size_t limit,
@@ -217,18 +267,26 @@ static int sq_list(void *impl, const char *prefix, const char *start_after, size
     if (!out.items)
         return -ENOMEM;
 
-    pthread_mutex_lock(&s->lock);
     enum stmt_id id =
         keys_only ? (resume ? ST_KEYS_GT : ST_KEYS_GE) : (resume ? ST_LIST_GT : ST_LIST_GE);
-    sqlite3_stmt *st = stmt_get(s, id);
-    sqlite3_bind_text(st, 1, resume ? start_after : prefix, -1, SQLITE_STATIC);
-    if (end)
-        sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
-    int r = list_rows(s, st, limit, &out, err);
-    sqlite3_reset(st);
-    int64_t rev = s->revision;
-    pthread_mutex_unlock(&s->lock);
+    int64_t rev = 0;
+    struct conn *c = reader_acquire(s);
+    /* One read transaction: the rows and the revision come from the same snapshot. */
+    int r = exec_stmt(c, stmt_get(c, ST_BEGIN_READ), "begin", err);
+    if (r == 0)
+        r = read_revision(c, &rev, err);
+    if (r == 0) {
+        sqlite3_stmt *st = stmt_get(c, id);
+        sqlite3_bind_text(st, 1, resume ? start_after : prefix, -1, SQLITE_STATIC);
+        if (end)
+            sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
+        r = list_rows(c, st, limit, &out, err);
+        sqlite3_reset(st);
+    }
+    if (!sqlite3_get_autocommit(c->db))
+        (void)exec_stmt(c, stmt_get(c, ST_COMMIT), "end of read", NULL);
+    reader_release(c);
 
     if (r < 0) {
         store_kv_list_clear(&out);
@@ -240,34 +298,33 @@ static int sq_list(void *impl, const char *prefix, const char *start_after, size
     return 0;
 }
 
-static int txn_compare(struct sqlite_store *s, const struct store_compare *c, bool *ret_ok,
+static int txn_compare(struct conn *w, const struct store_compare *c, bool *ret_ok,
                        struct slio_err *err)
 {
-    sqlite3_stmt *st = stmt_get(s, ST_MODREV);
+    sqlite3_stmt *st = stmt_get(w, ST_MODREV);
     sqlite3_bind_text(st, 1, c->key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     int64_t cur = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(s, rc, "compare", err);
+        return db_error(w, rc, "compare", err);
     *ret_ok = cur == c->mod_revision;
     return 0;
 }
 
-static int txn_apply(struct sqlite_store *s, const struct store_op *op, int64_t rev,
-                     struct slio_err *err)
+static int txn_apply(struct conn *w, const struct store_op *op, int64_t rev, struct slio_err *err)
 {
     sqlite3_stmt *st;
     if (op->type == STORE_OP_PUT) {
-        st = stmt_get(s, ST_PUT);
+        st = stmt_get(w, ST_PUT);
         sqlite3_bind_text(st, 1, op->key, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, op->value_len ? op->value : "", (int)op->value_len, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, rev);
     } else {
-        st = stmt_get(s, ST_DELETE);
+        st = stmt_get(w, ST_DELETE);
         sqlite3_bind_text(st, 1, op->key, -1, SQLITE_STATIC);
     }
-    return exec_stmt(s, st, op->type == STORE_OP_PUT ? "put" : "delete", err);
+    return exec_stmt(w, st, op->type == STORE_OP_PUT ? "put" : "delete", err);
 }
 
 static int txn_check(const struct store_txn *t, struct slio_err *err)
@@ -293,12 +350,12 @@ static int txn_check(const struct store_txn *t, struct slio_err *err)
 }
 
 /* Under s->lock, inside BEGIN IMMEDIATE: compares, ops, the new revision. */
-static int txn_body(struct sqlite_store *s, const struct store_txn *t, int64_t rev,
-                    size_t *ret_failed, struct slio_err *err)
+static int txn_body(struct conn *w, const struct store_txn *t, int64_t rev, size_t *ret_failed,
+                    struct slio_err *err)
 {
     for (size_t i = 0; i < t->n_compares; i++) {
         bool ok = false;
-        int r = txn_compare(s, &t->compares[i], &ok, err);
+        int r = txn_compare(w, &t->compares[i], &ok, err);
         if (r < 0)
             return r;
         if (!ok) {
@@ -309,13 +366,13 @@ static int txn_body(struct sqlite_store *s, const struct store_txn *t, int64_t r
         }
     }
     for (size_t i = 0; i < t->n_ops; i++) {
-        int r = txn_apply(s, &t->ops[i], rev, err);
+        int r = txn_apply(w, &t->ops[i], rev, err);
         if (r < 0)
             return r;
     }
-    sqlite3_stmt *st = stmt_get(s, ST_SET_REV);
+    sqlite3_stmt *st = stmt_get(w, ST_SET_REV);
     sqlite3_bind_int64(st, 1, rev);
-    return exec_stmt(s, st, "revision", err);
+    return exec_stmt(w, st, "revision", err);
 }
 
 static int sq_txn(void *impl, const struct store_txn *t, int64_t *ret_revision, size_t *ret_failed,
@@ -333,14 +390,15 @@ static int sq_txn(void *impl, const struct store_txn *t, int64_t *ret_revision, 
         pthread_mutex_unlock(&s->lock);
         return 0;
     }
-    r = exec_stmt(s, stmt_get(s, ST_BEGIN), "begin", err);
+    struct conn *w = &s->w;
+    r = exec_stmt(w, stmt_get(w, ST_BEGIN), "begin", err);
     if (r == 0) {
         int64_t rev = s->revision + (t->n_ops ? 1 : 0);
-        r = txn_body(s, t, rev, ret_failed, err);
+        r = txn_body(w, t, rev, ret_failed, err);
         if (r == 0)
-            r = exec_stmt(s, stmt_get(s, ST_COMMIT), "commit", err);
+            r = exec_stmt(w, stmt_get(w, ST_COMMIT), "commit", err);
         if (r < 0)
-            (void)exec_stmt(s, stmt_get(s, ST_ROLLBACK), "rollback", NULL);
+            (void)exec_stmt(w, stmt_get(w, ST_ROLLBACK), "rollback", NULL);
         else {
             if (rev != s->revision) {
                 s->revision = rev;
@@ -387,14 +445,22 @@ static int sq_wait(void *impl, const char *prefix, int64_t after_revision, uint6
     return 0;
 }
 
+static void conn_close(struct conn *c)
+{
+    for (int i = 0; i < ST__MAX; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    pthread_mutex_destroy(&c->lock);
+}
+
 static void sq_free(void *impl)
 {
     struct sqlite_store *s = impl;
     if (!s)
         return;
-    for (int i = 0; i < ST__MAX; i++)
-        sqlite3_finalize(s->stmt[i]);
-    sqlite3_close(s->db);
+    for (int i = 0; i < N_READERS; i++)
+        conn_close(&s->r[i]);
+    conn_close(&s->w);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     pthread_cond_destroy(&s->changed);
@@ -413,7 +479,7 @@ static const struct store_ops sqlite_ops = {
 };
 
 /* One controller per file: a second one would keep its own revision counter and view. */
-static int sqlite_lock_file(struct sqlite_store *s, const char *path, struct slio_err *err)
+static int lock_file(struct sqlite_store *s, const char *path, struct slio_err *err)
 {
     _cleanup_free_ char *lock_path = NULL;
     if (asprintf(&lock_path, "%s.lock", path) < 0)
@@ -432,88 +498,54 @@ static int sqlite_lock_file(struct sqlite_store *s, const char *path, struct sli
     return 0;
 }
 
-static int sqlite_open_db(struct sqlite_store *s, const char *path, struct slio_err *err)
+static int conn_open(struct conn *c, const char *path, bool writer, struct slio_err *err)
 {
-    int rc = sqlite3_open_v2(
-        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK)
-        return rc == SQLITE_CANTOPEN ? (slio_err_set(err, "cannot open"), -ENOENT)
-                                     : db_error(s, rc, "open", err);
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    sqlite3_extended_result_codes(s->db, 1);
-    return 0;
-}
-
-static int exec_sql(struct sqlite_store *s, const char *sql, struct slio_err *err)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+    int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        slio_err_set(err, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        return (rc & 0xff) == SQLITE_BUSY ? -EAGAIN : -EIO;
+        if (rc == SQLITE_CANTOPEN) {
+            slio_err_set(err, "cannot open");
+            return -ENOENT;
+        }
+        return db_error(c, rc, "open", err);
     }
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(c->db, 1);
     return 0;
 }
 
-static int query_int(struct sqlite_store *s, const char *sql, int64_t *ret, struct slio_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return db_error(s, rc, sql, err);
-    rc = sqlite3_step(st);
-    *ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(s, rc, sql, err);
-}
-
-/* Version 1: kv (etcd's key space) and meta (schema version, revision). Future versions
- * migrate forward here, one step per version, inside one transaction. */
-static int sqlite_schema(struct sqlite_store *s, struct slio_err *err)
-{
-    static const char create_v1[] =
-        "BEGIN IMMEDIATE;"
-        "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;"
-        "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL,"
-        " create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL) WITHOUT ROWID;"
-        "INSERT OR IGNORE INTO meta VALUES ('schema_version', 1), ('revision', 0);"
-        "COMMIT;";
-    int64_t version, rev;
-    int r = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err);
-    if (r == 0)
-        r = exec_sql(s, create_v1, err);
-    if (r == 0)
-        r = query_int(s, "SELECT v FROM meta WHERE k = 'schema_version'", &version, err);
-    if (r == 0 && version != SCHEMA_VERSION) {
-        slio_err_set(err, "schema version %lld, this controller knows %d", (long long)version,
-                     SCHEMA_VERSION);
-        r = -EPROTO;
-    }
-    if (r == 0)
-        r = query_int(s, "SELECT v FROM meta WHERE k = 'revision'", &rev, err);
-    if (r == 0)
-        s->revision = rev;
-    return r;
-}
-
-static int sqlite_prepare(struct sqlite_store *s, struct slio_err *err)
+static int conn_prepare(struct conn *c, struct slio_err *err)
 {
     for (int i = 0; i < ST__MAX; i++) {
-        int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i],
                                     NULL);
         if (rc != SQLITE_OK)
-            return db_error(s, rc, "prepare", err);
+            return db_error(c, rc, "prepare", err);
     }
     return 0;
+}
+
+/* The writer first (it creates or checks the schema), then the readers. */
+static int open_conns(struct sqlite_store *s, const char *path, struct slio_err *err)
+{
+    int r = conn_open(&s->w, path, true, err);
+    if (r == 0)
+        r = sqlite_schema(s->w.db, &s->revision, err);
+    if (r == 0)
+        r = conn_prepare(&s->w, err);
+    for (int i = 0; r == 0 && i < N_READERS; i++) {
+        r = conn_open(&s->r[i], path, false, err);
+        if (r == 0)
+            r = conn_prepare(&s->r[i], err);
+    }
+    return r;
 }
 
 int store_sqlite_open(const char *path, struct store **ret, struct slio_err *err)
 {
     struct sqlite_store *s = calloc(1, sizeof(*s));
     struct store *st = calloc(1, sizeof(*st));
-    int r;
-
     if (!s || !st) {
         free(s);
         free(st);
@@ -521,19 +553,18 @@ int store_sqlite_open(const char *path, struct store **ret, struct slio_err *err
     }
     s->lock_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->w.lock, NULL);
+    for (int i = 0; i < N_READERS; i++)
+        pthread_mutex_init(&s->r[i].lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->changed, &ca);
     pthread_condattr_destroy(&ca);
 
-    r = sqlite_lock_file(s, path, err);
+    int r = lock_file(s, path, err);
     if (r == 0)
-        r = sqlite_open_db(s, path, err);
-    if (r == 0)
-        r = sqlite_schema(s, err);
-    if (r == 0)
-        r = sqlite_prepare(s, err);
+        r = open_conns(s, path, err);
     if (r < 0) {
         slio_err_prefix(err, "store \"%s\"", path);
         sq_free(s);

@@ -211,6 +211,19 @@ def test_pagination_is_stable(ctl):
     assert [n["name"] for n in nodes["items"]] == ["node-a"] and "continue" not in nodes
     pools = ctl.ok("GET", "/v1/pools?node=node-a")["items"]
     assert len(pools) == 1 and pools[0]["volumes"] == 26 and pools[0]["reserved"] == 26 * GiB
+    two = [{"name": n, "engine": "lvm", "capacity": GiB, "free": GiB} for n in ("p1", "p2", "p3")]
+    for n in ("node-b", "node-c"):
+        Agent(ctl, n, pools=two).register()
+    seen, cont = [], None
+    for want in (4, 3):  # 7 pools in pages of 4: the first page ends inside node-b
+        page = ctl.ok("GET", "/v1/pools?limit=4" + (f"&continue={cont}" if cont else ""))
+        assert len(page["items"]) == want
+        seen += [(p["node"], p["name"]) for p in page["items"]]
+        cont = page.get("continue")
+    assert cont is None
+    assert seen == [("node-a", "vg0")] + [(n, p) for n in ("node-b", "node-c")
+                                           for p in ("p1", "p2", "p3")]
+    assert [p["name"] for p in list_all(ctl, "/v1/pools?node=node-c", limit=2)] == ["p1", "p2", "p3"]
 
 
 def test_long_poll_wakes_on_change(ctl):

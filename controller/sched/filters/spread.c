@@ -54,7 +54,12 @@ static void spread_reason(const struct sched_ctx *ctx, int code, char *buf, size
         snprintf(buf, len, "no %s label (spread group \"%s\")", level, group);
         break;
     default:
-        snprintf(buf, len, "consumer node's %s already used by spread group \"%s\"", level, group);
+        if (ctx->req->spread_level == SCHED_SPREAD_NODE)
+            snprintf(buf, len, "consumer node \"%s\" already used by spread group \"%s\"",
+                     ctx->req->consumer_node, group);
+        else
+            snprintf(buf, len, "consumer node's %s already used by spread group \"%s\"", level,
+                     group);
     }
 }
 

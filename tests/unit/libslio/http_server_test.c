@@ -110,14 +110,19 @@ static void get_slow(const struct slio_http_request *req, struct slio_http_respo
     slio_http_respond_text(resp, 200, "text/plain", strdup("slow"), 4);
 }
 
+static void bad_status(const struct slio_http_request *req, struct slio_http_response *resp,
+                       void *ctx)
+{
+    (void)req;
+    (void)ctx;
+    slio_http_respond_json(resp, 1234, json_object());
+}
+
 static const struct slio_http_route routes[] = {
-    {"GET", "/v1/health", get_health},
-    {"GET", "/v1/volumes/{id}", get_volume},
-    {"DELETE", "/v1/volumes/{id}", get_volume},
-    {"POST", "/v1/volumes/{id}/expand", post_expand},
-    {"GET", "/v1/noresp", no_response},
-    {"GET", "/v1/leader", not_leader},
-    {"GET", "/v1/slow", get_slow},
+    {"GET", "/v1/health", get_health},          {"GET", "/v1/volumes/{id}", get_volume},
+    {"DELETE", "/v1/volumes/{id}", get_volume}, {"POST", "/v1/volumes/{id}/expand", post_expand},
+    {"GET", "/v1/noresp", no_response},         {"GET", "/v1/badstatus", bad_status},
+    {"GET", "/v1/leader", not_leader},          {"GET", "/v1/slow", get_slow},
 };
 
 static struct slio_http_server *start(unsigned per_ip, unsigned total, unsigned idle_s)
@@ -228,6 +233,10 @@ static void test_404_405_and_handler_errors(void **state)
     assert_int_equal(atomic_load(&n_handled), before);
 
     j = get_json(port, "GET /v1/noresp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 500);
+    assert_error_code(j, "internal");
+    json_decref(j);
+
+    j = get_json(port, "GET /v1/badstatus HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 500);
     assert_error_code(j, "internal");
     json_decref(j);
 

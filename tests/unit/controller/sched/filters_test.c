@@ -385,6 +385,15 @@ static void hard_node_full(struct sched_view *v, struct sched_request *req)
     group_req(req, SCHED_SPREAD_NODE, true);
 }
 
+static void hard_node_consumer_unknown_topology(struct sched_view *v, struct sched_request *req)
+{
+    racks_12(v);
+    /* consumer "cx" was never described (no rack, no zone): it still is a node */
+    fx_add_volume(v, "m1", "p1", GiB, "g", "cx");
+    group_req(req, SCHED_SPREAD_NODE, true);
+    req->consumer_node = "cx";
+}
+
 static void soft_rack_only_choice(struct sched_view *v, struct sched_request *req)
 {
     hard_rack_full(v, req);
@@ -483,6 +492,8 @@ static const struct row rows[] = {
      "volume \"v\": 0/2 pools: 2 same zone as spread group \"g\""},
     {"hard node full", hard_node_full, -ENOSPC,
      "volume \"v\": 0/2 pools: 2 same node as spread group \"g\""},
+    {"hard node, consumer of unknown rack", hard_node_consumer_unknown_topology, -ENOSPC,
+     "volume \"v\": 0/3 pools: 3 consumer node \"cx\" already used by spread group \"g\""},
     {"soft only choice", soft_rack_only_choice, 0, "p1"},
     {"counted per reason", twelve_pools, -ENOSPC,
      "volume \"v\": 0/12 pools: 7 insufficient space, 5 same rack as spread group \"mysql-a\""},
