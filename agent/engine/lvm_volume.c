@@ -213,7 +213,7 @@ static int find_source(struct lvm_engine *e, const struct lvm_view *v,
 /* Create, or finish creating, the LV; admission and lvcreate under admit_lock. */
 static int create_locked(struct lvm_engine *e, const struct lvm_view *v,
                          const struct agent_volume_spec *spec, const struct lvm_lv *src,
-                         uint64_t size, const char *name, struct slio_err *err)
+                         uint64_t size, const char *name, const char *what, struct slio_err *err)
 {
     bool snapshot_clone = src && spec->thin && src->pool_lv[0];
     struct lvm_argv a = {0};
@@ -222,9 +222,9 @@ static int create_locked(struct lvm_engine *e, const struct lvm_view *v,
     if ((r = name_taken(e, v, name, err)) < 0)
         return r;
     if (spec->thin)
-        r = thin_admit(e, v, size, "volume", err);
+        r = thin_admit(e, v, size, what, err);
     else
-        r = thick_admit(e, size, "volume", err);
+        r = thick_admit(e, size, what, err);
     if (r < 0)
         return r;
     create_argv(e, spec, src, snapshot_clone, size, name, &a);
@@ -241,11 +241,12 @@ int lvm_create_volume(struct agent_engine *base, const struct agent_volume_spec 
     struct lvm_engine *e = lvm_of(base);
     _cleanup_view_ struct lvm_view v = {0};
     const struct lvm_lv *src = NULL, *lv;
-    char name[AGENT_NAME_MAX], s[SLIO_UUID_STR_LEN];
+    char name[AGENT_NAME_MAX], s[SLIO_UUID_STR_LEN], what[64];
     uint64_t size = spec->size;
     int r;
 
     slio_uuid_format(spec->uuid, s);
+    snprintf(what, sizeof(what), "volume %s", s);
     agent_lv_name(AGENT_VOL_VOLUME, spec->uuid, name);
     pthread_mutex_lock(&e->admit_lock);
     r = lvm_list_all(e, &v.lvs, &v.n, err);
@@ -264,7 +265,7 @@ int lvm_create_volume(struct agent_engine *base, const struct agent_volume_spec 
     }
     lv = lvm_find_ours(e, v.lvs, v.n, spec->uuid);
     if (!lv) {
-        r = create_locked(e, &v, spec, src, size, name, err);
+        r = create_locked(e, &v, spec, src, size, name, what, err);
     } else if (src && lv->tags.kind == AGENT_VOL_VOLUME && lv->size < size &&
                (lv->pool_lv[0] != '\0') == spec->thin) {
         r = grow(e, lv->name, size, err); /* a thin clone made before a crash, not grown yet */
@@ -286,8 +287,8 @@ int lvm_create_volume(struct agent_engine *base, const struct agent_volume_spec 
 out_unlock:
     pthread_mutex_unlock(&e->admit_lock);
 out:
-    if (r < 0 && r != -EEXIST && r != -ENOSPC)
-        slio_err_prefix(err, "volume %s", s);
+    if (r < 0 && r != -EEXIST && r != -ENOSPC && r != -EOPNOTSUPP) /* those name it already */
+        slio_err_prefix(err, "%s", what);
     return r;
 }
 
@@ -370,10 +371,11 @@ int lvm_expand_volume(struct agent_engine *base, const uuid_t uuid, uint64_t new
     struct lvm_engine *e = lvm_of(base);
     _cleanup_view_ struct lvm_view v = {0};
     const struct lvm_lv *lv;
-    char s[SLIO_UUID_STR_LEN];
+    char s[SLIO_UUID_STR_LEN], what[64];
     int r;
 
     slio_uuid_format(uuid, s);
+    snprintf(what, sizeof(what), "volume %s", s);
     pthread_mutex_lock(&e->admit_lock);
     r = lvm_list_all(e, &v.lvs, &v.n, err);
     lv = r == 0 ? lvm_find_ours(e, v.lvs, v.n, uuid) : NULL;
@@ -388,14 +390,15 @@ int lvm_expand_volume(struct agent_engine *base, const uuid_t uuid, uint64_t new
         r = -EINVAL;
     } else if (r == 0 && new_size > lv->size) {
         uint64_t more = new_size - lv->size;
-        r = lv->pool_lv[0] ? thin_admit(e, &v, more, "volume", err)
-                           : thick_admit(e, more, "volume", err);
+        r = lv->pool_lv[0] ? thin_admit(e, &v, more, what, err) : thick_admit(e, more, what, err);
         if (r == 0)
             r = grow(e, lv->name, new_size, err);
     }
     pthread_mutex_unlock(&e->admit_lock);
     if (r == 0)
         r = lvm_describe_fresh(e, uuid, ret, err);
+    else if (r == -EIO)
+        slio_err_prefix(err, "%s", what);
     return r;
 }
 
@@ -423,6 +426,7 @@ static int snapshot_locked(struct lvm_engine *e, const struct lvm_view *v,
                            const struct agent_snapshot_spec *spec, const char *s,
                            struct slio_err *err)
 {
+    char what[64];
     const struct lvm_lv *origin = lvm_find_ours(e, v->lvs, v->n, spec->volume);
     const struct lvm_lv *snap = lvm_find_ours(e, v->lvs, v->n, spec->snapshot);
     char name[AGENT_NAME_MAX];
@@ -445,10 +449,11 @@ static int snapshot_locked(struct lvm_engine *e, const struct lvm_view *v,
     agent_lv_name(AGENT_VOL_SNAPSHOT, spec->snapshot, name);
     if ((r = name_taken(e, v, name, err)) < 0)
         return r;
+    snprintf(what, sizeof(what), "snapshot %s", s);
     reserve = spec->cow_reserve ? spec->cow_reserve : origin->size / 5; /* LVM's usual advice */
     reserve = agent_round_up(SLIO_MAX(reserve, e->extent_size), e->extent_size);
-    r = origin->pool_lv[0] ? thin_admit(e, v, origin->size, "snapshot", err)
-                           : thick_admit(e, reserve, "snapshot", err);
+    r = origin->pool_lv[0] ? thin_admit(e, v, origin->size, what, err)
+                           : thick_admit(e, reserve, what, err);
     if (r < 0)
         return r;
     snapshot_argv(e, spec, origin, reserve, &a);
@@ -471,5 +476,7 @@ int lvm_create_snapshot(struct agent_engine *base, const struct agent_snapshot_s
     pthread_mutex_unlock(&e->admit_lock);
     if (r == 0)
         r = lvm_describe_fresh(e, spec->snapshot, ret, err);
+    else if (r == -EIO)
+        slio_err_prefix(err, "snapshot %s", s);
     return r;
 }
