@@ -4,6 +4,7 @@
  *          --controller URL[,URL] --node-id N --token-file F --state-dir D
  *          [--rack R] [--zone Z] [--max-volumes N] [--host-nqn-dir D]
  *          [--sysfs-root P] [--mountinfo P] [--workers N]
+ *          [--ctrl-loss-tmo S] [--reconnect-delay S] [--attach-timeout DURATION]
  * Runs the gRPC server until SIGTERM/SIGINT.
  */
 #include <errno.h>
@@ -38,7 +39,8 @@ static void usage(FILE *f)
     fputs("usage: slio-csi --mode controller|node|all --endpoint unix:///path\n"
           "                [--controller URL[,URL...]] [--token-file F] [--node-id N]\n"
           "                [--state-dir D] [--rack R] [--zone Z] [--max-volumes N]\n"
-          "                [--host-nqn-dir D] [--sysfs-root P] [--mountinfo P] [--workers N]\n",
+          "                [--host-nqn-dir D] [--sysfs-root P] [--mountinfo P] [--workers N]\n"
+          "                [--ctrl-loss-tmo S] [--reconnect-delay S] [--attach-timeout 60s]\n",
           f);
 }
 
@@ -49,6 +51,26 @@ static int copy_opt(char *dst, size_t len, const char *src, const char *name)
         return -EINVAL;
     }
     memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
+static int number_opt(const char *s, const char *name, uint32_t min, uint32_t max, uint32_t *ret)
+{
+    int r = slio_parse_u32(s, min, max, ret);
+    if (r < 0)
+        log_error("--%s \"%s\": a number of seconds in [%u, %u]", name, s, min, max);
+    return r;
+}
+
+static int duration_opt(const char *s, const char *name, uint32_t *ret_ms)
+{
+    uint64_t us;
+    int r = slio_parse_duration_us(s, &us);
+    if (r < 0 || us < 1000 || us / 1000 > 3600 * 1000) {
+        log_error("--%s \"%s\": a duration between 1ms and 1h (\"30s\")", name, s);
+        return -EINVAL;
+    }
+    *ret_ms = (uint32_t)(us / 1000);
     return 0;
 }
 
@@ -63,6 +85,34 @@ static void defaults(struct csi_ctx *ctx)
     n->namespace_timeout_ms = 30000;
     n->ctrl_loss_tmo_s = 60;
     n->reconnect_delay_s = 2;
+}
+
+/* The node half's settings; -EINVAL for an unknown option character. */
+static int node_opt(int c, const char *arg, struct csi_ctx *ctx)
+{
+    struct csi_node_config *n = &ctx->node;
+    switch (c) {
+    case 'n':
+        return copy_opt(n->node_id, sizeof(n->node_id), arg, "node-id");
+    case 's':
+        return copy_opt(ctx->state_dir, sizeof(ctx->state_dir), arg, "state-dir");
+    case 'R':
+        return copy_opt(n->rack, sizeof(n->rack), arg, "rack");
+    case 'Z':
+        return copy_opt(n->zone, sizeof(n->zone), arg, "zone");
+    case 'S':
+        return copy_opt(n->sysfs_root, sizeof(n->sysfs_root), arg, "sysfs-root");
+    case 'I':
+        return copy_opt(n->mountinfo, sizeof(n->mountinfo), arg, "mountinfo");
+    case 'L':
+        return number_opt(arg, "ctrl-loss-tmo", 1, 86400, &n->ctrl_loss_tmo_s);
+    case 'D':
+        return number_opt(arg, "reconnect-delay", 1, 3600, &n->reconnect_delay_s);
+    case 'A':
+        return duration_opt(arg, "attach-timeout", &n->attach_timeout_ms);
+    default:
+        return -EINVAL;
+    }
 }
 
 static int parse_args(int argc, char **argv, struct args *a, struct csi_ctx *ctx)
@@ -81,6 +131,9 @@ static int parse_args(int argc, char **argv, struct args *a, struct csi_ctx *ctx
         {"sysfs-root", required_argument, NULL, 'S'},
         {"mountinfo", required_argument, NULL, 'I'},
         {"workers", required_argument, NULL, 'w'},
+        {"ctrl-loss-tmo", required_argument, NULL, 'L'},
+        {"reconnect-delay", required_argument, NULL, 'D'},
+        {"attach-timeout", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -103,24 +156,6 @@ static int parse_args(int argc, char **argv, struct args *a, struct csi_ctx *ctx
         case 'H':
             a->host_nqn_dir = optarg;
             break;
-        case 'n':
-            r = copy_opt(ctx->node.node_id, sizeof(ctx->node.node_id), optarg, "node-id");
-            break;
-        case 's':
-            r = copy_opt(ctx->state_dir, sizeof(ctx->state_dir), optarg, "state-dir");
-            break;
-        case 'R':
-            r = copy_opt(ctx->node.rack, sizeof(ctx->node.rack), optarg, "rack");
-            break;
-        case 'Z':
-            r = copy_opt(ctx->node.zone, sizeof(ctx->node.zone), optarg, "zone");
-            break;
-        case 'S':
-            r = copy_opt(ctx->node.sysfs_root, sizeof(ctx->node.sysfs_root), optarg, "sysfs-root");
-            break;
-        case 'I':
-            r = copy_opt(ctx->node.mountinfo, sizeof(ctx->node.mountinfo), optarg, "mountinfo");
-            break;
         case 'M':
             r = slio_parse_u64(optarg, 0, INT64_MAX, &u);
             ctx->node.max_volumes = (int64_t)u;
@@ -133,7 +168,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct csi_ctx *ctx
             usage(stdout);
             exit(0);
         default:
-            return -EINVAL;
+            r = node_opt(c, optarg, ctx);
         }
         if (r < 0 && (c == 'M' || c == 'w'))
             log_error("--%s \"%s\": not a valid number", c == 'M' ? "max-volumes" : "workers",

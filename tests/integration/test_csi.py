@@ -567,7 +567,9 @@ def test_tcp_endpoint_and_second_controller_url(tmp_path, fake, stubs):
     dead = f"http://127.0.0.1:{free_port()}"
     live = f"http://127.0.0.1:{fake[0].server_address[1]}"
     c = Csi(binary("csi/slio-csi"), tmp_path, f"{dead},{live}", pb2, pb2_grpc,
-            endpoint=f"tcp://127.0.0.1:{port}")
+            endpoint=f"tcp://127.0.0.1:{port}",
+            extra=["--ctrl-loss-tmo", "30", "--reconnect-delay", "1", "--attach-timeout", "20s",
+                   "--workers", "4"])
     try:
         v = create(c, "pvc-tcp")
         assert v.capacity_bytes == GiB and v.volume_id in fake[1].volumes
@@ -587,8 +589,39 @@ def test_tcp_endpoint_and_second_controller_url(tmp_path, fake, stubs):
       "ftp://x"], 1, "not an http"),
     (["--mode", "node", "--endpoint", "unix:///tmp/x.sock", "--node-id", "n", "--workers", "0"], 2,
      "--workers"),
+    (["--mode", "node", "--endpoint", "unix:///tmp/x.sock", "--node-id", "n", "--ctrl-loss-tmo",
+      "0"], 2, "--ctrl-loss-tmo"),
+    (["--mode", "node", "--endpoint", "unix:///tmp/x.sock", "--node-id", "n", "--attach-timeout",
+      "5"], 2, "--attach-timeout"),
 ])
 def test_bad_command_lines(args, rc, needle):
     import subprocess
     p = subprocess.run([binary("csi/slio-csi"), *args], capture_output=True, text=True, timeout=20)
     assert p.returncode == rc and needle in p.stderr, (p.returncode, p.stderr)
+
+
+def test_node_calls_on_one_volume_abort(csi, tmp_path):
+    """NodeStage waiting on the controller: Unstage/Publish of that volume are ABORTED,
+    another volume's calls go through."""
+    pb2, st = csi.pb2, csi.state
+    v = create(csi, "pvc-nodebusy")
+    st.held.add(v.volume_id)
+    stage = pb2.NodeStageVolumeRequest(volume_id=v.volume_id, staging_target_path=str(tmp_path / "s"),
+                                       volume_capability=mount_cap(pb2))
+    with ThreadPoolExecutor(1) as ex:
+        first = ex.submit(csi.node.NodeStageVolume, stage, timeout=0.5 + 10)
+        assert st.waiting.acquire(timeout=10)
+        expect(C.ABORTED, csi.node.NodeUnstageVolume, pb2.NodeUnstageVolumeRequest(
+            volume_id=v.volume_id, staging_target_path=str(tmp_path / "s")))
+        expect(C.ABORTED, csi.node.NodePublishVolume, pb2.NodePublishVolumeRequest(
+            volume_id=v.volume_id, staging_target_path=str(tmp_path / "s"),
+            target_path=str(tmp_path / "t"), volume_capability=mount_cap(pb2)))
+        other = str(uuid.uuid4())
+        csi.node.NodeUnstageVolume(pb2.NodeUnstageVolumeRequest(
+            volume_id=other, staging_target_path=str(tmp_path / "o")))
+        # let the attach through, refused (attached elsewhere): nothing runs on this host
+        st.volumes[v.volume_id]["attachments"] = [{"volume": v.volume_id, "node": "node-b"}]
+        st.gate.set()
+        with pytest.raises(grpc.RpcError) as e:
+            first.result(timeout=15)
+        assert e.value.code() == C.FAILED_PRECONDITION
