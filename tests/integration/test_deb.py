@@ -150,3 +150,8 @@ def test_maintainer_scripts_are_valid_sh(debs, tmp_path):
     # the CSI units need Kubernetes: installed disabled, not started
     assert "deb-systemd-helper update-state 'slio-csi-node.service'" in csi
     assert "deb-systemd-invoke $_dh_action 'slio-csi" not in csi
+
+
+def test_default_controller_configuration_serves(root, tmp_path):
+    from test_deploy import start_controller_with
+    start_controller_with(tmp_path, (root / "etc/sliteio/controller.yaml").read_text())

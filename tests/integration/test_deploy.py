@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """deploy/check: every deploy/k8s variant renders and validates offline, and
 a deliberately broken variant is refused with each fault named."""
+import json
 import os
 import subprocess
 import sys
@@ -94,3 +95,29 @@ def test_bad_agent_config_is_refused_by_the_real_agent(tmp_path):
     proc = run_check("--build", build, tmp_path)
     assert proc.returncode == 1
     assert "slio-agent --check-config refused it" in proc.stdout and "trsvcid" in proc.stdout
+
+
+def start_controller_with(tmp_path, text):
+    """The real slio-controller on a configuration taken from a shipped file,
+    with only its paths and port moved into tmp_path."""
+    from controller_proc import Controller
+    ctl = Controller(tmp_path)
+    config = yaml.safe_load(text)
+    config["listen"] = ctl.config["listen"]
+    config["store"]["path"] = ctl.config["store"]["path"]
+    config["tokens"] = ctl.config["tokens"]
+    ctl.cfgpath.write_text(json.dumps(config))
+    ctl.start()
+    try:
+        status, body = ctl.call("GET", "/v1/health", token=None)
+        assert status == 200, body
+        status, _ = ctl.call("GET", "/v1/nodes", token="admin")
+        assert status == 200
+    finally:
+        ctl.stop()
+
+
+def test_sqlite_controller_config_is_accepted_by_the_real_controller(tmp_path):
+    cm = next(o for o in render("sqlite-file") if o["metadata"]["name"] == "slio-controller-config")
+    assert set(yaml.safe_load(cm["data"]["controller.yaml"])) >= {"listen", "store", "tokens"}
+    start_controller_with(tmp_path, cm["data"]["controller.yaml"])
