@@ -160,7 +160,7 @@ int agent_start(struct agent *a, const struct agent_config *cfg, struct slio_err
         r = start_threads(a, err);
     }
     if (r < 0)
-        (void)agent_stop(a);
+        agent_stop(a);
     return r;
 }
 
@@ -172,53 +172,29 @@ static void join(pthread_t *t)
     }
 }
 
-static bool poller_gone(struct agent *a)
+void agent_stop(struct agent *a)
 {
-    struct timespec deadline;
-
-    if (!a->poll_thread)
-        return true;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += 1;
-    if (pthread_timedjoin_np(a->poll_thread, NULL, &deadline) != 0)
-        return false;
-    a->poll_thread = 0;
-    return true;
-}
-
-bool agent_stop(struct agent *a)
-{
-    bool poller;
-
     pthread_mutex_lock(&a->lock);
     a->stopping = true;
     pthread_cond_broadcast(&a->wake);
     pthread_mutex_unlock(&a->lock);
     join(&a->heartbeat_thread);
+    join(&a->poll_thread); /* returns when its long-poll does: at most controller.long_poll */
     join(&a->reconcile_thread);
     join(&a->housekeeping_thread);
     slio_http_server_stop(a->server);
     a->server = NULL;
     slio_workq_free(a->wq);
     a->wq = NULL;
-    /* The poller may sit in a long-poll for up to controller.long_poll and the HTTP client
-     * cannot be interrupted: give it a moment, then leave it (and the client it uses) to
-     * the process exit rather than hold up a stop for 30 s. */
-    poller = poller_gone(a);
-    if (poller)
-        slio_http_client_free(a->http);
-    else
-        log_info("stopping without waiting for the desired-state long-poll to return");
+    slio_http_client_free(a->http);
     a->http = NULL;
     agent_exporter_close(&a->exporter);
     agent_engine_close(&a->engine);
     agent_volume_list_free(&a->local);
-    if (!poller)
-        return false; /* it still uses the lock, the pending slot and the config */
+    agent_iostat_list_free(&a->iostat);
     agent_desired_free(a->pending);
     free(a->pending);
     a->pending = NULL;
     pthread_cond_destroy(&a->wake);
     pthread_mutex_destroy(&a->lock);
-    return true;
 }

@@ -7,8 +7,10 @@
  *   reconciler  one pass per new desired state or resync tick: discover
  *               (engine + target), plan, apply on the worker queue, report
  *               (loop.c);
- *   housekeeper thin-pool auto-extend and pool figures on a timer (loop.c);
- *   HTTP        /metrics and /healthz on libmicrohttpd's threads (http.c).
+ *   housekeeper the target's I/O counters every AGENT_IOSTAT_PERIOD_US, thin-pool
+ *               auto-extend and pool figures every autoextend_interval (loop.c);
+ *   HTTP        /metrics and /healthz from memory on libmicrohttpd's threads (http.c):
+ *               a hung target or a slow LVM command never delays them.
  * Shared fields below `lock` are read and written under it only.
  */
 #ifndef AGENT_AGENT_H
@@ -26,6 +28,8 @@
 #include "slio/http_client.h"
 #include "slio/http_server.h"
 #include "slio/workq.h"
+
+#define AGENT_IOSTAT_PERIOD_US 5000000ull
 
 struct agent {
     const struct agent_config *cfg;
@@ -53,17 +57,17 @@ struct agent {
     /* the last pass's view, for /metrics */
     struct agent_volume_list local;
     uint64_t n_volumes, n_snapshots, n_exported, n_orphans;
-    int64_t applied_revision; /* -1 before the first pass with a desired state */
+    int64_t applied_revision;        /* -1 before the first pass with a desired state */
+    struct agent_iostat_list iostat; /* the target's counters, refreshed by the housekeeper */
+    bool iostat_valid;
 };
 
 /* Set up everything from the config (engine open, exporter, HTTP server), start the
  * threads. err says what failed. */
 int agent_start(struct agent *a, const struct agent_config *cfg, struct slio_err *err) _must_check_;
 /* Stop the threads, free everything (nothing in the pool or the target is touched).
- * Returns false when the poller was left in a long-poll (at most controller.long_poll):
- * it still reads the config and the agent's lock, so the caller must not free the config
- * and should exit. */
-bool agent_stop(struct agent *a);
+ * Takes up to controller.long_poll: the poller's HTTP call cannot be interrupted. */
+void agent_stop(struct agent *a);
 
 /* Thread bodies and helpers shared between the agent's files. */
 void *agent_heartbeat_main(void *arg);

@@ -201,7 +201,7 @@ static void config_defaults(struct agent_config *c)
         .node = {.hostnqn_dir = "/etc/nvme"},
         .listen = {.address = "127.0.0.1", .port = 9361},
         .export_ = {.adrfam = AGENT_ADRFAM_IPV4, .trsvcid = 4420},
-        .controller = {.timeout_us = 10000000, .long_poll_us = 30000000, .retry_us = 2000000},
+        .controller = {.timeout_us = 10000000, .long_poll_us = 10000000, .retry_us = 2000000},
         .target = {.kind = AGENT_TARGET_SLIO_TGT,
                    .socket = "/var/tmp/slio-tgt.sock",
                    .timeout_us = 30000000},

@@ -50,7 +50,7 @@ struct agent_controller_config {
     size_t n_urls;
     const char *token_file; /* "token_file": NULL = no token */
     uint64_t timeout_us;    /* "timeout": per call, default 10s */
-    uint64_t long_poll_us;  /* "long_poll": desired-state wait, default 30s, <= 60s */
+    uint64_t long_poll_us;  /* "long_poll": desired-state wait, default 10s, <= 60s */
     uint64_t retry_us;      /* "retry": back-off after a failure, default 2s */
 };
 

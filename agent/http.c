@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The agent's HTTP endpoint: /metrics (Prometheus text) and /healthz. Both
- * answer from memory on libmicrohttpd's threads; the one call that leaves the
- * process is the target's bdev_get_iostat for the exported volumes' counters,
- * bounded by the target timeout.
+ * answer from memory on libmicrohttpd's threads — the target's I/O counters
+ * too, which the housekeeper fetches every few seconds — so neither a slow
+ * LVM command nor a hung target delays a scrape.
  */
 #define SLIO_LOG_COMPONENT "agent"
 
@@ -20,16 +20,20 @@ static void get_metrics(const struct slio_http_request *req, struct slio_http_re
     struct agent *a = ctx;
     struct agent_metrics_view v = {.pool = a->cfg->pool.name};
     struct agent_iostat_list remote = {0};
-    struct slio_err err = {{0}};
     struct agent_volume_list local = {0};
     _cleanup_strbuf_ struct slio_strbuf sb = SLIO_STRBUF_INIT(METRICS_MAX);
     char *text;
     size_t len;
     int r;
 
-    if (agent_exporter_iostat(a->exporter, &remote, &err) == 0)
-        v.remote = &remote;
     pthread_mutex_lock(&a->lock);
+    remote.items = calloc(a->iostat.n + 1, sizeof(*remote.items));
+    if (remote.items && a->iostat_valid) {
+        if (a->iostat.n)
+            memcpy(remote.items, a->iostat.items, a->iostat.n * sizeof(*remote.items));
+        remote.n = a->iostat.n;
+        v.remote = &remote;
+    }
     v.pool_valid = a->pool_valid;
     v.ps = a->pool;
     v.volumes = a->n_volumes;
@@ -39,7 +43,7 @@ static void get_metrics(const struct slio_http_request *req, struct slio_http_re
     v.thin_level = a->thin_level;
     v.controller_ok = a->controller_ok;
     local.items = calloc(a->local.n + 1, sizeof(*local.items));
-    if (local.items) {
+    if (local.items && a->local.n) {
         memcpy(local.items, a->local.items, a->local.n * sizeof(*local.items));
         local.n = a->local.n;
     }

@@ -2,7 +2,8 @@
 /*
  * The poller (long-polls the desired state by revision), the reconciler (one
  * pass per new desired state, resync tick or retry) and the housekeeper
- * (thin-pool auto-extend and pool figures on a timer).
+ * (the target's I/O counters every few seconds; thin-pool auto-extend and pool
+ * figures every autoextend_interval).
  *
  * While the controller cannot be reached the reconciler only looks (so
  * /metrics stays current) and changes nothing: no create, no export change,
@@ -294,20 +295,42 @@ static void autoextend(struct agent *a)
     pthread_mutex_unlock(&a->lock);
 }
 
+/* The exported volumes' I/O counters, for /metrics to show without calling the target. */
+static void refresh_iostat(struct agent *a)
+{
+    struct agent_iostat_list l = {0};
+    struct slio_err err = {{0}};
+    int r = agent_exporter_iostat(a->exporter, &l, &err);
+
+    pthread_mutex_lock(&a->lock);
+    agent_iostat_list_free(&a->iostat);
+    a->iostat = l;
+    a->iostat_valid = r == 0;
+    pthread_mutex_unlock(&a->lock);
+    if (r < 0)
+        log_debug("target I/O counters: %s", err.text);
+}
+
 void *agent_housekeeping_main(void *arg)
 {
     struct agent *a = arg;
+    uint64_t next_extend = now_us() + a->cfg->reconcile.autoextend_interval_us;
 
     pthread_mutex_lock(&a->lock);
     while (!a->stopping) {
-        uint64_t deadline = now_us() + a->cfg->reconcile.autoextend_interval_us;
+        uint64_t deadline = now_us() + SLIO_MIN(AGENT_IOSTAT_PERIOD_US,
+                                                next_extend - SLIO_MIN(next_extend, now_us()));
         while (!a->stopping && now_us() < deadline)
             agent_wait_locked(a, deadline - now_us());
         if (a->stopping)
             break;
         pthread_mutex_unlock(&a->lock);
-        autoextend(a);
-        agent_refresh_pool(a);
+        refresh_iostat(a);
+        if (now_us() >= next_extend) {
+            autoextend(a);
+            agent_refresh_pool(a);
+            next_extend = now_us() + a->cfg->reconcile.autoextend_interval_us;
+        }
         pthread_mutex_lock(&a->lock);
     }
     pthread_mutex_unlock(&a->lock);

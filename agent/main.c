@@ -86,7 +86,7 @@ int main(int argc, char **argv)
             break;
     } while (sig == SIGPIPE);
     log_info("signal %d: stopping", sig);
-    if (agent_stop(&agent))
-        agent_config_release(&cfg);
+    agent_stop(&agent);
+    agent_config_release(&cfg);
     return 0;
 }

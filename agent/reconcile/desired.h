@@ -24,7 +24,8 @@ struct agent_desired_volume {
     char pool[AGENT_POOL_NAME_MAX + 1];
     uint64_t size;
     bool thin;
-    bool absent; /* state "absent": delete it and its exports */
+    bool absent;  /* state "absent": delete it and its exports */
+    bool existed; /* "phase" ready/expanding: the agent made it once; never recreate it empty */
     enum agent_source_kind source;
     uuid_t source_uuid;
     struct agent_qos qos;

@@ -72,6 +72,16 @@ static void plan_present_volume(struct agent_plan *p, const struct agent_desired
         snprintf(st->message, sizeof(st->message), "uuid is a snapshot in pool \"%s\"", v->pool);
         return;
     }
+    if (!a && v->existed) {
+        /* It was made and reported ready once: recreating it would hand the consumer an
+         * empty volume in place of its data. Say so and leave the decision to a human. */
+        st->state = AGENT_OBJ_FAILED;
+        snprintf(st->message, sizeof(st->message),
+                 "volume is missing from pool \"%s\" although it was ready; not recreated "
+                 "(its data would be lost)",
+                 v->pool);
+        return;
+    }
     if (!a || a->state == AGENT_VOL_COPYING) {
         st->state = AGENT_OBJ_CREATING;
         act = add_action(p, AGENT_ACT_CREATE_VOLUME,

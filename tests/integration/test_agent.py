@@ -381,7 +381,8 @@ def test_metrics_pass_promtool(agent, ctl, target, consumer):
     assert agent.metric("sliteio_pool_capacity_bytes") == 20 << 30
     assert agent.metric("sliteio_pool_local_volumes") == 1
     assert agent.metric("sliteio_agent_heartbeats_total") >= 1
-    assert f'sliteio_volume_read_ops_total{{volume="{v["id"]}",via="target"}}' in text
+    line = f'sliteio_volume_read_ops_total{{volume="{v["id"]}",via="target"}}'
+    poll_until(lambda: line in agent.metrics(), 15, "the target's counters in /metrics")
 
 
 def test_bad_config_refused_naming_field(tmp_path):
@@ -414,3 +415,31 @@ def test_target_restart_is_reexported(agent, ctl, target, consumer):
     assert [ns["uuid"] for ns in s["namespaces"]] == [v["id"]]
     poll_until(lambda: bdevs(target)["slio-" + v["id"]]["assigned_rate_limits"]
                ["rw_mbytes_per_sec"] == 50, 30, "QoS back")
+
+
+def test_hung_target_delays_neither_heartbeats_nor_metrics(agent, ctl, target, consumer):
+    v = create(ctl, "pvc-h", 8 * MiB)
+    phase(ctl, v["id"], "ready")
+    # The target stops answering (SIGSTOP) while the agent exports a volume: the pass
+    # blocks in a JSON-RPC call for up to the target timeout (10 s here) ...
+    target.proc.send_signal(signal.SIGSTOP)
+    try:
+        ctl.ok("POST", f"/v1/volumes/{v['id']}/attachments", {"node": "node-b"}, token="csi")
+        beats = agent.metric("sliteio_agent_heartbeats_total")
+        t0 = time.monotonic()
+        # ... yet heartbeats go on (interval 1 s) and /metrics and /healthz answer at once.
+        while agent.metric("sliteio_agent_heartbeats_total") < beats + 3:
+            assert time.monotonic() - t0 < 8, "heartbeats stalled behind a hung target"
+            t1 = time.monotonic()
+            agent.healthz()
+            assert time.monotonic() - t1 < 1.0, "/healthz waited for the target"
+            time.sleep(0.1)
+        t1 = time.monotonic()
+        agent.metrics()
+        assert time.monotonic() - t1 < 1.0, "/metrics waited for the target"
+        assert ctl.ok("GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "pending"
+    finally:
+        target.proc.send_signal(signal.SIGCONT)
+    ctl.wait_for("attachment ready once the target answers", lambda: ctl.ok(
+        "GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "ready", timeout=40)
+    assert NQN_PREFIX + v["id"] in subsystems(target)

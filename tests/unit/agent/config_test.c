@@ -53,7 +53,7 @@ static void test_good_with_defaults(void **state)
     assert_int_equal(c.listen.port, 9361);
     assert_int_equal(c.target.kind, AGENT_TARGET_SLIO_TGT);
     assert_string_equal(c.target.socket, "/var/tmp/slio-tgt.sock");
-    assert_int_equal(c.controller.long_poll_us, 30000000);
+    assert_int_equal(c.controller.long_poll_us, 10000000);
     assert_int_equal(c.reconcile.workers, 4);
     assert_string_equal(c.pool.name, "p1");
     assert_string_equal(c.pool.engine, "file");

@@ -42,7 +42,8 @@ static int rec_discover(struct agent_exporter *x, struct agent_export_list *ret,
     struct rec_exporter *r = (struct rec_exporter *)x;
     struct agent_export_list l = {.items = calloc(r->held.n + 1, sizeof(*l.items)), .n = r->held.n};
 
-    memcpy(l.items, r->held.items, r->held.n * sizeof(*l.items));
+    if (r->held.n)
+        memcpy(l.items, r->held.items, r->held.n * sizeof(*l.items));
     for (size_t i = 0; i < l.n; i++) /* hosts are not copied: keep them unowned */
         l.items[i].hosts = NULL, l.items[i].n_hosts = 0;
     *ret = l;

@@ -35,7 +35,8 @@ static void test_good(void **state)
     assert_int_equal(
         decode("{\"node\":\"n1\",\"revision\":5,\"future_member\":1,\"volumes\":["
                "{\"id\":\"" V1 "\",\"name\":\"pvc-1\",\"pool\":\"p1\",\"size\":\"1Gi\","
-               "\"thin\":true,\"state\":\"present\",\"qos\":{\"rw_ios_per_sec\":1000},"
+               "\"thin\":true,\"state\":\"present\",\"phase\":\"ready\",\"qos\":{\"rw_ios_per_"
+               "sec\":1000},"
                "\"exports\":[{\"host_nqn\":\"nqn.2024-01.io.slite:h\",\"node\":\"n2\"}]},"
                "{\"id\":\"" V2 "\",\"pool\":\"p1\",\"size\":4096,\"state\":\"absent\","
                "\"source\":{\"snapshot\":\"" S1 "\"}}],"
@@ -53,6 +54,7 @@ static void test_good(void **state)
     assert_int_equal(v->size, 1ull << 30);
     assert_true(v->thin);
     assert_false(v->absent);
+    assert_true(v->existed);
     assert_int_equal(v->qos.rw_ios_per_sec, 1000);
     assert_int_equal(v->n_hosts, 1);
     assert_string_equal(v->hosts[0], "nqn.2024-01.io.slite:h");
@@ -60,6 +62,7 @@ static void test_good(void **state)
     assert_int_equal(slio_uuid_parse(V2, u), 0);
     v = agent_desired_find_volume(&d, u);
     assert_true(v->absent);
+    assert_false(v->existed);
     assert_int_equal(v->source, AGENT_SOURCE_SNAPSHOT);
     assert_int_equal(slio_uuid_parse(S1, u), 0);
     assert_int_equal(uuid_compare(v->source_uuid, u), 0);

@@ -24,6 +24,7 @@ struct row {
     bool clone;    /* desired source: a snapshot */
     bool exported; /* desired exports: host A */
     bool qos;      /* desired QoS: 1000 IOPS */
+    bool existed;  /* desired phase: ready (made once) */
     enum have have;
     uint64_t have_size;
     enum exp target;
@@ -41,6 +42,10 @@ struct row {
 static const struct row rows[] = {
     {"new volume is created", .named = true, .want_size = GiB, .state = AGENT_OBJ_CREATING,
      ACTS(AGENT_ACT_CREATE_VOLUME), .first_phase = AGENT_PHASE_VOLUMES},
+    {"ready once, now missing: failed, never recreated empty", .named = true, .want_size = GiB,
+     .existed = true, .exported = true, .state = AGENT_OBJ_FAILED},
+    {"ready once, still there: nothing", .named = true, .want_size = GiB, .existed = true,
+     .have = VOLUME, .have_size = GiB, .state = AGENT_OBJ_READY},
     {"clone waits for the snapshot phase", .named = true, .want_size = GiB, .clone = true,
      .state = AGENT_OBJ_CREATING, ACTS(AGENT_ACT_CREATE_VOLUME), .first_phase = AGENT_PHASE_CLONES},
     {"existing volume: nothing to do", .named = true, .want_size = GiB, .have = VOLUME,
@@ -155,6 +160,7 @@ static void run_row(const struct row *row)
     }
     if (row->qos)
         dv.qos.rw_ios_per_sec = 1000;
+    dv.existed = row->existed;
     if (row->named && row->snapshot) {
         d.snapshots = &ds;
         d.n_snapshots = 1;
