@@ -117,6 +117,9 @@ static int take_page(struct cli *c, const char *what, json_t *page, json_t *all,
     }
     if (json_array_extend(all, items) < 0)
         return CLI_FAILED;
+    uint64_t cap = c->o->all ? 0 : c->o->limit; /* a list served whole (orphans) */
+    while (cap && json_array_size(all) > cap)
+        json_array_remove(all, json_array_size(all) - 1);
     *ret_next = next && *json_string_value(next) ? json_string_value(next) : NULL;
     return CLI_OK;
 }

@@ -113,7 +113,7 @@ static int print_section(struct cli *c, const char *title, const json_t *items,
 static int locate(struct cli *c, const struct describe_kind *k, char *ref, char *path, size_t len,
                   char *event_obj, size_t elen)
 {
-    char id[37];
+    char id[37] = "";
     const char *node, *pool;
     int rc = CLI_OK;
     if (k == &dkinds[0]) {

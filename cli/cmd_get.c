@@ -73,6 +73,12 @@ const struct cli_column cli_attachment_cols[] = {
     {"DEVICE", "device", FMT_STR, false},    {"NQN", "nqn", FMT_STR, true},
     {"HOST-NQN", "host_nqn", FMT_STR, true}, {"MESSAGE", "message", FMT_STR, true},
 };
+static const struct cli_column orphan_cols[] = {
+    {"NODE", "node", FMT_STR, false},    {"POOL", "pool", FMT_STR, false},
+    {"UUID", "uuid", FMT_STR, false},    {"KIND", "kind", FMT_STR, false},
+    {"SIZE", "size", FMT_SIZE, false},   {"AGE", "reported_at", FMT_AGE, false},
+    {"DEVICE", "device", FMT_STR, true},
+};
 #define N(a) SLIO_ARRAY_SIZE(a)
 const size_t cli_n_node_cols = N(cli_node_cols), cli_n_pool_cols = N(cli_pool_cols),
              cli_n_volume_cols = N(cli_volume_cols), cli_n_snapshot_cols = N(cli_snapshot_cols),
@@ -100,6 +106,7 @@ static const struct kind kinds[] = {
      N(cli_snapshot_cols),
      false},
     {{"events", "event", "ev"}, "/v1/events", cli_event_cols, N(cli_event_cols), false},
+    {{"orphans", "orphan"}, "/v1/orphans", orphan_cols, N(orphan_cols), false},
 };
 
 static const struct kind *find_kind(const char *name)
@@ -114,13 +121,15 @@ static const struct kind *find_kind(const char *name)
 /* One object of the kind by its name: *ret is a one-item array. */
 static int get_one(struct cli *c, const struct kind *k, const char *name, json_t **ret)
 {
-    char what[300], path[1024], id[37];
+    char what[300], path[1024], id[37] = "";
     _cleanup_free_ char *ref = strdup(name);
     const char *node, *pool;
     json_t *obj = NULL;
     int rc = CLI_OK;
     if (!ref)
         return CLI_FAILED;
+    if (k == &kinds[5])
+        return cli_usage(c, "get orphans: takes no NAME (they are listed whole)");
     snprintf(what, sizeof(what), "%s \"%s\"", k->names[1], name);
     if (k == &kinds[0] || k == &kinds[1]) {
         rc = k == &kinds[1] ? cli_split_pool(c, ref, &node, &pool) : CLI_OK;
@@ -173,7 +182,7 @@ static int parse_kinds(struct cli *c, const struct kind **ret, size_t *ret_n)
         if (!k)
             return cli_usage(c,
                              "get: \"%s\" is not one of nodes, pools, volumes, snapshots, "
-                             "events",
+                             "events, orphans",
                              w);
         if (n == N(kinds))
             return cli_usage(c, "get: too many kinds");
@@ -224,9 +233,11 @@ const struct cli_command cli_cmd_get = {
     .min_args = 1,
     .max_args = 2,
     .run = run_get,
-    .usage = "get nodes|pools|volumes|snapshots|events[,KIND...] [NAME] [-o wide|json|yaml]",
+    .usage =
+        "get nodes|pools|volumes|snapshots|events|orphans[,KIND...] [NAME] [-o wide|json|yaml]",
     .help = "List objects as a table (or one object by NAME: a node's name, NODE/POOL, a\n"
-            "volume's or snapshot's name or id; for events, the object's id or name).\n\n"
+            "volume's or snapshot's name or id; for events, the object's id or name).\n"
+            "Orphans are LVs carrying SLiteIO's tags that no record explains (never deleted).\n\n"
             "  -o, --output FORMAT  table (default), wide, json, yaml\n"
             "      --node NODE      only this node's pools or volumes\n"
             "      --limit N        at most N items\n"

@@ -34,7 +34,7 @@ static int run_create(struct cli *c)
 
 static int run_delete(struct cli *c)
 {
-    char what[300], id[37], path[128];
+    char what[300], id[37] = "", path[128];
     snprintf(what, sizeof(what), "snapshot delete \"%s\"", c->o->args[0]);
     int rc = cli_resolve_id(c, "snapshot", "/v1/snapshots", c->o->args[0], id);
     snprintf(path, sizeof(path), "/v1/snapshots/%s", id);

@@ -36,7 +36,7 @@ static json_t *qos_body(const struct cli_opts *o)
 
 static int add_source(struct cli *c, json_t *body)
 {
-    char id[37];
+    char id[37] = "";
     const struct cli_opts *o = c->o;
     if (o->from_snapshot && o->from_volume)
         return cli_usage(c, "create volume: --from-snapshot and --from-volume exclude each other");
@@ -96,7 +96,7 @@ static int run_create(struct cli *c)
 
 static int run_delete(struct cli *c)
 {
-    char what[300], id[37], path[128];
+    char what[300], id[37] = "", path[128];
     _cleanup_json_ json_t *vol = NULL;
     snprintf(what, sizeof(what), "delete volume \"%s\"", c->o->args[0]);
     int rc = cli_resolve_id(c, "volume", "/v1/volumes", c->o->args[0], id);
@@ -108,7 +108,7 @@ static int run_delete(struct cli *c)
 
 static int run_expand(struct cli *c)
 {
-    char what[300], id[37], path[128];
+    char what[300], id[37] = "", path[128];
     _cleanup_json_ json_t *vol = NULL, *body = NULL;
     if (!(c->o->flags & F_SIZE))
         return cli_usage(c, "expand volume \"%s\": --size is required", c->o->args[0]);

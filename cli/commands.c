@@ -27,6 +27,10 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_drain,
     &cli_cmd_top,
     &cli_cmd_completion,
+    &cli_cmd_attach,
+    &cli_cmd_detach,
+    &cli_cmd_set_qos,
+    &cli_cmd_health,
 };
 
 const struct cli_command *const *cli_commands(size_t *ret_n)

@@ -55,20 +55,15 @@ int main(int argc, char **argv)
         .o = &o, .out = stdout, .err = stderr, .prog = program_name(argv[0]), .now = time(NULL)};
 
     int rc = cli_parse(argc, argv, &o, &cmd, &err);
-    if (rc == CLI_OK && o.help) {
-        cli_print_help(stdout, c.prog, cmd);
-        return CLI_OK;
-    }
-    if (!cmd && o.help) {
-        cli_print_help(stdout, c.prog, NULL);
-        return CLI_OK;
-    }
-    if (rc != CLI_OK) {
+    if (o.help && (rc == CLI_OK || !cmd)) {
+        cli_print_help(stdout, c.prog, rc == CLI_OK ? cmd : NULL);
+        rc = CLI_OK;
+    } else if (rc != CLI_OK) {
         fprintf(stderr, "%s: error: %s\nRun \"%s --help\" for the commands.\n", c.prog, err.text,
                 c.prog);
-        return rc;
+    } else {
+        rc = cmd->no_server ? cmd->run(&c) : connect_and_run(&c, cmd);
     }
-    rc = cmd->no_server ? cmd->run(&c) : connect_and_run(&c, cmd);
     free(o.args_mem);
     if (fflush(stdout) != 0 && rc == CLI_OK)
         rc = CLI_FAILED;
