@@ -39,6 +39,29 @@ json_t *ctl_live_pool(struct ctl *c, const char *node, const char *pool)
     return copy;
 }
 
+bool ctl_live_status(struct ctl *c, const char *node, char *buf, size_t size)
+{
+    pthread_mutex_lock(&c->live_lock);
+    const char *s = json_string_value(json_object_get(json_object_get(c->live, node), "status"));
+    if (s)
+        snprintf(buf, size, "%s", s);
+    pthread_mutex_unlock(&c->live_lock);
+    return s != NULL;
+}
+
+void ctl_live_set_status(struct ctl *c, const char *node, const char *status)
+{
+    pthread_mutex_lock(&c->live_lock);
+    json_t *entry = json_object_get(c->live, node);
+    if (!entry) {
+        entry = json_pack("{s:{}}", "pools");
+        json_object_set_new(c->live, node, entry);
+    }
+    if (entry)
+        json_object_set_new(entry, "status", json_string(status));
+    pthread_mutex_unlock(&c->live_lock);
+}
+
 uint64_t ctl_live_seen(struct ctl *c, const char *node)
 {
     pthread_mutex_lock(&c->live_lock);

@@ -123,6 +123,13 @@ const char *ctl_volume_consumer(const json_t *vol);
 
 /* The live pool figures of node/pool as last reported (borrowed copy, caller decrefs), or NULL. */
 json_t *ctl_live_pool(struct ctl *c, const char *node, const char *pool);
+/*
+ * The node's status as last recorded (the monitor refreshes it every tick),
+ * copied into buf; false when this controller has not seen it yet (read the
+ * node document then). Saves a store read per rendered volume.
+ */
+bool ctl_live_status(struct ctl *c, const char *node, char *buf, size_t size);
+void ctl_live_set_status(struct ctl *c, const char *node, const char *status);
 /* Monotonic µs of the node's last heartbeat or register (0: none since start). */
 uint64_t ctl_live_seen(struct ctl *c, const char *node);
 

@@ -50,11 +50,14 @@ static void check_node(struct ctl *c, const json_t *doc, uint64_t now)
     char key[MODEL_KEY_MAX];
     _cleanup_json_ json_t *updated = NULL;
 
-    if (strcmp(ctl_node_status(doc), want) == 0)
+    if (strcmp(ctl_node_status(doc), want) == 0) {
+        ctl_live_set_status(c, name, want);
         return;
+    }
     int r = ctl_update(c, model_key(key, K_NODES, name, NULL), set_status, (void *)want, &updated,
                        NULL, &err);
     if (r == 0 && updated) {
+        ctl_live_set_status(c, name, ctl_node_status(updated));
         log_info("node \"%s\" is %s", name, want);
         if (ctl_view_sync_node(c, updated, &err) < 0)
             log_warn("%s", err.text);

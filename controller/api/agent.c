@@ -120,6 +120,7 @@ static int agent_register(struct api_call *call)
     if (r < 0)
         return r;
     live_update(call->ctl, a.node, a.pools);
+    ctl_live_set_status(call->ctl, a.node, "ready");
     r = ctl_view_sync_node(call->ctl, doc, &call->err);
     if (r < 0)
         return r;

@@ -33,8 +33,11 @@ json_t *api_render_volume(struct api_call *call, const json_t *doc, int64_t mod_
     if (!out)
         return NULL;
     bool degraded = false;
-    if (store_get_json(call->ctl->store, model_key(key, K_NODES, model_str(doc, "node"), NULL),
-                       &node, NULL, NULL) == 0)
+    char status[16];
+    if (ctl_live_status(call->ctl, model_str(doc, "node"), status, sizeof(status)))
+        degraded = strcmp(status, "ready") != 0;
+    else if (store_get_json(call->ctl->store, model_key(key, K_NODES, model_str(doc, "node"), NULL),
+                            &node, NULL, NULL) == 0)
         degraded = strcmp(ctl_node_status(node), "ready") != 0;
     json_object_set_new(out, "degraded", json_boolean(degraded));
     json_object_set_new(out, "revision", json_integer(mod_revision));

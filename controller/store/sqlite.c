@@ -3,10 +3,11 @@
  * The SQLite store: etcd's model (global revision, mod_revision CAS) on one
  * table. WAL with synchronous=FULL: a transaction that returned 0 is on disk.
  *
- * One connection behind one mutex: SQLite serialises writers anyway, reads
- * of a few rows take microseconds, and one connection keeps the revision
- * counter and the wait condition trivially consistent. The mutex is held
- * only for the statement(s) of one call, never while waiting.
+ * One writer connection behind s->lock (SQLite serialises writers anyway,
+ * and one writer keeps the revision counter and the wait condition trivially
+ * consistent) and a few read-only connections for get and list
+ * (sqlite_internal.h). Locks are held only for the statements of one call,
+ * never while waiting. Transactions: sqlite_txn.c; the schema: sqlite_schema.c.
  */
 #define SLIO_LOG_COMPONENT "store"
 #include <fcntl.h>
@@ -18,29 +19,11 @@
 #include <time.h>
 
 #include "slio/log.h"
+#include "sqlite_internal.h"
 #include "sqlite_schema.h"
 #include "store.h"
 
-#define SCHEMA_VERSION  1
 #define BUSY_TIMEOUT_MS 5000
-
-enum stmt_id {
-    ST_GET,
-    ST_LIST_GE, /* first page: keys >= the prefix */
-    ST_LIST_GT, /* next pages: keys > the last one seen */
-    ST_KEYS_GE,
-    ST_KEYS_GT,
-    ST_MODREV,
-    ST_PUT,
-    ST_DELETE,
-    ST_SET_REV,
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_GET_REV,
-    ST_BEGIN_READ,
-    ST__MAX,
-};
 
 static const char *const stmt_sql[ST__MAX] = {
     [ST_GET] = "SELECT value, create_rev, mod_rev FROM kv WHERE key = ?1",
@@ -64,33 +47,7 @@ static const char *const stmt_sql[ST__MAX] = {
     [ST_BEGIN_READ] = "BEGIN",
 };
 
-/* One connection and its statements; used by one thread at a time (its lock). */
-struct conn {
-    pthread_mutex_t lock;
-    sqlite3 *db;
-    sqlite3_stmt *stmt[ST__MAX];
-};
-
-/*
- * Writes go through the writer connection under s->lock (which also guards the
- * revision and the wait condition); reads through a small pool of read-only
- * connections, so that GETs never queue behind a commit's fsync (WAL lets
- * readers and the writer run at once; a reader sees every transaction
- * committed before its statement starts).
- */
-#define N_READERS 4
-
-struct sqlite_store {
-    pthread_mutex_t lock;   /* the writer and the revision */
-    pthread_cond_t changed; /* broadcast after every commit that bumped the revision */
-    struct conn w;
-    struct conn r[N_READERS];
-    atomic_uint next_reader;
-    int64_t revision;
-    int lock_fd; /* flock()ed: one controller per file */
-};
-
-static int db_error(struct conn *c, int rc, const char *what, struct slio_err *err)
+int sqlite_db_error(struct conn *c, int rc, const char *what, struct slio_err *err)
 {
     slio_err_set(err, "sqlite: %s: %s", what, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
     switch (rc & 0xff) {
@@ -106,7 +63,7 @@ static int db_error(struct conn *c, int rc, const char *what, struct slio_err *e
     }
 }
 
-static sqlite3_stmt *stmt_get(struct conn *c, enum stmt_id id)
+sqlite3_stmt *sqlite_stmt(struct conn *c, enum stmt_id id)
 {
     sqlite3_stmt *st = c->stmt[id];
     sqlite3_reset(st);
@@ -115,11 +72,11 @@ static sqlite3_stmt *stmt_get(struct conn *c, enum stmt_id id)
 }
 
 /* Run a statement that returns no rows. */
-static int exec_stmt(struct conn *c, sqlite3_stmt *st, const char *what, struct slio_err *err)
+int sqlite_exec(struct conn *c, sqlite3_stmt *st, const char *what, struct slio_err *err)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(c, rc, what, err);
+    return rc == SQLITE_DONE ? 0 : sqlite_db_error(c, rc, what, err);
 }
 
 /* A free reader if one is, else wait for the next one in turn. */
@@ -141,7 +98,7 @@ static void reader_release(struct conn *c)
     pthread_mutex_unlock(&c->lock);
 }
 
-static int key_check(const char *key, struct slio_err *err)
+int sqlite_key_check(const char *key, struct slio_err *err)
 {
     size_t n = strlen(key);
     if (n == 0 || n > STORE_KEY_MAX) {
@@ -176,12 +133,12 @@ static int sq_get(void *impl, const char *key, struct store_kv *ret, struct slio
 {
     struct sqlite_store *s = impl;
     struct store_kv kv = {0};
-    int r = key_check(key, err);
+    int r = sqlite_key_check(key, err);
     if (r < 0)
         return r;
 
     struct conn *c = reader_acquire(s);
-    sqlite3_stmt *st = stmt_get(c, ST_GET);
+    sqlite3_stmt *st = sqlite_stmt(c, ST_GET);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -190,7 +147,7 @@ static int sq_get(void *impl, const char *key, struct store_kv *ret, struct slio
         slio_err_set(err, "key \"%s\" not found", key);
         r = -ENOENT;
     } else
-        r = db_error(c, rc, "get", err);
+        r = sqlite_db_error(c, rc, "get", err);
     sqlite3_reset(st);
     reader_release(c);
     if (r == 0)
@@ -232,16 +189,16 @@ static int list_rows(struct conn *c, sqlite3_stmt *st, size_t limit, struct stor
             return r;
         out->n++;
     }
-    return rc == SQLITE_DONE ? 0 : db_error(c, rc, "list", err);
+    return rc == SQLITE_DONE ? 0 : sqlite_db_error(c, rc, "list", err);
 }
 
 static int read_revision(struct conn *c, int64_t *ret, struct slio_err *err)
 {
-    sqlite3_stmt *st = stmt_get(c, ST_GET_REV);
+    sqlite3_stmt *st = sqlite_stmt(c, ST_GET_REV);
     int rc = sqlite3_step(st);
     *ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : db_error(c, rc, "revision", err);
+    return rc == SQLITE_ROW ? 0 : sqlite_db_error(c, rc, "revision", err);
 }
 
 static int sq_list(void *impl, const char *prefix, const char *start_after, size_t limit,
@@ -272,11 +229,11 @@ static int sq_list(void *impl, const char *prefix, const char *start_after, size
     int64_t rev = 0;
     struct conn *c = reader_acquire(s);
     /* One read transaction: the rows and the revision come from the same snapshot. */
-    int r = exec_stmt(c, stmt_get(c, ST_BEGIN_READ), "begin", err);
+    int r = sqlite_exec(c, sqlite_stmt(c, ST_BEGIN_READ), "begin", err);
     if (r == 0)
         r = read_revision(c, &rev, err);
     if (r == 0) {
-        sqlite3_stmt *st = stmt_get(c, id);
+        sqlite3_stmt *st = sqlite_stmt(c, id);
         sqlite3_bind_text(st, 1, resume ? start_after : prefix, -1, SQLITE_STATIC);
         if (end)
             sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
@@ -285,7 +242,7 @@ static int sq_list(void *impl, const char *prefix, const char *start_after, size
         sqlite3_reset(st);
     }
     if (!sqlite3_get_autocommit(c->db))
-        (void)exec_stmt(c, stmt_get(c, ST_COMMIT), "end of read", NULL);
+        (void)sqlite_exec(c, sqlite_stmt(c, ST_COMMIT), "end of read", NULL);
     reader_release(c);
 
     if (r < 0) {
@@ -296,120 +253,6 @@ static int sq_list(void *impl, const char *prefix, const char *start_after, size
     if (ret_revision)
         *ret_revision = rev;
     return 0;
-}
-
-static int txn_compare(struct conn *w, const struct store_compare *c, bool *ret_ok,
-                       struct slio_err *err)
-{
-    sqlite3_stmt *st = stmt_get(w, ST_MODREV);
-    sqlite3_bind_text(st, 1, c->key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    int64_t cur = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(w, rc, "compare", err);
-    *ret_ok = cur == c->mod_revision;
-    return 0;
-}
-
-static int txn_apply(struct conn *w, const struct store_op *op, int64_t rev, struct slio_err *err)
-{
-    sqlite3_stmt *st;
-    if (op->type == STORE_OP_PUT) {
-        st = stmt_get(w, ST_PUT);
-        sqlite3_bind_text(st, 1, op->key, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, op->value_len ? op->value : "", (int)op->value_len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, rev);
-    } else {
-        st = stmt_get(w, ST_DELETE);
-        sqlite3_bind_text(st, 1, op->key, -1, SQLITE_STATIC);
-    }
-    return exec_stmt(w, st, op->type == STORE_OP_PUT ? "put" : "delete", err);
-}
-
-static int txn_check(const struct store_txn *t, struct slio_err *err)
-{
-    if (t->n_compares + t->n_ops > STORE_TXN_MAX) {
-        slio_err_set(err, "store txn of %zu compares and %zu ops (at most %d)", t->n_compares,
-                     t->n_ops, STORE_TXN_MAX);
-        return -EINVAL;
-    }
-    for (size_t i = 0; i < t->n_compares; i++)
-        if (key_check(t->compares[i].key, err) < 0)
-            return -EINVAL;
-    for (size_t i = 0; i < t->n_ops; i++) {
-        if (key_check(t->ops[i].key, err) < 0)
-            return -EINVAL;
-        if (t->ops[i].type == STORE_OP_PUT && t->ops[i].value_len > STORE_VALUE_MAX) {
-            slio_err_set(err, "store value of key \"%s\": %zu bytes (at most %u)", t->ops[i].key,
-                         t->ops[i].value_len, STORE_VALUE_MAX);
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
-/* Under s->lock, inside BEGIN IMMEDIATE: compares, ops, the new revision. */
-static int txn_body(struct conn *w, const struct store_txn *t, int64_t rev, size_t *ret_failed,
-                    struct slio_err *err)
-{
-    for (size_t i = 0; i < t->n_compares; i++) {
-        bool ok = false;
-        int r = txn_compare(w, &t->compares[i], &ok, err);
-        if (r < 0)
-            return r;
-        if (!ok) {
-            if (ret_failed)
-                *ret_failed = i;
-            slio_err_set(err, "key \"%s\" changed (compare failed)", t->compares[i].key);
-            return -ECANCELED;
-        }
-    }
-    for (size_t i = 0; i < t->n_ops; i++) {
-        int r = txn_apply(w, &t->ops[i], rev, err);
-        if (r < 0)
-            return r;
-    }
-    sqlite3_stmt *st = stmt_get(w, ST_SET_REV);
-    sqlite3_bind_int64(st, 1, rev);
-    return exec_stmt(w, st, "revision", err);
-}
-
-static int sq_txn(void *impl, const struct store_txn *t, int64_t *ret_revision, size_t *ret_failed,
-                  struct slio_err *err)
-{
-    struct sqlite_store *s = impl;
-    int r = txn_check(t, err);
-    if (r < 0)
-        return r;
-
-    pthread_mutex_lock(&s->lock);
-    if (t->n_ops == 0 && t->n_compares == 0) {
-        if (ret_revision)
-            *ret_revision = s->revision;
-        pthread_mutex_unlock(&s->lock);
-        return 0;
-    }
-    struct conn *w = &s->w;
-    r = exec_stmt(w, stmt_get(w, ST_BEGIN), "begin", err);
-    if (r == 0) {
-        int64_t rev = s->revision + (t->n_ops ? 1 : 0);
-        r = txn_body(w, t, rev, ret_failed, err);
-        if (r == 0)
-            r = exec_stmt(w, stmt_get(w, ST_COMMIT), "commit", err);
-        if (r < 0)
-            (void)exec_stmt(w, stmt_get(w, ST_ROLLBACK), "rollback", NULL);
-        else {
-            if (rev != s->revision) {
-                s->revision = rev;
-                pthread_cond_broadcast(&s->changed);
-            }
-            if (ret_revision)
-                *ret_revision = rev;
-        }
-    }
-    pthread_mutex_unlock(&s->lock);
-    return r;
 }
 
 static int sq_revision(void *impl, int64_t *ret, struct slio_err *err)
@@ -472,7 +315,7 @@ static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .get = sq_get,
     .list = sq_list,
-    .txn = sq_txn,
+    .txn = sqlite_txn,
     .revision = sq_revision,
     .wait = sq_wait,
     .free = sq_free,
@@ -508,7 +351,7 @@ static int conn_open(struct conn *c, const char *path, bool writer, struct slio_
             slio_err_set(err, "cannot open");
             return -ENOENT;
         }
-        return db_error(c, rc, "open", err);
+        return sqlite_db_error(c, rc, "open", err);
     }
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(c->db, 1);
@@ -521,7 +364,7 @@ static int conn_prepare(struct conn *c, struct slio_err *err)
         int rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i],
                                     NULL);
         if (rc != SQLITE_OK)
-            return db_error(c, rc, "prepare", err);
+            return sqlite_db_error(c, rc, "prepare", err);
     }
     return 0;
 }
