@@ -108,10 +108,16 @@ static int lease_call(struct etcd_election *e, bool grant, struct slio_err *err)
     e->lease_id = id;
     e->lease_renewed = sent;
     e->lease_until = sent + (uint64_t)ttl_got * 1000000u;
+    /* A keep-alive answered after leadership lapsed locally does not revive it: once
+     * is_leader() said no, the term is taken up again only through a campaign, as a new
+     * epoch, so the controller rebuilds what it holds in memory. */
     pthread_mutex_lock(&e->lock);
-    if (e->leading)
+    bool lapsed = e->leading && now_us() >= e->valid_until;
+    if (e->leading && !lapsed)
         e->valid_until = e->lease_until;
     pthread_mutex_unlock(&e->lock);
+    if (lapsed)
+        step_down(e, "no keep-alive succeeded for a whole lease");
     return 0;
 }
 
