@@ -97,14 +97,18 @@ def test_bad_agent_config_is_refused_by_the_real_agent(tmp_path):
     assert "slio-agent --check-config refused it" in proc.stdout and "trsvcid" in proc.stdout
 
 
-def start_controller_with(tmp_path, text):
+def start_controller_with(tmp_path, text, etcd_endpoints=None):
     """The real slio-controller on a configuration taken from a shipped file,
-    with only its paths and port moved into tmp_path."""
+    with only its paths, port and etcd endpoints moved to this test's."""
     from controller_proc import Controller
     ctl = Controller(tmp_path)
-    config = yaml.safe_load(text)
+    config = yaml.safe_load(text.replace("@POD_IP@:8360", f"127.0.0.1:{ctl.port}"))
     config["listen"] = ctl.config["listen"]
-    config["store"]["path"] = ctl.config["store"]["path"]
+    if etcd_endpoints:
+        assert config["advertise_url"] == ctl.url
+        config["store"]["etcd"]["endpoints"] = etcd_endpoints
+    else:
+        config["store"]["path"] = ctl.config["store"]["path"]
     config["tokens"] = ctl.config["tokens"]
     ctl.cfgpath.write_text(json.dumps(config))
     ctl.start()
@@ -121,3 +125,14 @@ def test_sqlite_controller_config_is_accepted_by_the_real_controller(tmp_path):
     cm = next(o for o in render("sqlite-file") if o["metadata"]["name"] == "slio-controller-config")
     assert set(yaml.safe_load(cm["data"]["controller.yaml"])) >= {"listen", "store", "tokens"}
     start_controller_with(tmp_path, cm["data"]["controller.yaml"])
+
+
+def test_etcd_controller_config_leads_on_a_real_etcd(tmp_path):
+    from test_controller_ha import EtcdCluster
+    cm = next(o for o in render("etcd-ha-lvm") if o["metadata"]["name"] == "slio-controller-config")
+    cluster = EtcdCluster(tmp_path).start()
+    try:
+        (tmp_path / "ctl").mkdir()
+        start_controller_with(tmp_path / "ctl", cm["data"]["controller.yaml"], cluster.endpoints)
+    finally:
+        cluster.stop()
