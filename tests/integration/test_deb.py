@@ -126,6 +126,9 @@ def test_units_are_hardened(root):
             assert key in text, f"{name}: {key}"
     tgt = (units / "slio-tgt.service").read_text()
     assert "RuntimeDirectory=slio-tgt" in tgt and "RuntimeDirectoryMode=0700" in tgt
+    # the file engine's volumes live in the agent's pool directory
+    assert "ReadWritePaths=-/var/lib/sliteio" in tgt
+    assert "ReadWritePaths=/var/lib/sliteio " in (units / "slio-agent.service").read_text()
 
 
 def test_default_configuration_is_accepted_by_the_packaged_agent(root):
