@@ -12,12 +12,7 @@
  * Revisions are etcd's, shifted by one (etcd_codec.h): the store's "0 =
  * nothing written" is etcd's 1.
  *
- * Transactions: etcd refuses a txn that puts one key twice, while the store
- * applies ops in order; only the last op of each key is sent, which leaves
- * the same keys and values. The failure branch reads every compared key
- * (keys only), so a failed txn says which compare failed without a second,
- * racy read; with an election, the leader key's create revision is compared
- * too (fencing, -EROFS).
+ * Transactions: etcd_txn.c.
  *
  * store_wait: a prefix read with min_mod_revision answers at once when keys
  * changed after the cursor (the common case, and without the values a watch
@@ -29,26 +24,16 @@
 #include <time.h>
 
 #include "etcd_codec.h"
-#include "etcd_election.h"
-#include "etcd_http.h"
+#include "etcd_int.h"
 #include "slio/json.h"
 #include "slio/log.h"
-#include "store.h"
 
-#define LIST_ANSWER_MAX  (64u << 20) /* a list page answer; past it the page is halved */
-#define SMALL_ANSWER_MAX (4u << 20)  /* get (one value), txn, revision */
-#define WATCH_MSG_MAX    (16u << 20) /* one watch message; past it: an early wake-up */
-
-struct etcd_store {
-    struct etcd_http *http;
-    char *ns;                       /* P "kv" */
-    char *leader_key;               /* P "leader" */
-    struct etcd_election *election; /* NULL: no election (one controller) */
-};
+#define LIST_ANSWER_MAX (64u << 20) /* a list page answer; past it the page is halved */
+#define WATCH_MSG_MAX   (16u << 20) /* one watch message; past it: an early wake-up */
 
 /* ---- keys ----------------------------------------------------------------------------- */
 
-static int key_check(const char *key, struct slio_err *err)
+int etcd_key_check(const char *key, struct slio_err *err)
 {
     size_t n = strlen(key);
     if (n == 0 || n > STORE_KEY_MAX) {
@@ -59,7 +44,7 @@ static int key_check(const char *key, struct slio_err *err)
 }
 
 /* base64 of ns + key (+ one NUL byte when past: the first key after key). */
-static char *ekey_b64(const struct etcd_store *s, const char *key, bool past)
+char *etcd_key_b64(const struct etcd_store *s, const char *key, bool past)
 {
     size_t nl = strlen(s->ns), kl = strlen(key);
     _cleanup_free_ char *buf = malloc(nl + kl + 1);
@@ -85,8 +70,8 @@ static char *ekey_end_b64(const struct etcd_store *s, const char *prefix)
     return etcd_b64_encode(k, n);
 }
 
-static int call(struct etcd_store *s, const char *path, json_t *body, size_t max, json_t **ret,
-                struct slio_err *err)
+int etcd_store_call(struct etcd_store *s, const char *path, json_t *body, size_t max, json_t **ret,
+                    struct slio_err *err)
 {
     int r = body ? etcd_http_call(s->http, path, body, max, ret, err) : -ENOMEM;
     json_decref(body);
@@ -101,7 +86,7 @@ static int range(struct etcd_store *s, json_t *body, const struct etcd_range_wan
                  struct store_kv_list *ret, int64_t *ret_rev, struct slio_err *err)
 {
     _cleanup_json_ json_t *resp = NULL;
-    int r = call(s, "/v3/kv/range", body, max, &resp, err);
+    int r = etcd_store_call(s, "/v3/kv/range", body, max, &resp, err);
     if (r == 0)
         r = etcd_decode_range(resp, w, ret, ret_rev, err);
     return r == -EBADMSG ? -EIO : r;
@@ -112,10 +97,10 @@ static int etcd_get(void *impl, const char *key, struct store_kv *ret, struct sl
     struct etcd_store *s = impl;
     _cleanup_free_ char *k = NULL;
     struct store_kv_list l;
-    int r = key_check(key, err);
+    int r = etcd_key_check(key, err);
     if (r < 0)
         return r;
-    if (!(k = ekey_b64(s, key, false)))
+    if (!(k = etcd_key_b64(s, key, false)))
         return -ENOMEM;
     struct etcd_range_want w = {s->ns, key, NULL, 1};
     r = range(s, json_pack("{s:s}", "key", k), &w, SMALL_ANSWER_MAX, &l, NULL, err);
@@ -139,8 +124,8 @@ static int etcd_revision(void *impl, int64_t *ret, struct slio_err *err)
     _cleanup_json_ json_t *resp = NULL;
     if (!k)
         return -ENOMEM;
-    int r = call(s, "/v3/kv/range", json_pack("{s:s,s:b}", "key", k, "count_only", 1),
-                 SMALL_ANSWER_MAX, &resp, err);
+    int r = etcd_store_call(s, "/v3/kv/range", json_pack("{s:s,s:b}", "key", k, "count_only", 1),
+                            SMALL_ANSWER_MAX, &resp, err);
     if (r == 0)
         r = etcd_decode_header(resp, ret, err) < 0 ? -EIO : 0;
     return r;
@@ -167,7 +152,7 @@ static int etcd_list(void *impl, const char *prefix, const char *start_after, si
         }
         return r;
     }
-    _cleanup_free_ char *from = ekey_b64(s, resume ? start_after : prefix, resume);
+    _cleanup_free_ char *from = etcd_key_b64(s, resume ? start_after : prefix, resume);
     _cleanup_free_ char *end = ekey_end_b64(s, prefix);
     if (!from || !end)
         return -ENOMEM;
@@ -180,179 +165,6 @@ static int etcd_list(void *impl, const char *prefix, const char *start_after, si
             return r;
         w.limit /= 2; /* big values: a shorter page, "more" says the rest exists */
     }
-}
-
-/* ---- txn ------------------------------------------------------------------------------- */
-
-static int txn_check(const struct store_txn *t, struct slio_err *err)
-{
-    if (t->n_compares + t->n_ops > STORE_TXN_MAX) {
-        slio_err_set(err, "store txn of %zu compares and %zu ops (at most %d)", t->n_compares,
-                     t->n_ops, STORE_TXN_MAX);
-        return -EINVAL;
-    }
-    for (size_t i = 0; i < t->n_compares; i++)
-        if (key_check(t->compares[i].key, err) < 0)
-            return -EINVAL;
-    for (size_t i = 0; i < t->n_ops; i++) {
-        if (key_check(t->ops[i].key, err) < 0)
-            return -EINVAL;
-        if (t->ops[i].type == STORE_OP_PUT && t->ops[i].value_len > STORE_VALUE_MAX) {
-            slio_err_set(err, "store value of key \"%s\": %zu bytes (at most %u)", t->ops[i].key,
-                         t->ops[i].value_len, STORE_VALUE_MAX);
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
-static int add_new(json_t *array, json_t *item)
-{
-    return item && json_array_append_new(array, item) == 0 ? 0 : -ENOMEM;
-}
-
-static json_t *compare_json(const char *key_b64, const char *target, int64_t store_rev)
-{
-    char rev[24];
-    snprintf(rev, sizeof(rev), "%lld", (long long)(store_rev ? ETCD_REV_FROM_STORE(store_rev) : 0));
-    return json_pack("{s:s,s:s,s:s,s:s}", "key", key_b64, "result", "EQUAL", "target", target,
-                     strcmp(target, "MOD") == 0 ? "mod_revision" : "create_revision", rev);
-}
-
-static json_t *op_json(const struct etcd_store *s, const struct store_op *op)
-{
-    _cleanup_free_ char *k = ekey_b64(s, op->key, false);
-    _cleanup_free_ char *v = op->type == STORE_OP_PUT
-                                 ? etcd_b64_encode(op->value_len ? op->value : "", op->value_len)
-                                 : NULL;
-    if (!k || (op->type == STORE_OP_PUT && !v))
-        return NULL;
-    if (op->type == STORE_OP_PUT)
-        return json_pack("{s:{s:s,s:s}}", "request_put", "key", k, "value", v);
-    return json_pack("{s:{s:s}}", "request_delete_range", "key", k);
-}
-
-static bool superseded(const struct store_txn *t, size_t i)
-{
-    for (size_t j = i + 1; j < t->n_ops; j++)
-        if (strcmp(t->ops[j].key, t->ops[i].key) == 0)
-            return true;
-    return false;
-}
-
-static int read_back(json_t *failure, const char *key_b64)
-{
-    return add_new(failure,
-                   json_pack("{s:{s:s,s:b}}", "request_range", "key", key_b64, "keys_only", 1));
-}
-
-/* compare/success/failure of a txn; fence > 0: also the leader key's create revision. */
-static int txn_body(const struct etcd_store *s, const struct store_txn *t, int64_t fence,
-                    json_t **ret)
-{
-    _cleanup_json_ json_t *cmp = json_array(), *ok = json_array(), *fail = json_array();
-    int r = cmp && ok && fail ? 0 : -ENOMEM;
-    for (size_t i = 0; r == 0 && i < t->n_compares; i++) {
-        _cleanup_free_ char *k = ekey_b64(s, t->compares[i].key, false);
-        r = k ? add_new(cmp, compare_json(k, "MOD", t->compares[i].mod_revision)) : -ENOMEM;
-        if (r == 0)
-            r = read_back(fail, k);
-    }
-    if (r == 0 && fence) {
-        _cleanup_free_ char *k = etcd_b64_encode(s->leader_key, strlen(s->leader_key));
-        r = k ? add_new(cmp, compare_json(k, "CREATE", fence)) : -ENOMEM;
-        if (r == 0)
-            r = read_back(fail, k);
-    }
-    for (size_t i = 0; r == 0 && i < t->n_ops; i++)
-        if (!superseded(t, i))
-            r = add_new(ok, op_json(s, &t->ops[i]));
-    if (r < 0)
-        return r;
-    json_t *body = json_pack("{s:O,s:O,s:O}", "compare", cmp, "success", ok, "failure", fail);
-    if (!body)
-        return -ENOMEM;
-    *ret = body;
-    return 0;
-}
-
-/* Which compare failed, from the failure branch's reads. */
-static int txn_failed(struct etcd_store *s, const struct store_txn *t, int64_t fence,
-                      const json_t *responses, int64_t rev, size_t *ret_failed,
-                      struct slio_err *err)
-{
-    int64_t mod, create;
-    int r;
-    if (fence) {
-        r = etcd_decode_txn_range(json_array_get(responses, t->n_compares), s->leader_key, rev,
-                                  &mod, &create, err);
-        if (r < 0)
-            return -EIO;
-        if (create != fence) {
-            etcd_election_lost(s->election, fence);
-            slio_err_set(err, "this controller no longer leads (fenced out)");
-            return -EROFS;
-        }
-    }
-    for (size_t i = 0; i < t->n_compares; i++) {
-        _cleanup_free_ char *ek = NULL;
-        if (asprintf(&ek, "%s%s", s->ns, t->compares[i].key) < 0)
-            return -ENOMEM;
-        r = etcd_decode_txn_range(json_array_get(responses, i), ek, rev, &mod, &create, err);
-        if (r < 0)
-            return -EIO;
-        if (mod != t->compares[i].mod_revision) {
-            if (ret_failed)
-                *ret_failed = i;
-            slio_err_set(err, "key \"%s\" changed (compare failed)", t->compares[i].key);
-            return -ECANCELED;
-        }
-    }
-    slio_err_set(err, "etcd txn failed, yet every compare holds");
-    return -EIO;
-}
-
-static int etcd_txn(void *impl, const struct store_txn *t, int64_t *ret_revision,
-                    size_t *ret_failed, struct slio_err *err)
-{
-    struct etcd_store *s = impl;
-    int64_t fence = 0, rev;
-    char leader[512];
-    int r = txn_check(t, err);
-    if (r < 0)
-        return r;
-    if (s->election && !etcd_election_fence(s->election, &fence)) {
-        etcd_election_is_leader(s->election, leader, sizeof(leader));
-        slio_err_set(err, "this controller is not the leader (leader: \"%s\")", leader);
-        return -EROFS;
-    }
-    _cleanup_json_ json_t *body = NULL, *resp = NULL;
-    const json_t *responses;
-    bool ok;
-    r = txn_body(s, t, fence, &body);
-    if (r == 0) {
-        r = call(s, "/v3/kv/txn", json_incref(body), SMALL_ANSWER_MAX, &resp, err);
-        if (r == -EAGAIN)
-            slio_err_prefix(err, "txn outcome unknown");
-    }
-    size_t n_fail = t->n_compares + (fence ? 1 : 0);
-    if (r == 0) {
-        /* success: one response per op sent; failure: one per read-back */
-        size_t n_ok = 0;
-        for (size_t i = 0; i < t->n_ops; i++)
-            n_ok += !superseded(t, i);
-        r = etcd_decode_txn(resp, json_is_true(json_object_get(resp, "succeeded")) ? n_ok : n_fail,
-                            &ok, &rev, &responses, err) < 0
-                ? -EIO
-                : 0;
-    }
-    if (r < 0)
-        return r;
-    if (!ok)
-        return txn_failed(s, t, fence, responses, rev, ret_failed, err);
-    if (ret_revision)
-        *ret_revision = rev;
-    return 0;
 }
 
 /* ---- wait ------------------------------------------------------------------------------ */
@@ -368,7 +180,7 @@ static uint64_t now_us(void)
 static int changed_since(struct etcd_store *s, const char *prefix, int64_t after, bool *ret,
                          int64_t *ret_rev, struct slio_err *err)
 {
-    _cleanup_free_ char *from = ekey_b64(s, prefix, false), *end = ekey_end_b64(s, prefix);
+    _cleanup_free_ char *from = etcd_key_b64(s, prefix, false), *end = ekey_end_b64(s, prefix);
     struct store_kv_list l;
     if (!from || !end)
         return -ENOMEM;
@@ -406,7 +218,7 @@ static int on_watch(const json_t *msg, void *arg)
 static int watch_prefix(struct etcd_store *s, const char *prefix, int64_t after,
                         uint64_t timeout_us, int64_t *ret_revision, struct slio_err *err)
 {
-    _cleanup_free_ char *from = ekey_b64(s, prefix, false), *end = ekey_end_b64(s, prefix);
+    _cleanup_free_ char *from = etcd_key_b64(s, prefix, false), *end = ekey_end_b64(s, prefix);
     struct waiter w = {.revision = after};
     if (!from || !end || asprintf(&w.key_prefix, "%s%s", s->ns, prefix) < 0)
         return -ENOMEM;
@@ -478,7 +290,7 @@ static const struct store_ops etcd_ops = {
     .name = "etcd",
     .get = etcd_get,
     .list = etcd_list,
-    .txn = etcd_txn,
+    .txn = etcd_store_txn,
     .revision = etcd_revision,
     .wait = etcd_wait,
     .free = etcd_free,
@@ -488,7 +300,7 @@ static const struct store_ops etcd_ha_ops = {
     .name = "etcd",
     .get = etcd_get,
     .list = etcd_list,
-    .txn = etcd_txn,
+    .txn = etcd_store_txn,
     .revision = etcd_revision,
     .wait = etcd_wait,
     .is_leader = etcd_is_leader,

@@ -101,7 +101,8 @@ int etcd_decode_watch_msg(const json_t *msg, const char *key_prefix, struct etcd
                           struct slio_err *err) _must_check_;
 
 /* LeaseGrantResponse (stream false) or a LeaseKeepAlive stream message (stream true):
- * the lease ID and its TTL in seconds (0: the lease is gone). */
+ * the lease ID and its TTL in seconds (0: the lease is gone). A stream error message:
+ * -ENOENT for NotFound (the lease is gone), -EREMOTEIO for others. */
 int etcd_decode_lease(const json_t *resp, bool stream, int64_t *ret_id, int64_t *ret_ttl,
                       struct slio_err *err) _must_check_;
 

@@ -97,6 +97,8 @@ static int lease_call(struct etcd_election *e, bool grant, struct slio_err *err)
     int64_t id, ttl_got;
     if (r == 0)
         r = etcd_decode_lease(resp, !grant, &id, &ttl_got, err);
+    if (r == -ENOENT) /* etcd: lease not found */
+        e->lease_id = 0;
     if (r < 0)
         return r;
     if (ttl_got == 0 || (!grant && id != e->lease_id)) { /* expired (or not ours) */
@@ -106,10 +108,16 @@ static int lease_call(struct etcd_election *e, bool grant, struct slio_err *err)
     e->lease_id = id;
     e->lease_renewed = sent;
     e->lease_until = sent + (uint64_t)ttl_got * 1000000u;
+    /* A keep-alive answered after leadership lapsed locally does not revive it: once
+     * is_leader() said no, the term is taken up again only through a campaign, as a new
+     * epoch, so the controller rebuilds what it holds in memory. */
     pthread_mutex_lock(&e->lock);
-    if (e->leading)
+    bool lapsed = e->leading && now_us() >= e->valid_until;
+    if (e->leading && !lapsed)
         e->valid_until = e->lease_until;
     pthread_mutex_unlock(&e->lock);
+    if (lapsed)
+        step_down(e, "no keep-alive succeeded for a whole lease");
     return 0;
 }
 
@@ -118,10 +126,13 @@ static int lease_ensure(struct etcd_election *e, struct slio_err *err)
 {
     uint64_t now = now_us();
     if (e->lease_id && now >= e->lease_until) {
-        /* etcd may already have expired it (and our key with it): a new lease is a new
-         * candidacy, never a continuation of the term */
+        /* etcd may have expired it (and our key with it): lead no more. But etcd also extends
+         * every lease when it elects a new raft leader, so the lease (and our key, our term)
+         * may well live on: try it before taking a new one. If it lives, the campaign finds
+         * our key and takes the term up again, as a new epoch. */
         step_down(e, "no keep-alive succeeded for a whole lease");
-        e->lease_id = 0;
+        int r = lease_call(e, false, err);
+        return r == -ENOENT ? lease_call(e, true, err) : r;
     }
     if (!e->lease_id)
         return lease_call(e, true, err);

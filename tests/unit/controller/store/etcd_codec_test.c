@@ -197,6 +197,12 @@ static void test_watch_lease_error(void **state)
     assert_int_equal(etcd_decode_lease(r, true, &id, &ttl, NULL), 0);
     assert_int_equal(ttl, 0);
     json_decref(r);
+    r = j("{\"error\":{\"grpc_code\":5,\"message\":\"requested lease not found\"}}");
+    assert_int_equal(etcd_decode_lease(r, true, &id, &ttl, NULL), -ENOENT);
+    json_decref(r);
+    r = j("{\"error\":{\"grpc_code\":14,\"message\":\"no leader\"}}");
+    assert_int_equal(etcd_decode_lease(r, true, &id, &ttl, NULL), -EREMOTEIO);
+    json_decref(r);
     r = j("{\"error\":\"etcdserver: requested lease not found\",\"message\":\"etcdserver: "
           "requested lease not found\",\"code\":5}");
     assert_int_equal(etcd_error_code(r, &err), 5);

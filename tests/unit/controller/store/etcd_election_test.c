@@ -6,6 +6,7 @@
  * next txn is fenced out (-EROFS) even before it noticed.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -187,12 +188,66 @@ static void test_deposed_leader_follows(void **state)
     store_free(b);
 }
 
+/* A leader's txns carry the fence, yet keep the store's semantics: which compare failed,
+ * one revision per txn, ops in order. */
+static void test_fenced_txn_semantics(void **state)
+{
+    struct store *a = candidate("http://127.0.0.2:8360", 2);
+    assert_ptr_equal(wait_leader(a, NULL, TAKEOVER_MAX_US), a);
+    int64_t r1, r2;
+    struct store_op ops[] = {{STORE_OP_PUT, "/d", "1", 1}, {STORE_OP_PUT, "/d", "2", 1}};
+    assert_int_equal(store_txn(a, &(struct store_txn){NULL, 0, ops, 2}, &r1, NULL, NULL), 0);
+    struct store_kv kv;
+    assert_int_equal(store_get(a, "/d", &kv, NULL), 0);
+    assert_string_equal(kv.value, "2");
+    assert_int_equal(kv.mod_revision, r1);
+    store_kv_clear(&kv);
+    struct store_compare cmp[] = {{"/d", r1}, {"/e", 0}, {"/d", r1 - 1}};
+    size_t failed = 99;
+    struct slio_err err = {{0}};
+    assert_int_equal(store_txn(a, &(struct store_txn){cmp, 3, ops, 1}, NULL, &failed, &err),
+                     -ECANCELED);
+    assert_int_equal(failed, 2);
+    assert_non_null(strstr(err.text, "/d"));
+    assert_int_equal(store_txn(a, &(struct store_txn){cmp, 2, ops, 1}, &r2, &failed, NULL), 0);
+    assert_int_equal(r2, r1 + 1);
+    store_free(a);
+}
+
+/* etcd frozen (SIGSTOP) past the TTL: no keep-alive gets through, so no controller may still
+ * call itself the leader once a TTL passed; thawed, exactly one leads again, as a new epoch. */
+static void test_etcd_outage_nobody_leads(void **state)
+{
+    struct store *a = candidate("http://127.0.0.2:8360", 2);
+    assert_ptr_equal(wait_leader(a, NULL, TAKEOVER_MAX_US), a);
+    struct store *b = candidate("http://127.0.0.3:8360", 2);
+    uint64_t epoch = store_leader_epoch(a);
+    assert_int_equal(kill(proc.pid, SIGSTOP), 0);
+    uint64_t t0 = now_us();
+    while (store_is_leader(a, NULL, 0) && now_us() - t0 < TAKEOVER_MAX_US)
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    uint64_t gave_up = now_us() - t0;
+    assert_false(store_is_leader(a, NULL, 0));
+    assert_false(store_is_leader(b, NULL, 0));
+    assert_true(gave_up <= 2100000); /* at most the TTL after the last keep-alive */
+    assert_int_equal(put(a, "/v", "x"), -EROFS);
+    assert_int_equal(kill(proc.pid, SIGCONT), 0);
+    struct store *leader = wait_leader(a, b, 3 * TAKEOVER_MAX_US);
+    assert_non_null(leader);
+    assert_true(leader == b || store_leader_epoch(a) > epoch);
+    assert_int_equal(put(leader, "/v", "y"), 0);
+    store_free(a);
+    store_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_leads_standby_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_loss_fences_old_leader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deposed_leader_follows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fenced_txn_semantics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_etcd_outage_nobody_leads, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_etcd_election", tests, NULL, NULL);
 }
