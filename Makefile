@@ -9,6 +9,8 @@
 #   make sanitize   the same tests on an ASan+UBSan build (build-asan/)
 #   make fuzz       build the libFuzzer targets and run each FUZZ_SECONDS
 #   make check-style
+#   make check-deploy  render and validate every deploy/k8s overlay offline
+#   make deb        Debian packages into $(DEB_OUT) (default build/debs)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
@@ -18,8 +20,9 @@ PYTHON := /usr/bin/python3
 ABS_BUILD = $(abspath $(BUILD))
 # The guest kernel + base initramfs do not depend on our build: one cache for all builds.
 VM_OUT ?= $(CURDIR)/build/vm
+DEB_OUT ?= $(BUILD)/debs
 
-.PHONY: all build deps test unit integration vm demo demo-stop sanitize fuzz check-style clean
+.PHONY: all build deps test unit integration vm demo demo-stop sanitize fuzz check-style check-deploy deb clean
 
 all: build
 
@@ -56,6 +59,12 @@ fuzz: deps
 
 check-style:
 	tools/check-style
+
+check-deploy: build
+	$(PYTHON) deploy/check --build $(ABS_BUILD)
+
+deb: build
+	$(PYTHON) packaging/build-debs $(BUILD) $(DEB_OUT)
 
 demo: build
 	tools/demo $(ABS_BUILD)
