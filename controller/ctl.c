@@ -86,6 +86,32 @@ static struct sched_label *labels_of(const json_t *obj, size_t *n)
     return l;
 }
 
+static uint64_t reserve_of(struct ctl *c, const char *pool_id)
+{
+    pthread_mutex_lock(&c->live_lock);
+    json_int_t r = json_integer_value(json_object_get(c->reserves, pool_id));
+    pthread_mutex_unlock(&c->live_lock);
+    return r > 0 ? (uint64_t)r : 0;
+}
+
+static void reserve_add_locked(struct ctl *c, const char *pool_id, int64_t delta)
+{
+    json_int_t cur = json_integer_value(json_object_get(c->reserves, pool_id));
+    json_object_set_new(c->reserves, pool_id, json_integer(cur + delta > 0 ? cur + delta : 0));
+}
+
+void ctl_reserve_add(struct ctl *c, const char *node, const char *pool, int64_t delta)
+{
+    char id[MODEL_KEY_MAX], key[MODEL_KEY_MAX];
+    _cleanup_json_ json_t *doc = NULL;
+    pthread_mutex_lock(&c->live_lock);
+    reserve_add_locked(c, model_pool_id(id, node, pool), delta);
+    pthread_mutex_unlock(&c->live_lock);
+    if (store_get_json(c->store, model_key(key, K_NODES, node, NULL), &doc, NULL, NULL) == 0 &&
+        ctl_view_sync_node(c, doc, NULL) < 0)
+        log_warn("node \"%s\": pools not updated in the scheduler's view", node);
+}
+
 static double overprovision_of(const json_t *figures)
 {
     double o = json_number_value(json_object_get(figures, "overprovision"));
@@ -119,6 +145,7 @@ static int view_upsert_pool(struct ctl *c, struct sched_view *v, const json_t *n
         .thin = json_is_true(json_object_get(pool, "thin")),
         .capacity = model_u64(fig, "capacity"),
         .free = model_u64(fig, "free"),
+        .reserved = reserve_of(c, id),
         .overprovision = overprovision_of(fig),
         .max_remote_volumes = (uint32_t)model_u64(pool, "max_remote_volumes"),
     };
@@ -213,10 +240,21 @@ static int add_indexed_volume(struct ctl *c, struct sched_view *v, const struct 
 {
     char node[MODEL_KEY_MAX], id[MODEL_KEY_MAX];
     const char *rest = kv->key + strlen(K_BYNODE), *slash = strchr(rest, '/');
-    if (!slash || strncmp(slash, "/v/", 3) != 0)
-        return 0; /* a snapshot's entry */
+    if (!slash)
+        return 0;
     snprintf(node, sizeof(node), "%.*s", (int)(slash - rest), rest);
     _cleanup_json_ json_t *e = json_loadb(kv->value, kv->value_len, 0, NULL);
+    if (strncmp(slash, "/s/", 3) == 0) { /* a snapshot: ["pool", cow_reserve] */
+        if (json_is_array(e)) {
+            pthread_mutex_lock(&c->live_lock);
+            reserve_add_locked(c, model_pool_id(id, node, json_string_value(json_array_get(e, 0))),
+                               json_integer_value(json_array_get(e, 1)));
+            pthread_mutex_unlock(&c->live_lock);
+        }
+        return 0;
+    }
+    if (strncmp(slash, "/v/", 3) != 0)
+        return 0;
     if (!json_is_array(e)) {
         _cleanup_json_ json_t *doc = NULL;
         int r =
@@ -269,9 +307,17 @@ int ctl_rebuild_view(struct ctl *c, struct slio_err *err)
     int r = sched_view_new(c->sched_cfg, &v);
     if (r < 0)
         return r;
+    pthread_mutex_lock(&c->live_lock);
+    json_object_clear(c->reserves);
+    pthread_mutex_unlock(&c->live_lock);
+    size_t again;
+    /* Pools first (a volume needs its pool), then the index (volumes, snapshot reserves),
+     * then the pools again with their reserves. */
     r = for_each_doc(c, v, K_NODES, sync_node_into, &n_nodes, err);
     if (r == 0)
         r = for_each_index(c, v, &n_vols, err);
+    if (r == 0)
+        r = for_each_doc(c, v, K_NODES, sync_node_into, &again, err);
     if (r < 0)
         return r;
     struct sched_view *old = __atomic_exchange_n(&c->view, TAKE_PTR(v), __ATOMIC_ACQ_REL);
@@ -314,11 +360,12 @@ int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
     pthread_mutex_init(&c->stop_lock, NULL);
     pthread_cond_init(&c->stop_cond, NULL);
     c->live = json_object();
+    c->reserves = json_object();
     c->started_us = ctl_now_us();
     slio_prom_hist_init(&c->request_seconds);
     const char *tokens[AUTH__SCOPES] = {c->cfg.tokens.admin, c->cfg.tokens.csi, c->cfg.tokens.agent,
                                         c->cfg.tokens.readonly};
-    int r = c->live ? 0 : -ENOMEM;
+    int r = c->live && c->reserves ? 0 : -ENOMEM;
     if (r == 0)
         r = auth_load(&c->auth, tokens, err);
     if (r == 0)
@@ -347,6 +394,7 @@ void ctl_free(struct ctl *c)
     sched_config_free(c->sched_cfg);
     store_free(c->store);
     json_decref(c->live);
+    json_decref(c->reserves);
     ctl_config_clear(&c->cfg);
     pthread_cond_destroy(&c->stop_cond);
     pthread_mutex_destroy(&c->stop_lock);

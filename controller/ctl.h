@@ -46,7 +46,8 @@ struct ctl {
     struct auth auth;
 
     pthread_mutex_t live_lock;
-    json_t *live; /* node → {"seen": monotonic µs, "pools": {pool: figures}} */
+    json_t *live;     /* node → {"seen": monotonic µs, "pools": {pool: figures}} */
+    json_t *reserves; /* pool id → bytes held for snapshots' copy-on-write (live_lock) */
 
     uint64_t started_us;
     _Atomic unsigned long long event_seq;
@@ -115,6 +116,13 @@ const char *ctl_node_status(const json_t *node_doc);
  * transaction that changes a volume's size or consumer.
  */
 void txb_volume_index(struct txb *t, const json_t *vol);
+
+/*
+ * Snapshot copy-on-write reserves are held back from placement (the pool's
+ * `reserved` in the scheduler): add delta bytes to pool_id's reserve, then
+ * push the node's pools into the view again.
+ */
+void ctl_reserve_add(struct ctl *c, const char *node, const char *pool, int64_t delta);
 
 /* Push a node document's pools (with live figures) into the view. */
 int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err);

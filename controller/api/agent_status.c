@@ -115,6 +115,9 @@ static int remove_object(struct api_call *call, const char *docs, const char *na
               kind, model_str(doc, "name"), model_str(doc, "node"));
     r = txb_commit(call->ctl, &t, NULL, &call->err);
     txb_free(&t);
+    if (r == 0 && strcmp(kind, "snapshot") == 0 && model_u64(doc, "cow_reserve"))
+        ctl_reserve_add(call->ctl, model_str(doc, "node"), model_str(doc, "pool"),
+                        -(int64_t)model_u64(doc, "cow_reserve"));
     if (r == 0 && strcmp(kind, "volume") == 0) {
         atomic_fetch_add(&call->ctl->counters[CTR_VOLUMES_DELETED], 1);
         if (sched_view_remove_volume(ctl_view(call->ctl), id) < 0)
@@ -130,11 +133,12 @@ static int apply_snapshot(struct ctl *c, json_t *s, struct txb *t, void *arg, st
     const char *phase = next_phase(old, st, 0);
     if (strcmp(old, phase) == 0)
         return CTL_UNCHANGED;
-    json_object_set_new(s, "phase", json_string(phase));
-    json_object_set_new(s, "message", json_string(st->message ? st->message : ""));
+    /* The event first: old points into the phase member replaced below. */
     txb_event(t, c, "snapshot", model_str(s, "id"), strcmp(phase, "failed") ? "normal" : "warning",
               strcmp(phase, "failed") ? "Ready" : "Failed", "snapshot \"%s\": %s -> %s",
               model_str(s, "name"), old, phase);
+    json_object_set_new(s, "phase", json_string(phase));
+    json_object_set_new(s, "message", json_string(st->message ? st->message : ""));
     return 0;
 }
 

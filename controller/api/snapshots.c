@@ -79,7 +79,9 @@ static int snapshot_commit(struct api_call *call, const struct snapshot_create *
     txb_put_json(&t, model_key(key, K_SNAPSHOTS, id, NULL), doc);
     txb_put_str(&t, model_key(key, K_SNAPNAMES, sc->name, NULL), id);
     snprintf(key, sizeof(key), "%s%s/s/%s", K_BYNODE, node, id);
-    txb_put_str(&t, key, "");
+    json_t *entry = json_pack("[s,I]", model_str(vol, "pool"), (json_int_t)sc->cow_reserve);
+    txb_put_json(&t, key, entry); /* the start-up rebuild sums the reserves from these */
+    json_decref(entry);
     txb_touch_desired(&t, node);
     txb_event(&t, call->ctl, "snapshot", id, "normal", "Creating",
               "snapshot \"%s\" of volume \"%s\" requested", sc->name, model_str(vol, "name"));
@@ -87,6 +89,8 @@ static int snapshot_commit(struct api_call *call, const struct snapshot_create *
     txb_free(&t);
     if (r < 0)
         return r;
+    if (sc->cow_reserve)
+        ctl_reserve_add(call->ctl, node, model_str(vol, "pool"), (int64_t)sc->cow_reserve);
     call->status = 201;
     call->out = render_snapshot(call, doc, 0, NULL);
     return call->out ? 0 : -ENOMEM;

@@ -430,3 +430,43 @@ def test_sigkill_during_creates_converges(ctl):
     # retrying every create after the restart is idempotent
     for name, vid in list(acked.items())[:20]:
         assert create(ctl, name, want=200)["id"] == vid
+
+
+def test_long_polls_are_capped(tmp_path):
+    ctl = Controller(tmp_path, limits={"max_long_polls": 1, "long_poll_max": "3s"}).start()
+    try:
+        a = Agent(ctl, "node-a")
+        rev = a.register()["revision"]
+        parked = threading.Thread(target=a.desired, kwargs={"revision": rev, "wait": "3s"})
+        parked.start()
+        ctl.wait_for("a parked poll", lambda: "sliteio_controller_long_polls 1" in
+                     ctl.call("GET", "/metrics", token=None)[1], 5)
+        t0 = time.monotonic()
+        assert a.desired(revision=rev, wait="3s")["revision"] == rev  # over the cap: at once
+        assert time.monotonic() - t0 < 1.5
+        parked.join(10)
+        t0 = time.monotonic()
+        a.desired(revision=rev, wait="60s")  # the slot is free again; wait capped at 3 s
+        assert 2.5 < time.monotonic() - t0 < 6
+    finally:
+        ctl.stop()
+
+
+def test_snapshot_reserve_held_back_across_restart(ctl):
+    a = Agent(ctl, "node-a", pools=[{"name": "vg0", "engine": "lvm", "capacity": 10 * GiB,
+                                     "free": 10 * GiB}])
+    a.register()
+    v = create(ctl, "base", 2 * GiB)
+    a.reconcile()
+    s = ctl.ok("POST", "/v1/snapshots", {"name": "cow", "volume": v["id"], "cow_reserve": "7Gi"},
+               token="csi", want=(201,))
+    assert s["cow_reserve"] == 7 * GiB
+    ctl.error("POST", "/v1/volumes", {"name": "x", "size": 2 * GiB}, token="csi", status=422)
+    ctl.stop()
+    ctl.start()  # the reserve comes back from the store's index
+    a.heartbeat()
+    ctl.error("POST", "/v1/volumes", {"name": "x", "size": 2 * GiB}, token="csi", status=422)
+    create(ctl, "fits", GiB)
+    ctl.ok("DELETE", f"/v1/snapshots/{s['id']}", token="csi", want=(202,))
+    a.reconcile()
+    create(ctl, "x", 2 * GiB)
