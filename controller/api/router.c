@@ -60,6 +60,21 @@ static void respond(struct api_call *call, struct slio_http_response *resp, int 
         slio_http_respond_text(resp, call->status ? call->status : 204, "text/plain", NULL, 0);
 }
 
+/*
+ * A controller that just gained leadership (etcd HA) schedules from a view built before it
+ * led, which misses what the previous leader placed: until the monitor has rebuilt the view
+ * for this epoch (c->leader_epoch catches up), writes are answered 503 unavailable and the
+ * client retries. Found by tests/integration/test_controller_ha.py: without this, creates
+ * right after a failover were refused "0/0 pools".
+ */
+static int leadership_settled(struct ctl *c, struct slio_err *err)
+{
+    if (store_leader_epoch(c->store) == __atomic_load_n(&c->leader_epoch, __ATOMIC_ACQUIRE))
+        return 0;
+    slio_err_set(err, "leadership just gained: the view is being rebuilt");
+    return -EAGAIN;
+}
+
 void api_run(const struct slio_http_request *req, struct slio_http_response *resp, void *ctx,
              enum auth_need need, enum api_body body, api_fn fn)
 {
@@ -73,6 +88,8 @@ void api_run(const struct slio_http_request *req, struct slio_http_response *res
                      leader);
         r = -EROFS;
     }
+    if (r == 0 && need != NEED_PUBLIC && is_write(req))
+        r = leadership_settled(call.ctl, &call.err);
     if (r == 0 && body == API_BODY)
         r = parse_body(&call);
     if (r == 0)

@@ -117,7 +117,10 @@ int etcd_proc_start(struct etcd_proc *e)
         return -EADDRINUSE;
     snprintf(e->client_url, sizeof(e->client_url), "http://127.0.0.1:%d", cp);
     snprintf(e->peer_url, sizeof(e->peer_url), "http://127.0.0.1:%d", pp);
-    return spawn(e);
+    int r = spawn(e);
+    if (r < 0) /* a failed setup gets no teardown: leave nothing behind */
+        etcd_proc_stop(e);
+    return r;
 }
 
 static void kill_wait(struct etcd_proc *e)
