@@ -93,7 +93,7 @@ static void config_defaults(struct config_doc *d)
     *d = (struct config_doc){
         .listen = {"127.0.0.1", 8360},
         .store = {.backend = CTL_STORE_SQLITE,
-                  .etcd = {.prefix = "/slio/", .lease_ttl_us = 5000000}},
+                  .etcd = {.prefix = "/slio/", .lease_ttl_us = 3000000}},
         .heartbeat_interval_us = 10000000,
         .unknown_after_us = 30000000,
         .offline_after_us = 300000000,

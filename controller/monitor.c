@@ -102,7 +102,7 @@ static void regain_leadership(struct ctl *c)
         log_warn("leadership regained but the view could not be rebuilt: %s", err.text);
         return;
     }
-    c->leader_epoch = epoch;
+    __atomic_store_n(&c->leader_epoch, epoch, __ATOMIC_RELEASE);
 }
 
 /* Delete the oldest events beyond limits.max_events, once a minute at most. */
