@@ -181,31 +181,29 @@ static json_t *desired_snapshot(const json_t *s)
                      "state", absent ? "absent" : "present");
 }
 
+struct desired_kind {
+    const char *kind, *docs; /* "v"/K_VOLUMES or "s"/K_SNAPSHOTS */
+    json_t *(*render)(const json_t *);
+    json_t *arr;
+};
+
+static void desired_one(struct api_call *call, const struct store_kv *kv, const char *prefix,
+                        void *arg)
+{
+    struct desired_kind *d = arg;
+    _cleanup_json_ json_t *doc = NULL;
+    if (api_get_doc(call, d->docs, kv->key + strlen(prefix), d->kind, &doc, NULL) == 0)
+        json_array_append_new(d->arr, d->render(doc));
+}
+
 /* Append the documents indexed under bynode/<node>/<kind>/ to arr. */
 static int desired_list(struct api_call *call, const char *node, const char *kind, const char *docs,
                         json_t *(*render)(const json_t *), json_t *arr)
 {
     char prefix[MODEL_KEY_MAX];
-    _cleanup_free_ char *last = NULL;
+    struct desired_kind d = {kind, docs, render, arr};
     snprintf(prefix, sizeof(prefix), "%s%s/%s/", K_BYNODE, node, kind);
-    for (bool more = true; more;) {
-        struct store_kv_list l;
-        int r = store_list(call->ctl->store, prefix, last, 1000, true, &l, NULL, &call->err);
-        if (r < 0)
-            return r;
-        for (size_t i = 0; i < l.n; i++) {
-            _cleanup_json_ json_t *doc = NULL;
-            if (api_get_doc(call, docs, l.items[i].key + strlen(prefix), kind, &doc, NULL) == 0)
-                json_array_append_new(arr, render(doc));
-        }
-        more = l.more && l.n;
-        free(last);
-        last = more ? strdup(l.items[l.n - 1].key) : NULL;
-        store_kv_list_clear(&l);
-        if (more && !last)
-            return -ENOMEM;
-    }
-    return 0;
+    return api_scan(call, prefix, true, desired_one, &d);
 }
 
 static int poll_params(struct api_call *call, int64_t *ret_after, uint64_t *ret_wait)

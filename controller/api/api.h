@@ -79,6 +79,18 @@ typedef json_t *(*api_render_fn)(struct api_call *call, const json_t *doc, int64
 int api_list(struct api_call *call, const char *prefix, api_filter_fn filter, api_render_fn render,
              void *arg);
 
+/*
+ * Every key under prefix, however many, in key order: each(call, kv, prefix,
+ * arg) once per key (kv->key + strlen(prefix) is the id part). For answers
+ * that are whole by nature (an agent's desired state, a drain's moves, the
+ * orphan reports), not for client-facing pages (api_list). 0 or the store's
+ * negative errno (call->err set).
+ */
+typedef void (*api_each_fn)(struct api_call *call, const struct store_kv *kv, const char *prefix,
+                            void *arg);
+int api_scan(struct api_call *call, const char *prefix, bool keys_only, api_each_fn each,
+             void *arg);
+
 /* Query helpers: -EINVAL naming the parameter. */
 int api_query_name(struct api_call *call, const char *param, const char **ret);
 int api_query_uuid(struct api_call *call, const char *param, char ret[static SLIO_UUID_STR_LEN],

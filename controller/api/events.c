@@ -48,31 +48,22 @@ static int list_events(struct api_call *call)
     return api_list(call, K_EVENTS, f.kind || f.object ? event_matches : NULL, render_event, &f);
 }
 
+/* One node's orphan report: its items join the answer's. */
+static void orphans_one(struct api_call *call, const struct store_kv *kv, const char *prefix,
+                        void *arg)
+{
+    (void)call, (void)prefix;
+    _cleanup_json_ json_t *doc = json_loadb(kv->value, kv->value_len, 0, NULL);
+    json_array_extend(arg, json_object_get(doc, "items"));
+}
+
 static int list_orphans(struct api_call *call)
 {
-    _cleanup_free_ char *last = NULL;
     json_t *items = json_array();
     call->out = json_pack("{s:o}", "items", items);
     if (!call->out)
         return -ENOMEM;
-    for (bool more = true; more;) {
-        struct store_kv_list l;
-        int r = store_list(call->ctl->store, K_ORPHANS, last, 1000, false, &l, NULL, &call->err);
-        if (r < 0)
-            return r;
-        for (size_t i = 0; i < l.n; i++) {
-            _cleanup_json_ json_t *doc =
-                json_loadb(l.items[i].value, l.items[i].value_len, 0, NULL);
-            json_array_extend(items, json_object_get(doc, "items"));
-        }
-        more = l.more && l.n;
-        free(last);
-        last = more ? strdup(l.items[l.n - 1].key) : NULL;
-        store_kv_list_clear(&l);
-        if (more && !last)
-            return -ENOMEM;
-    }
-    return 0;
+    return api_scan(call, K_ORPHANS, false, orphans_one, items);
 }
 
 API_HANDLER(list_events, NEED_READ, API_NO_BODY)

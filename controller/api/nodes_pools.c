@@ -296,6 +296,22 @@ static json_t *drain_move(struct api_call *call, const json_t *vol)
     return move;
 }
 
+struct pool_moves {
+    const char *pool;
+    json_t *moves;
+};
+
+/* A volume indexed on the node: a move if it lives in the drained pool. */
+static void drain_one(struct api_call *call, const struct store_kv *kv, const char *prefix,
+                      void *arg)
+{
+    struct pool_moves *pm = arg;
+    _cleanup_json_ json_t *vol = NULL;
+    if (api_get_doc(call, K_VOLUMES, kv->key + strlen(prefix), "volume", &vol, NULL) == 0 &&
+        strcmp(model_str(vol, "pool"), pm->pool) == 0)
+        json_array_append_new(pm->moves, drain_move(call, vol));
+}
+
 static int drain(struct api_call *call)
 {
     _cleanup_json_ json_t *node = NULL;
@@ -310,27 +326,8 @@ static int drain(struct api_call *call)
     if (!call->out)
         return -ENOMEM;
     snprintf(prefix, sizeof(prefix), "%s%s/v/", K_BYNODE, model_str(node, "name"));
-    _cleanup_free_ char *last = NULL;
-    for (bool more = true; more;) {
-        struct store_kv_list l;
-        r = store_list(call->ctl->store, prefix, last, 1000, true, &l, NULL, &call->err);
-        if (r < 0)
-            return r;
-        for (size_t i = 0; i < l.n; i++) {
-            _cleanup_json_ json_t *vol = NULL;
-            if (api_get_doc(call, K_VOLUMES, l.items[i].key + strlen(prefix), "volume", &vol,
-                            NULL) == 0 &&
-                strcmp(model_str(vol, "pool"), pool) == 0)
-                json_array_append_new(moves, drain_move(call, vol));
-        }
-        more = l.more && l.n;
-        free(last);
-        last = more ? strdup(l.items[l.n - 1].key) : NULL;
-        store_kv_list_clear(&l);
-        if (more && !last)
-            return -ENOMEM;
-    }
-    return 0;
+    struct pool_moves pm = {pool, moves};
+    return api_scan(call, prefix, true, drain_one, &pm);
 }
 
 API_HANDLER(list_nodes, NEED_READ, API_NO_BODY)

@@ -80,6 +80,27 @@ int api_page_params(struct api_call *call, const char *prefix, size_t *ret_limit
     return 0;
 }
 
+int api_scan(struct api_call *call, const char *prefix, bool keys_only, api_each_fn each, void *arg)
+{
+    _cleanup_free_ char *last = NULL;
+    for (bool more = true; more;) {
+        struct store_kv_list l;
+        int r =
+            store_list(call->ctl->store, prefix, last, SCAN_BATCH, keys_only, &l, NULL, &call->err);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < l.n; i++)
+            each(call, &l.items[i], prefix, arg);
+        more = l.more && l.n;
+        free(last);
+        last = more ? strdup(l.items[l.n - 1].key) : NULL;
+        store_kv_list_clear(&l);
+        if (more && !last)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 struct page {
     json_t *items;
     size_t limit, scanned;

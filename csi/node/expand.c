@@ -63,12 +63,8 @@ CSI_HANDLER(node_expand_volume)
     const Csi__V1__NodeExpandVolumeRequest *q = req;
     struct csi_mount m;
     struct slio_err err = {0};
-    if (!q->volume_id[0] || !q->volume_path[0])
-        return (void)csi_reply_fail(r, GRPC_STATUS_INVALID_ARGUMENT,
-                                    "volume_id and volume_path needed");
-    if (!csi_path_ok(q->volume_path))
-        return (void)csi_reply_fail(r, GRPC_STATUS_INVALID_ARGUMENT,
-                                    "volume_path: not a clean absolute path");
+    if (csi_volume_path_args(r, q->volume_id, q->volume_path) < 0)
+        return;
     struct stat st;
     if (stat(q->volume_path, &st) < 0 ||
         csi_mount_find(ctx->node.mountinfo, q->volume_path, &m) != 0)

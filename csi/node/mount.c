@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grpc/call.h"
 #include "node/node.h"
 #include "slio/exec.h"
 #include "slio/fileio.h"
@@ -23,6 +24,18 @@ bool csi_path_ok(const char *p)
         if ((unsigned char)p[i] < 0x20)
             return false;
     return true;
+}
+
+int csi_volume_path_args(struct csi_reply *r, const char *volume_id, const char *volume_path)
+{
+    if (!volume_id[0] || !volume_path[0])
+        return csi_reply_fail(r, GRPC_STATUS_INVALID_ARGUMENT, "volume_id and volume_path needed"),
+               -EINVAL;
+    if (!csi_path_ok(volume_path))
+        return csi_reply_fail(r, GRPC_STATUS_INVALID_ARGUMENT,
+                              "volume_path: not a clean absolute path"),
+               -EINVAL;
+    return 0;
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */

@@ -51,6 +51,13 @@ int csi_run_status(const char *const *argv, uint32_t timeout_ms, char **out,
 
 /* An absolute, NUL-free, bounded path with no ".." component. */
 bool csi_path_ok(const char *p);
+/*
+ * The volume_id/volume_path pair of NodeExpandVolume and NodeGetVolumeStats:
+ * both present, the path clean (csi_path_ok). 0, or -EINVAL after replying
+ * INVALID_ARGUMENT on r.
+ */
+struct csi_reply;
+int csi_volume_path_args(struct csi_reply *r, const char *volume_id, const char *volume_path);
 
 /* ---- nvme.c ---- */
 /* "nqn.2024-01.io.slite:vol:<id>" for a volume id. -EINVAL if id is not a UUID. */

@@ -77,12 +77,8 @@ CSI_HANDLER(node_get_volume_stats)
 {
     const Csi__V1__NodeGetVolumeStatsRequest *q = req;
     struct stat st;
-    if (!q->volume_id[0] || !q->volume_path[0])
-        return (void)csi_reply_fail(r, GRPC_STATUS_INVALID_ARGUMENT,
-                                    "volume_id and volume_path needed");
-    if (!csi_path_ok(q->volume_path))
-        return (void)csi_reply_fail(r, GRPC_STATUS_INVALID_ARGUMENT,
-                                    "volume_path: not a clean absolute path");
+    if (csi_volume_path_args(r, q->volume_id, q->volume_path) < 0)
+        return;
     if (stat(q->volume_path, &st) < 0)
         return (void)csi_reply_fail(r, GRPC_STATUS_NOT_FOUND, "volume_path %s: %s", q->volume_path,
                                     strerror(errno));

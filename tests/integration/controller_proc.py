@@ -47,13 +47,17 @@ class Controller:
         self.cfgpath = self.dir / "controller.json"
         self.cfgpath.write_text(json.dumps(self.config))
 
-    def start(self, timeout=15):
+    def spawn(self):
+        """Launch slio-controller on the config, its output in controller.<n>.log."""
         exe = binary("controller/slio-controller")
         self.starts += 1
         self.logpath = self.dir / f"controller.{self.starts}.log"
         self.log = open(self.logpath, "w")
         self.proc = subprocess.Popen([exe, "-c", str(self.cfgpath)], stdout=self.log,
                                      stderr=subprocess.STDOUT)
+
+    def start(self, timeout=15):
+        self.spawn()
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:

@@ -101,13 +101,7 @@ class HaController(Controller):
         self.cfgpath.write_text(json.dumps(self.config))
 
     def start(self, timeout=15):
-        from conftest import binary
-        exe = binary("controller/slio-controller")
-        self.starts += 1
-        self.logpath = self.dir / f"controller.{self.starts}.log"
-        self.log = open(self.logpath, "w")
-        self.proc = subprocess.Popen([exe, "-c", str(self.cfgpath)], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+        self.spawn()
         self.wait_for("the controller to answer", self.health, timeout)
         return self
 

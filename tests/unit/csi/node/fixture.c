@@ -92,3 +92,15 @@ void node_fixture_free(struct node_fixture *f)
     assert_int_equal(nftw(f->root, remove_one, 16, FTW_DEPTH | FTW_PHYS), 0);
     free(f);
 }
+
+int node_fixture_setup(void **state)
+{
+    *state = node_fixture_new();
+    return 0;
+}
+
+int node_fixture_teardown(void **state)
+{
+    node_fixture_free(*state);
+    return 0;
+}

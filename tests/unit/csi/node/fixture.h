@@ -19,6 +19,9 @@ struct node_fixture {
 
 struct node_fixture *node_fixture_new(void);
 void node_fixture_free(struct node_fixture *f);
+/* cmocka setup/teardown: *state is a fresh fixture, freed after the test. */
+int node_fixture_setup(void **state);
+int node_fixture_teardown(void **state);
 /* Write root/<rel> (parents made), e.g. "sys/class/nvme/nvme1/state" → "live\n". */
 void node_fixture_write(struct node_fixture *f, const char *rel, const char *text);
 /* Absolute path of root/<rel> into buf. */

@@ -19,18 +19,6 @@
 #define OTHER "11111111-2222-4333-8444-555555555555"
 #define NQN   "nqn.2024-01.io.slite:vol:" VOL
 
-static int setup(void **state)
-{
-    *state = node_fixture_new();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    node_fixture_free(*state);
-    return 0;
-}
-
 static void test_volume_nqn(void **state)
 {
     char nqn[SLIO_NQN_BUF];
@@ -128,11 +116,15 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_volume_nqn),
-        cmocka_unit_test_setup_teardown(test_ctrls_by_nqn, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_disconnect_failure_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_find_ns, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wait_ns_deadline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connect_argv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ctrls_by_nqn, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_disconnect_failure_named, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_find_ns, node_fixture_setup, node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_wait_ns_deadline, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_connect_argv, node_fixture_setup,
+                                        node_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,18 +18,6 @@
 
 #define VOL "0b5e2a1c-8a41-4c36-9d0e-2f4a9e6c7b10"
 
-static int setup(void **state)
-{
-    *state = node_fixture_new();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    node_fixture_free(*state);
-    return 0;
-}
-
 static Csi__V1__VolumeCapability *cap(bool block, int mode)
 {
     static Csi__V1__VolumeCapability c;
@@ -248,11 +236,15 @@ static void test_expand_block(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_publish_fs_read_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_publish_block_and_unpublish, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_publish_bad_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_expand, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_expand_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_fs_read_only, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_publish_block_and_unpublish, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_publish_bad_arguments, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_expand, node_fixture_setup, node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_expand_block, node_fixture_setup,
+                                        node_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,18 +16,6 @@
 
 #define VOL "0b5e2a1c-8a41-4c36-9d0e-2f4a9e6c7b10"
 
-static int setup(void **state)
-{
-    *state = node_fixture_new();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    node_fixture_free(*state);
-    return 0;
-}
-
 static struct csi_reply reply(void)
 {
     return (struct csi_reply){.deadline_ms = csi_now_ms() + 5000};
@@ -160,11 +148,16 @@ static void test_remote_attachment_device(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_blank_device_formatted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_existing_fs_kept_or_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stage_fs_mount_flags, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stage_block, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_remote_attachment_device, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blank_device_formatted, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_existing_fs_kept_or_refused, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_stage_fs_mount_flags, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_stage_block, node_fixture_setup,
+                                        node_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_remote_attachment_device, node_fixture_setup,
+                                        node_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
