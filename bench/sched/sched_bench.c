@@ -42,7 +42,8 @@ static int cmp_u64(const void *a, const void *b)
 
 static int parse_args(int argc, char **argv, struct bench *b)
 {
-    for (int i = 1; i < argc; i++) {
+    /* options come in pairs: --name VALUE */
+    for (int i = 1; i < argc; i += 2) {
         uint64_t n;
         if (i + 1 >= argc || slio_parse_u64(argv[i + 1], 1, 10000000, &n) < 0) {
             fprintf(stderr, "usage: %s [--pools N] [--volumes N] [--seed N]\n", argv[0]);
@@ -58,7 +59,6 @@ static int parse_args(int argc, char **argv, struct bench *b)
             fprintf(stderr, "%s: unknown option %s\n", argv[0], argv[i]);
             return -EINVAL;
         }
-        i++;
     }
     return 0;
 }
