@@ -120,6 +120,10 @@ static int decode_subsystem(const json_t *e, const struct agent_export_addr *add
     s = state_for(list, uuid);
     if (!s)
         return -ENOMEM;
+    if (s->has_subsystem) { /* one NQN twice: the answer cannot be trusted (found by fuzzing) */
+        slio_err_set(err, "subsystem \"%s\" listed twice", v.nqn);
+        return -EBADMSG;
+    }
     s->has_subsystem = true;
     s->allow_any_host = v.allow_any_host;
     s->has_listener = json_is_array(v.listen) && has_our_listener(v.listen, addr);

@@ -6,6 +6,7 @@
  * or command (StorageClass parameters, volume capabilities, paths), and
  * checks that what was decoded packs back to something that decodes.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,38 @@ static void validate(const ProtobufCMessage *m)
     }
 }
 
+/* Whether m or any message inside it kept fields its descriptor does not know. */
+static bool has_unknown_fields(const ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+
+    if (m->n_unknown_fields)
+        return true;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *member = (const char *)m + f->offset;
+
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        /* a oneof member is only this field's while its case says so */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)((const char *)m + f->quantifier_offset) != f->id)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+            ProtobufCMessage *const *sub = *(ProtobufCMessage *const *const *)member;
+            for (size_t k = 0; k < n; k++)
+                if (sub[k] && has_unknown_fields(sub[k]))
+                    return true;
+        } else {
+            const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)member;
+            if (sub && has_unknown_fields(sub))
+                return true;
+        }
+    }
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t n;
@@ -88,9 +121,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         protobuf_c_message_pack(m, buf);
         ProtobufCMessage *again = protobuf_c_message_unpack(mt->request, NULL, len, buf);
         /* What we decoded must survive a round trip. Unknown fields are kept
-         * verbatim by protobuf-c, tag 0 and overlong tags included, so only
-         * messages made of known fields are held to it. */
-        if (!again && m->n_unknown_fields == 0)
+         * verbatim by protobuf-c, tag 0 and overlong tags included, at any depth,
+         * so only messages made of known fields throughout are held to it. */
+        if (!again && !has_unknown_fields(m))
             abort();
         if (again)
             protobuf_c_message_free_unpacked(again, NULL);
