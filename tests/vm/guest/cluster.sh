@@ -42,13 +42,13 @@ cluster_logs() {
 # cluster_stop: SIGTERM to the daemons (agents first), SIGKILL after 5 s.
 cluster_stop() {
     for _p in "$AGENT_PID1" "$AGENT_PID2" "$CTL_PID" "$TGT_PID1" "$TGT_PID2"; do
-        [ -n "$_p" ] && kill -TERM "$_p" 2>/dev/null
+        [ -z "$_p" ] || kill -TERM "$_p" 2>/dev/null || true # (sh -e: a dead one is fine)
     done
     for _p in "$AGENT_PID1" "$AGENT_PID2" "$CTL_PID" "$TGT_PID1" "$TGT_PID2"; do
         [ -n "$_p" ] || continue
         _i=0
         while kill -0 "$_p" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-        kill -KILL "$_p" 2>/dev/null
+        kill -KILL "$_p" 2>/dev/null || true
     done
     AGENT_PID1= AGENT_PID2= CTL_PID= TGT_PID1= TGT_PID2=
     return 0
@@ -56,9 +56,9 @@ cluster_stop() {
 # cluster_teardown: stop the daemons, deactivate both VGs, remove the disk halves.
 cluster_teardown() {
     cluster_stop
-    vgchange -q -an vgthin vgthick >/dev/null 2>&1
-    dmsetup remove slio-half1 2>/dev/null
-    dmsetup remove slio-half2 2>/dev/null
+    vgchange -q -an vgthin vgthick >/dev/null 2>&1 || true
+    dmsetup remove slio-half1 2>/dev/null || true
+    dmsetup remove slio-half2 2>/dev/null || true
     return 0
 }
 

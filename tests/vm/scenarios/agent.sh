@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# vm-timeout: 900
 # slio-agent with the lvm engine on the scenario's disk (two storage nodes, see guest/cluster.sh),
 # driven through slio-controller's REST API (SQLite store) and exporting through slio-tgt to the
 # guest's kernel NVMe/TCP host: thick and thin
@@ -120,10 +121,11 @@ echo "thin pool now $(lvs --noheadings --units b --nosuffix -o lv_size "$POOL_LV
     "bytes, data $(lv_json_field "$POOL_LV" data_percent)%"
 
 step kill-during-create
-lv_of_uuid_count() { lvs --noheadings -o lv_tags vgthin vgthick 2>/dev/null | grep -c "$1"; }
+# LVs named after volume $1 (snapshots and clones carry its uuid in their tags too)
+lv_of_uuid_count() { lvs --noheadings -o lv_name vgthin vgthick 2>/dev/null | tr -d ' ' | grep -cx "slio-$1"; }
 api_ok POST /v1/volumes "{\"name\": \"crash1\", \"size\": $((96 * MIB))}"
 CRASH=$(jstr id)
-creating_started() { pgrep -x lvcreate >/dev/null || [ "$(lv_of_uuid_count "$CRASH")" != 0 ]; }
+creating_started() { grep -qx lvcreate /proc/[0-9]*/comm 2>/dev/null || [ "$(lv_of_uuid_count "$CRASH")" != 0 ]; }
 wait_for 30 "the agent to start creating crash1" creating_started
 run kill -KILL "$AGENT_PID2"
 wait "$AGENT_PID2" 2>/dev/null || true
