@@ -45,16 +45,18 @@ run() {
     "$@" || fail "command failed (rc=$?): $*"
 }
 
-# wait_for SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds; fail after SECONDS.
+# wait_for SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds; fail after SECONDS (of
+# guest uptime, so a slow CMD does not stretch the limit).
 # (CMD's stdout is discarded, its stderr is not: a fail() inside CMD stays readable.)
 wait_for() {
-    _wf_max=$(($1 * 10))
+    read -r _wf_up _wf_x < /proc/uptime
+    _wf_end=$((${_wf_up%.*} + $1))
+    _wf_secs=$1
     _wf_what=$2
     shift 2
-    _wf_i=0
     while ! "$@" >/dev/null; do
-        _wf_i=$((_wf_i + 1))
-        [ $_wf_i -lt $_wf_max ] || fail "timed out after $((_wf_max / 10))s waiting for $_wf_what"
+        read -r _wf_up _wf_x < /proc/uptime
+        [ "${_wf_up%.*}" -lt $_wf_end ] || fail "timed out after ${_wf_secs}s waiting for $_wf_what"
         sleep 0.1
     done
 }
