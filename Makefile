@@ -15,7 +15,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-VM_SCENARIOS ?= lvm nvmet tgt
+VM_SCENARIOS ?= lvm nvmet tgt agent csi
 PYTHON := /usr/bin/python3
 ABS_BUILD = $(abspath $(BUILD))
 # The guest kernel + base initramfs do not depend on our build: one cache for all builds.
