@@ -21,6 +21,12 @@ static void observe_target(const char *method, double seconds)
     agent_metrics_observe_target(observed_metrics, method, seconds);
 }
 
+/* Every lvm/losetup/... command an engine runs (the engine's exec observer). */
+static void observe_command(void *ctx, const char *command, uint64_t usec, bool ok)
+{
+    agent_metrics_observe_command(ctx, command, (double)usec / 1e6, ok);
+}
+
 bool agent_wait_locked(struct agent *a, uint64_t us)
 {
     struct timespec ts;
@@ -149,6 +155,7 @@ int agent_start(struct agent *a, const struct agent_config *cfg, struct slio_err
     *a = (struct agent){.cfg = cfg, .heartbeat_interval_s = 5, .applied_revision = -1};
     agent_metrics_init(&a->metrics);
     observed_metrics = &a->metrics;
+    agent_engine_set_exec_observer(observe_command, &a->metrics);
     pthread_mutex_init(&a->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -190,6 +197,7 @@ void agent_stop(struct agent *a)
     a->http = NULL;
     agent_exporter_close(&a->exporter);
     agent_engine_close(&a->engine);
+    agent_engine_set_exec_observer(NULL, NULL); /* it points at a->metrics */
     agent_volume_list_free(&a->local);
     agent_iostat_list_free(&a->iostat);
     agent_desired_free(a->pending);

@@ -41,6 +41,11 @@ static const char *const target_methods[AGENT_TARGET_METHODS] = {
     "other",
 };
 
+static const char *const commands[AGENT_COMMANDS] = {
+    "lvs",      "vgs",      "pvs",      "lvcreate", "lvextend",   "lvremove", "lvchange",
+    "vgcreate", "pvcreate", "vgchange", "losetup",  "blkdiscard", "dd",       "other",
+};
+
 void agent_metrics_init(struct agent_metrics *m)
 {
     *m = (struct agent_metrics){0};
@@ -49,6 +54,8 @@ void agent_metrics_init(struct agent_metrics *m)
     for (unsigned i = 0; i < AGENT_TARGET_METHODS; i++)
         slio_prom_hist_init(&m->target_seconds[i]);
     slio_prom_hist_init(&m->apply_seconds);
+    for (unsigned i = 0; i < AGENT_COMMANDS; i++)
+        slio_prom_hist_init(&m->command_seconds[i]);
 }
 
 void agent_metrics_observe_engine(struct agent_metrics *m, const char *op, double seconds)
@@ -65,6 +72,18 @@ void agent_metrics_observe_target(struct agent_metrics *m, const char *method, d
     while (i < AGENT_TARGET_METHODS - 1 && strcmp(method, target_methods[i]) != 0)
         i++;
     slio_prom_hist_observe(&m->target_seconds[i], seconds);
+}
+
+void agent_metrics_observe_command(struct agent_metrics *m, const char *command, double seconds,
+                                   bool ok)
+{
+    unsigned i = 0;
+
+    while (i < AGENT_COMMANDS - 1 && strcmp(command, commands[i]) != 0)
+        i++;
+    slio_prom_hist_observe(&m->command_seconds[i], seconds);
+    if (!ok)
+        atomic_fetch_add(&m->command_errors[i], 1);
 }
 
 struct counter_def {
@@ -225,6 +244,28 @@ static int render_io(const struct agent_metrics_view *v, struct slio_strbuf *sb)
     return r;
 }
 
+/* The engines' external commands (LVM tools, losetup): latency and failures per command. */
+static int render_commands(const struct agent_metrics *m, struct slio_strbuf *sb)
+{
+    int r = slio_prom_family(sb, "sliteio_agent_command_seconds", SLIO_PROM_HISTOGRAM,
+                             "Duration of each external command a pool engine ran (lvs, "
+                             "lvcreate, losetup, ...).");
+
+    for (unsigned i = 0; i < AGENT_COMMANDS && r == 0; i++) {
+        const char *const l[] = {"command", commands[i], NULL};
+        r = slio_prom_hist_write(sb, "sliteio_agent_command_seconds", l, &m->command_seconds[i]);
+    }
+    if (r == 0)
+        r = slio_prom_family(sb, "sliteio_agent_command_errors", SLIO_PROM_COUNTER,
+                             "External commands of a pool engine that failed.");
+    for (unsigned i = 0; i < AGENT_COMMANDS && r == 0; i++) {
+        const char *const l[] = {"command", commands[i], NULL};
+        r = slio_prom_sample(sb, "sliteio_agent_command_errors_total", l,
+                             (double)atomic_load(&m->command_errors[i]));
+    }
+    return r;
+}
+
 static int render_hists(const struct agent_metrics *m, struct slio_strbuf *sb)
 {
     int r = slio_prom_family(sb, "sliteio_agent_engine_operation_seconds", SLIO_PROM_HISTOGRAM,
@@ -247,7 +288,7 @@ static int render_hists(const struct agent_metrics *m, struct slio_strbuf *sb)
                              "Wall time of a reconcile pass's actions.");
     if (r == 0)
         r = slio_prom_hist_write(sb, "sliteio_agent_apply_seconds", NULL, &m->apply_seconds);
-    return r;
+    return r == 0 ? render_commands(m, sb) : r;
 }
 
 int agent_metrics_render(const struct agent_metrics *m, const struct agent_metrics_view *v,

@@ -31,6 +31,8 @@ enum agent_engine_op {
 
 /* The target methods the agent calls, each with its latency histogram; "other" last. */
 #define AGENT_TARGET_METHODS 15
+/* The external commands the engines run (lvs, lvcreate, losetup, ...); "other" last. */
+#define AGENT_COMMANDS 14
 
 struct agent_metrics {
     atomic_uint_fast64_t heartbeats;
@@ -44,7 +46,9 @@ struct agent_metrics {
     atomic_uint_fast64_t reconcile_actions;
     struct slio_prom_hist engine_seconds[AGENT_OP_COUNT];
     struct slio_prom_hist target_seconds[AGENT_TARGET_METHODS];
-    struct slio_prom_hist apply_seconds; /* wall time of a pass's actions */
+    struct slio_prom_hist apply_seconds;                   /* wall time of a pass's actions */
+    struct slio_prom_hist command_seconds[AGENT_COMMANDS]; /* each lvm/losetup/... run */
+    atomic_uint_fast64_t command_errors[AGENT_COMMANDS];
 };
 
 /* What a scrape shows besides the counters (a copy taken under the agent's lock). */
@@ -64,6 +68,9 @@ void agent_metrics_init(struct agent_metrics *m);
 /* Observers (thread-safe). op: the name agent_apply / the exporter pass. */
 void agent_metrics_observe_engine(struct agent_metrics *m, const char *op, double seconds);
 void agent_metrics_observe_target(struct agent_metrics *m, const char *method, double seconds);
+/* One external command of an engine (argv[0]) and whether it succeeded. */
+void agent_metrics_observe_command(struct agent_metrics *m, const char *command, double seconds,
+                                   bool ok);
 
 /* The exposition text. -ENOBUFS / -ENOMEM. */
 int agent_metrics_render(const struct agent_metrics *m, const struct agent_metrics_view *v,

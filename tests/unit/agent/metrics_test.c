@@ -46,6 +46,9 @@ static void test_render(void **state)
     agent_metrics_observe_engine(&m, "create_volume", 0.02);
     agent_metrics_observe_target(&m, "bdev_aio_create", 0.001);
     agent_metrics_observe_target(&m, "nvmf_subsystem_remove_host", 0.001);
+    agent_metrics_observe_command(&m, "lvcreate", 0.3, true);
+    agent_metrics_observe_command(&m, "lvcreate", 0.1, false);
+    agent_metrics_observe_command(&m, "thin_check", 0.1, false);
     assert_int_equal(agent_metrics_render(&m, &v, &sb), 0);
     t = slio_strbuf_str(&sb);
     assert_non_null(strstr(t, "# TYPE sliteio_agent_heartbeat_errors_total counter\n"));
@@ -64,6 +67,11 @@ static void test_render(void **state)
     assert_non_null(
         strstr(t, "sliteio_agent_target_rpc_seconds_count{method=\"bdev_aio_create\"} 1\n"));
     assert_non_null(strstr(t, "sliteio_agent_target_rpc_seconds_count{method=\"other\"} 1\n"));
+    assert_non_null(strstr(t, "sliteio_agent_command_seconds_count{command=\"lvcreate\"} 2\n"));
+    assert_non_null(strstr(t, "sliteio_agent_command_seconds_sum{command=\"lvcreate\"} 0.4"));
+    assert_non_null(strstr(t, "sliteio_agent_command_errors_total{command=\"lvcreate\"} 1\n"));
+    assert_non_null(strstr(t, "sliteio_agent_command_errors_total{command=\"other\"} 1\n"));
+    assert_non_null(strstr(t, "sliteio_agent_command_errors_total{command=\"lvs\"} 0\n"));
     assert_null(strstr(t, "via=\"block\"")); /* not a block device */
 
     /* Figures not measured yet: no pool gauges, the rest still there. */
