@@ -24,6 +24,7 @@ struct volume_view {
     bool thin;
     int state;
     const char *phase;
+    bool carved;
     json_t *source, *exports;
     struct agent_qos qos;
 };
@@ -44,6 +45,7 @@ static const struct slio_json_field volume_fields[] = {
     SLIO_JSON_FIELD(struct volume_view, thin, "thin", SLIO_JSON_BOOL),
     SLIO_JSON_FIELD(struct volume_view, state, "state", SLIO_JSON_ENUM, .names = state_names),
     SLIO_JSON_FIELD(struct volume_view, phase, "phase", SLIO_JSON_STRING, .max = 32),
+    SLIO_JSON_FIELD(struct volume_view, carved, "carved", SLIO_JSON_BOOL),
     SLIO_JSON_FIELD(struct volume_view, source, "source", SLIO_JSON_VALUE),
     SLIO_JSON_FIELD(struct volume_view, exports, "exports", SLIO_JSON_VALUE),
     SLIO_JSON_FIELD(struct volume_view, qos, "qos", SLIO_JSON_OBJECT, .fields = qos_fields,
@@ -135,7 +137,8 @@ static int decode_volume(const json_t *e, struct agent_desired_volume *v, struct
     v->size = w.size;
     v->thin = w.thin;
     v->absent = w.state == 1;
-    v->existed = w.phase && (strcmp(w.phase, "ready") == 0 || strcmp(w.phase, "expanding") == 0);
+    v->existed = w.carved ||
+                 (w.phase && (strcmp(w.phase, "ready") == 0 || strcmp(w.phase, "expanding") == 0));
     v->qos = w.qos;
     r = decode_source(w.source, v, err);
     if (r == 0)

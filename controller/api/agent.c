@@ -164,14 +164,16 @@ static json_t *desired_volume(const json_t *vol)
                                             "node", model_str(a, "node")));
     const json_t *src = json_object_get(vol, "source");
     bool absent = strcmp(model_str(vol, "phase"), "deleting") == 0;
-    /* "phase" tells the agent whether the volume was ever carved: a ready volume
-     * missing from its pool is reported failed, never recreated empty. */
+    /* "phase" and "carved" (set once the volume was first ready, never cleared) tell the
+     * agent that the pool held it: missing from the pool it is reported failed, never
+     * recreated empty — also once the controller marked it failed for that very reason. */
     return json_pack(
-        "{s:s,s:s,s:s,s:I,s:b,s:s,s:s,s:O?,s:O?,s:o}", "id", model_str(vol, "id"), "name",
+        "{s:s,s:s,s:s,s:I,s:b,s:s,s:s,s:b,s:O?,s:O?,s:o}", "id", model_str(vol, "id"), "name",
         model_str(vol, "name"), "pool", model_str(vol, "pool"), "size",
         (json_int_t)model_u64(vol, "size"), "thin", json_is_true(json_object_get(vol, "thin")),
-        "state", absent ? "absent" : "present", "phase", model_str(vol, "phase"), "source",
-        json_is_object(src) ? src : NULL, "qos", json_object_get(vol, "qos"), "exports", exports);
+        "state", absent ? "absent" : "present", "phase", model_str(vol, "phase"), "carved",
+        json_is_true(json_object_get(vol, "carved")), "source", json_is_object(src) ? src : NULL,
+        "qos", json_object_get(vol, "qos"), "exports", exports);
 }
 
 static json_t *desired_snapshot(const json_t *s)

@@ -83,6 +83,8 @@ static int apply_volume(struct ctl *c, json_t *vol, struct txb *t, void *arg, st
                   st->message ? ": " : "", st->message ? st->message : "");
         json_object_set_new(vol, "phase", json_string(phase));
         json_object_set_new(vol, "message", json_string(failed && st->message ? st->message : ""));
+        if (strcmp(phase, "ready") == 0) /* sticky: it holds data from now on */
+            json_object_set_new(vol, "carved", json_true());
         /* The phase is part of the node's desired state (a volume once ready is never
          * recreated empty): a new revision so the agent learns it now. */
         txb_touch_desired(t, model_str(vol, "node"));

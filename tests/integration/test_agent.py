@@ -443,3 +443,21 @@ def test_hung_target_delays_neither_heartbeats_nor_metrics(agent, ctl, target, c
     ctl.wait_for("attachment ready once the target answers", lambda: ctl.ok(
         "GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "ready", timeout=40)
     assert NQN_PREFIX + v["id"] in subsystems(target)
+
+
+def test_ready_volume_lost_by_hand_is_failed_not_recreated(agent, ctl):
+    """A volume the pool lost after it was ready (an LV removed by hand) is
+    reported failed with a reason; the agent never carves an empty one in its
+    place, which a database would take for its data — not even after the
+    controller marked it failed (the desired state says it was carved)."""
+    vid = create(ctl, "lost", 4 * MiB)["id"]
+    phase(ctl, vid, "ready")
+    for p in (agent.pool_dir / "volumes").glob(f"{vid}*"):
+        p.unlink()
+    failed = phase(ctl, vid, "failed")
+    assert "not recreated" in failed["message"], failed
+    passes = agent.metric("sliteio_agent_reconcile_passes_total")
+    poll_until(lambda: agent.metric("sliteio_agent_reconcile_passes_total") >= passes + 3, 30,
+               "three more passes")
+    assert vid not in agent.files()
+    assert ctl.ok("GET", f"/v1/volumes/{vid}")["phase"] == "failed"
