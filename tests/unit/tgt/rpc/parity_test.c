@@ -80,10 +80,11 @@ static void test_malloc_bdevs(void **state)
           "metadata");
     fails("bdev_malloc_create", "{\"name\": \"x\", \"block_size\": 512}", -32602, "'num_blocks'");
     /* SPDK's save_config members at their defaults are accepted */
-    ok("bdev_malloc_create", "{\"name\": \"m2\", \"num_blocks\": 8, \"block_size\": 512, "
-                             "\"physical_block_size\": 512, \"optimal_io_boundary\": 0, "
-                             "\"md_size\": 0, \"dif_type\": 0, \"dif_is_head_of_md\": false, "
-                             "\"dif_pi_format\": 0}");
+    json_decref(ok("bdev_malloc_create",
+                   "{\"name\": \"m2\", \"num_blocks\": 8, \"block_size\": 512, "
+                   "\"physical_block_size\": 512, \"optimal_io_boundary\": 0, "
+                   "\"md_size\": 0, \"dif_type\": 0, \"dif_is_head_of_md\": false, "
+                   "\"dif_pi_format\": 0}"));
 
     /* each kind's delete and rescan find only its own kind (-ENODEV), as in SPDK */
     char p[512];
