@@ -33,16 +33,6 @@
 
 /* ---- keys ----------------------------------------------------------------------------- */
 
-int etcd_key_check(const char *key, struct slio_err *err)
-{
-    size_t n = strlen(key);
-    if (n == 0 || n > STORE_KEY_MAX) {
-        slio_err_set(err, "store key of %zu bytes (1..%d)", n, STORE_KEY_MAX);
-        return -EINVAL;
-    }
-    return 0;
-}
-
 /* base64 of ns + key (+ one NUL byte when past: the first key after key). */
 char *etcd_key_b64(const struct etcd_store *s, const char *key, bool past)
 {
@@ -97,7 +87,7 @@ static int etcd_get(void *impl, const char *key, struct store_kv *ret, struct sl
     struct etcd_store *s = impl;
     _cleanup_free_ char *k = NULL;
     struct store_kv_list l;
-    int r = etcd_key_check(key, err);
+    int r = store_key_check(key, err);
     if (r < 0)
         return r;
     if (!(k = etcd_key_b64(s, key, false)))

@@ -20,7 +20,6 @@ struct etcd_store {
 };
 
 /* 1..STORE_KEY_MAX bytes, else -EINVAL. */
-int etcd_key_check(const char *key, struct slio_err *err);
 /* base64 of ns + key (+ one NUL byte when past: the first key after key); NULL: ENOMEM. */
 char *etcd_key_b64(const struct etcd_store *s, const char *key, bool past);
 /* One unary call; body is consumed. Answers etcd gives that we cannot use are -EIO. */

@@ -16,28 +16,6 @@
 #include "etcd_int.h"
 #include "slio/json.h"
 
-static int txn_check(const struct store_txn *t, struct slio_err *err)
-{
-    if (t->n_compares + t->n_ops > STORE_TXN_MAX) {
-        slio_err_set(err, "store txn of %zu compares and %zu ops (at most %d)", t->n_compares,
-                     t->n_ops, STORE_TXN_MAX);
-        return -EINVAL;
-    }
-    for (size_t i = 0; i < t->n_compares; i++)
-        if (etcd_key_check(t->compares[i].key, err) < 0)
-            return -EINVAL;
-    for (size_t i = 0; i < t->n_ops; i++) {
-        if (etcd_key_check(t->ops[i].key, err) < 0)
-            return -EINVAL;
-        if (t->ops[i].type == STORE_OP_PUT && t->ops[i].value_len > STORE_VALUE_MAX) {
-            slio_err_set(err, "store value of key \"%s\": %zu bytes (at most %u)", t->ops[i].key,
-                         t->ops[i].value_len, STORE_VALUE_MAX);
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
 static int add_new(json_t *array, json_t *item)
 {
     return item && json_array_append_new(array, item) == 0 ? 0 : -ENOMEM;
@@ -150,7 +128,7 @@ int etcd_store_txn(void *impl, const struct store_txn *t, int64_t *ret_revision,
     struct etcd_store *s = impl;
     int64_t fence = 0, rev;
     char leader[512];
-    int r = txn_check(t, err);
+    int r = store_txn_check(t, err);
     if (r < 0)
         return r;
     if (s->election && !etcd_election_fence(s->election, &fence)) {

@@ -98,16 +98,6 @@ static void reader_release(struct conn *c)
     pthread_mutex_unlock(&c->lock);
 }
 
-int sqlite_key_check(const char *key, struct slio_err *err)
-{
-    size_t n = strlen(key);
-    if (n == 0 || n > STORE_KEY_MAX) {
-        slio_err_set(err, "store key of %zu bytes (1..%d)", n, STORE_KEY_MAX);
-        return -EINVAL;
-    }
-    return 0;
-}
-
 static int kv_fill(sqlite3_stmt *st, int col_key, struct store_kv *kv, const char *key)
 {
     const void *val = sqlite3_column_blob(st, col_key + 1);
@@ -133,7 +123,7 @@ static int sq_get(void *impl, const char *key, struct store_kv *ret, struct slio
 {
     struct sqlite_store *s = impl;
     struct store_kv kv = {0};
-    int r = sqlite_key_check(key, err);
+    int r = store_key_check(key, err);
     if (r < 0)
         return r;
 

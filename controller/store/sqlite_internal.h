@@ -58,7 +58,6 @@ struct sqlite_store {
 int sqlite_db_error(struct conn *c, int rc, const char *what, struct slio_err *err);
 sqlite3_stmt *sqlite_stmt(struct conn *c, enum stmt_id id); /* reset, bindings cleared */
 int sqlite_exec(struct conn *c, sqlite3_stmt *st, const char *what, struct slio_err *err);
-int sqlite_key_check(const char *key, struct slio_err *err);
 
 /* sqlite_txn.c: the store_ops.txn of the SQLite store. */
 int sqlite_txn(void *impl, const struct store_txn *t, int64_t *ret_revision, size_t *ret_failed,

@@ -37,28 +37,6 @@ static int txn_apply(struct conn *w, const struct store_op *op, int64_t rev, str
     return sqlite_exec(w, st, op->type == STORE_OP_PUT ? "put" : "delete", err);
 }
 
-static int txn_check(const struct store_txn *t, struct slio_err *err)
-{
-    if (t->n_compares + t->n_ops > STORE_TXN_MAX) {
-        slio_err_set(err, "store txn of %zu compares and %zu ops (at most %d)", t->n_compares,
-                     t->n_ops, STORE_TXN_MAX);
-        return -EINVAL;
-    }
-    for (size_t i = 0; i < t->n_compares; i++)
-        if (sqlite_key_check(t->compares[i].key, err) < 0)
-            return -EINVAL;
-    for (size_t i = 0; i < t->n_ops; i++) {
-        if (sqlite_key_check(t->ops[i].key, err) < 0)
-            return -EINVAL;
-        if (t->ops[i].type == STORE_OP_PUT && t->ops[i].value_len > STORE_VALUE_MAX) {
-            slio_err_set(err, "store value of key \"%s\": %zu bytes (at most %u)", t->ops[i].key,
-                         t->ops[i].value_len, STORE_VALUE_MAX);
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
 /* Under s->lock, inside BEGIN IMMEDIATE: compares, ops, the new revision. */
 static int txn_body(struct conn *w, const struct store_txn *t, int64_t rev, size_t *ret_failed,
                     struct slio_err *err)
@@ -89,7 +67,7 @@ int sqlite_txn(void *impl, const struct store_txn *t, int64_t *ret_revision, siz
                struct slio_err *err)
 {
     struct sqlite_store *s = impl;
-    int r = txn_check(t, err);
+    int r = store_txn_check(t, err);
     if (r < 0)
         return r;
 

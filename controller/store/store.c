@@ -48,3 +48,36 @@ int store_get_json(struct store *s, const char *key, json_t **ret, int64_t *ret_
     *ret = j;
     return 0;
 }
+
+/* The interface's own bounds, checked the same way by every backend. */
+int store_key_check(const char *key, struct slio_err *err)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > STORE_KEY_MAX) {
+        slio_err_set(err, "store key of %zu bytes (1..%d)", n, STORE_KEY_MAX);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int store_txn_check(const struct store_txn *t, struct slio_err *err)
+{
+    if (t->n_compares + t->n_ops > STORE_TXN_MAX) {
+        slio_err_set(err, "store txn of %zu compares and %zu ops (at most %d)", t->n_compares,
+                     t->n_ops, STORE_TXN_MAX);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < t->n_compares; i++)
+        if (store_key_check(t->compares[i].key, err) < 0)
+            return -EINVAL;
+    for (size_t i = 0; i < t->n_ops; i++) {
+        if (store_key_check(t->ops[i].key, err) < 0)
+            return -EINVAL;
+        if (t->ops[i].type == STORE_OP_PUT && t->ops[i].value_len > STORE_VALUE_MAX) {
+            slio_err_set(err, "store value of key \"%s\": %zu bytes (at most %u)", t->ops[i].key,
+                         t->ops[i].value_len, STORE_VALUE_MAX);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}

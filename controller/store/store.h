@@ -201,6 +201,12 @@ static inline uint64_t store_leader_epoch(struct store *s)
     return s->ops->leader_epoch ? s->ops->leader_epoch(s->impl) : 0;
 }
 
+/* The interface's bounds (for backends): a key of 1..STORE_KEY_MAX bytes; a
+ * transaction of at most STORE_TXN_MAX compares and ops whose keys pass and whose
+ * values are at most STORE_VALUE_MAX bytes. -EINVAL with the reason in err. */
+int store_key_check(const char *key, struct slio_err *err) _must_check_;
+int store_txn_check(const struct store_txn *t, struct slio_err *err) _must_check_;
+
 /* Free the backend and the struct. NULL ok. */
 void store_free(struct store *s);
 SLIO_DEFINE_CLEANUP(struct store *, store_free)
