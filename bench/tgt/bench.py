@@ -19,6 +19,9 @@ ratios against native fio. Runners:
             delivers when the host does not add wake-ups of its own
   remote-fp (--full-poll) target with --poll-us -1 and a host that never
             sleeps: both sides burn a core, as SPDK's target and perf do
+  before    (--before DIR) the "remote" runner against another build's slio-tgt
+            (e.g. the commit before a change), same options, same rounds: the
+            before/after figure of a change to the target
   spdk, spdk-tgt, spdk-host (--spdk DIR) SPDK's nvmf_tgt and perf, and each
             crossed with ours, in the same rounds (bench/tgt/spdk.py)
 With --repeat N every case runs each runner N times, interleaved (native,
@@ -37,7 +40,7 @@ with a RAM fake behind it, i.e. target CPU excluding the backing device.
                      [--tmpfs-dir /dev/shm] [--only tmpfs|disk] [--no-remote] [--no-p0]
                      [--engine auto|io_uring|epoll] [--spin US] [--hybrid] [--disk-batch N]
                      [--cases NAME,...] [--repeat N] [--pin] [--host-poll] [--full-poll]
-                     [--spdk DIR] [--json]
+                     [--spdk DIR] [--before DIR] [--json]
 """
 import argparse
 import json
@@ -245,8 +248,13 @@ def parse_args():
     ap.add_argument("--spdk", type=Path, metavar="DIR",
                     help="an SPDK build/ directory: adds the spdk, spdk-tgt and spdk-host runners "
                          "(needs --pin and hugepages, see bench/tgt/spdk.py)")
+    ap.add_argument("--before", type=Path, metavar="DIR",
+                    help="another build directory: adds the runner 'before', the remote runner "
+                         "against that build's slio-tgt (a before/after figure in one run)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
+    if a.before and not os.access(a.before / "tgt/slio-tgt", os.X_OK):
+        ap.error(f"--before: no executable {a.before / 'tgt/slio-tgt'}")
     a.size_bytes = parse_size(a.size)
     names = [c[0] for c in CASES]
     a.case_list = CASES
@@ -274,25 +282,28 @@ def parse_args():
 
 
 def remote_runners(a):
-    """The remote runners: name -> (slio-tgt options, slio-perf spin, hybrid)."""
+    """The remote runners: name -> (slio-tgt options, slio-perf spin, hybrid, build)."""
     common = ["--engine", a.engine, *a.tgt_pin]
     if a.disk_batch is not None:
         common += ["--disk-batch", str(a.disk_batch)]
-    runners = {"remote": (common, a.spin, a.hybrid)}
+    runners = {"remote": (common, a.spin, a.hybrid, a.build)}
+    if a.before:
+        runners["before"] = (common, a.spin, a.hybrid, a.before)
     if not a.no_p0:
-        runners["remote-p0"] = (common + ["--poll-us", "0"], a.spin, a.hybrid)
+        runners["remote-p0"] = (common + ["--poll-us", "0"], a.spin, a.hybrid, a.build)
     if a.host_poll:
-        runners["remote-hp"] = (common, HOST_NEVER_SLEEPS, False)
+        runners["remote-hp"] = (common, HOST_NEVER_SLEEPS, False, a.build)
     if a.full_poll:
-        runners["remote-fp"] = (common + ["--poll-us", "-1"], HOST_NEVER_SLEEPS, False)
+        runners["remote-fp"] = (common + ["--poll-us", "-1"], HOST_NEVER_SLEEPS, False, a.build)
     return runners
 
 
-def remote_run(a, exe, backing, opts, spin, hybrid, case):
+def remote_run(a, exe, backing, runner, case):
     """One run against a target of its own: a spinning target must not steal the
     CPU of the other runners' (all are on the same CPU with --pin)."""
+    opts, spin, hybrid, build = runner
     _, wl, _, bs, qd = case
-    tgt = Tgt(a.build, tempfile.mkdtemp(prefix="slio-bench-"), backing, opts)
+    tgt = Tgt(build, tempfile.mkdtemp(prefix="slio-bench-"), backing, opts)
     try:
         return perf(exe, "load", tgt.args(), wl, bs, qd, a.seconds, a.size_bytes,
                     tgt_pid=tgt.proc.pid, spin=spin, hybrid=hybrid, prefix=a.host_prefix)
@@ -356,9 +367,8 @@ def run_case(a, exe, backing, case):
         runs.setdefault("local", []).append(
             perf(exe, "local", ["-f", backing], wl, bs, qd, a.seconds, a.size_bytes,
                  prefix=a.host_prefix))
-        for name, (opts, spin, hybrid) in remotes.items():
-            runs.setdefault(name, []).append(
-                remote_run(a, exe, backing, opts, spin, hybrid, case))
+        for name, runner in remotes.items():
+            runs.setdefault(name, []).append(remote_run(a, exe, backing, runner, case))
         if a.spdk:
             for name, r in spdk_round(a, exe, backing, case).items():
                 runs.setdefault(name, []).append(r)
