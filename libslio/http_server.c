@@ -19,6 +19,11 @@
  * answered 413 before any body byte is read, a chunked body that grows past
  * it closes the connection (MHD cannot queue a response mid-upload).
  *
+ * Before routing, a per-peer token bucket (http_server_rate.c) answers 429
+ * with Retry-After to a client over its rate. TLS is GnuTLS through MHD with
+ * a certificate callback (http_server_tls.c) so that a certificate replaced
+ * on disk is served to new connections without a restart.
+ *
  * We bind the listening socket ourselves so that bind's errno (EADDRINUSE,
  * EACCES) reaches the caller and the ephemeral port can be read back.
  */

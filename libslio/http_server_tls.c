@@ -130,9 +130,11 @@ static int pair_load(const char *cert_file, const char *key_file, struct tls_pai
         r = read_pem(key_file, "key", &key, &key_len, err);
     if (r < 0)
         return r == -ENOMEM ? r : -EINVAL;
+    r = -ENOMEM;
     p = calloc(1, sizeof(*p));
     if (!p)
         goto out_zero;
+    r = -EINVAL;
     p->n_pcerts = MAX_CHAIN;
     d = (gnutls_datum_t){(unsigned char *)cert, (unsigned)cert_len};
     g = gnutls_pcert_list_import_x509_raw(p->pcerts, &p->n_pcerts, &d, GNUTLS_X509_FMT_PEM, 0);
@@ -161,7 +163,7 @@ out_fail:
     pair_free(p);
 out_zero:
     explicit_bzero(key, key_len);
-    return p ? -EINVAL : -ENOMEM;
+    return r;
 }
 
 static void file_id_of(const char *path, struct file_id *ret)
