@@ -304,3 +304,35 @@ def test_agent_https_metrics_token_and_controller_ca(tmp_path, pki, tls_ctl, tar
         assert get("/healthz")[0] == 200
     finally:
         a.stop()
+
+
+# ---- slio-csi: --ca-file -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def csi_stubs(tmp_path_factory):
+    from csi_helpers import generate_stubs
+    return generate_stubs(tmp_path_factory.mktemp("csi-stubs"))
+
+
+def test_csi_verifies_the_controller_with_ca_file(tmp_path, pki, tls_ctl, csi_stubs):
+    import grpc
+    from csi_helpers import Csi
+
+    pb2, pb2_grpc = csi_stubs
+    other = Pki(tmp_path / "other", name="other-ca")
+    for ca, ok in ((pki.ca, True), (other.ca, False)):
+        d = tmp_path / f"csi-{ok}"
+        d.mkdir()
+        c = Csi(binary("csi/slio-csi"), d, tls_ctl.url, pb2, pb2_grpc, mode="controller",
+                extra=["--token-file", str(tls_ctl.dir / "csi.token"), "--ca-file", str(ca)])
+        try:
+            if ok:
+                c.controller.ListVolumes(pb2.ListVolumesRequest(), timeout=20)
+            else:
+                with pytest.raises(grpc.RpcError) as e:
+                    c.controller.ListVolumes(pb2.ListVolumesRequest(), timeout=20)
+                assert e.value.code() != grpc.StatusCode.OK
+                assert "certificate" in c.logtail().lower() + e.value.details().lower(), \
+                    (e.value.details(), c.logtail())
+        finally:
+            assert c.stop() == 0, c.logtail()
