@@ -103,6 +103,7 @@ static int open_client(struct agent *a, struct slio_err *err)
     if (r < 0)
         return r;
     o.token = token;
+    o.ca_file = c->controller.ca_file;
     return slio_http_client_new(&o, &a->http, err);
 }
 
@@ -191,6 +192,7 @@ void agent_stop(struct agent *a)
     join(&a->housekeeping_thread);
     slio_http_server_stop(a->server);
     a->server = NULL;
+    agent_http_forget_token(a);
     slio_workq_free(a->wq);
     a->wq = NULL;
     slio_http_client_free(a->http);

@@ -40,6 +40,7 @@ struct agent {
     struct slio_workq *wq;
     struct slio_http_client *http;
     struct slio_http_server *server;
+    char *metrics_token; /* listen.token_file's token guarding /metrics, or NULL (http.c) */
     struct agent_metrics metrics;
     pthread_t heartbeat_thread, poll_thread, reconcile_thread, housekeeping_thread;
 
@@ -75,6 +76,8 @@ void *agent_poll_main(void *arg);
 void *agent_reconcile_main(void *arg);
 void *agent_housekeeping_main(void *arg);
 int agent_http_start(struct agent *a, struct slio_err *err) _must_check_;
+/* Wipe and free a->metrics_token (after the server stopped). */
+void agent_http_forget_token(struct agent *a);
 /* Refresh the cached pool figures (blocking engine call: not from heartbeat/HTTP). */
 void agent_refresh_pool(struct agent *a);
 /* The engine-duration observer for apply (metrics of the running agent). */

@@ -134,6 +134,12 @@ static const struct slio_json_field listen_fields[] = {
     SLIO_JSON_FIELD(struct agent_listen_config, address, "address", SLIO_JSON_STRING, .min = 1,
                     .max = 64),
     SLIO_JSON_FIELD(struct agent_listen_config, port, "port", SLIO_JSON_U16),
+    SLIO_JSON_FIELD(struct agent_listen_config, tls_cert_file, "tls_cert_file", SLIO_JSON_STRING,
+                    .min = 1, .max = 4096),
+    SLIO_JSON_FIELD(struct agent_listen_config, tls_key_file, "tls_key_file", SLIO_JSON_STRING,
+                    .min = 1, .max = 4096),
+    SLIO_JSON_FIELD(struct agent_listen_config, token_file, "token_file", SLIO_JSON_STRING,
+                    .min = 1, .max = 4096),
 };
 
 static const struct slio_json_field export_fields[] = {
@@ -149,6 +155,8 @@ static const struct slio_json_field controller_fields[] = {
                     .required = true, .decode = decode_urls, .release = urls_release),
     SLIO_JSON_FIELD(struct agent_controller_config, token_file, "token_file", SLIO_JSON_STRING,
                     .min = 1, .max = 4096),
+    SLIO_JSON_FIELD(struct agent_controller_config, ca_file, "ca_file", SLIO_JSON_STRING, .min = 1,
+                    .max = 4096),
     SLIO_JSON_FIELD(struct agent_controller_config, timeout_us, "timeout", SLIO_JSON_DURATION,
                     .min = 100000, .max = 600000000),
     SLIO_JSON_FIELD(struct agent_controller_config, long_poll_us, "long_poll", SLIO_JSON_DURATION,
@@ -253,6 +261,11 @@ static int validate(const struct agent_config *c, struct slio_err *err)
                      c->export_.traddr, v6 ? "IPv6" : "IPv4");
         return -EINVAL;
     }
+    if (!c->listen.tls_cert_file != !c->listen.tls_key_file) {
+        slio_err_set(err, "field 'listen.%s': missing (TLS needs both a certificate and a key)",
+                     c->listen.tls_cert_file ? "tls_key_file" : "tls_cert_file");
+        return -EINVAL;
+    }
     if (!address_ok(AF_INET, c->listen.address) && !address_ok(AF_INET6, c->listen.address)) {
         slio_err_set(err, "field 'listen.address': \"%s\" is not a literal IP address",
                      c->listen.address);
@@ -330,19 +343,20 @@ int agent_config_host_nqn(const struct agent_config *cfg, char ret[static SLIO_N
     return r;
 }
 
-int agent_config_read_token(const struct agent_config *cfg, char **ret, struct slio_err *err)
+/* The first line of a token file (<= 4 KiB, trailing whitespace cut); NULL path: NULL. */
+static int read_token_file(const char *path, char **ret, struct slio_err *err)
 {
     _cleanup_free_ char *buf = NULL;
     size_t len;
     int r;
 
-    if (!cfg->controller.token_file) {
+    if (!path) {
         *ret = NULL;
         return 0;
     }
-    r = slio_read_file(cfg->controller.token_file, TOKEN_MAX, &buf, &len);
+    r = slio_read_file(path, TOKEN_MAX, &buf, &len);
     if (r < 0) {
-        slio_err_set(err, "token file \"%s\": %s", cfg->controller.token_file, strerror(-r));
+        slio_err_set(err, "token file \"%s\": %s", path, strerror(-r));
         return r;
     }
     len = strcspn(buf, "\r\n");
@@ -350,9 +364,20 @@ int agent_config_read_token(const struct agent_config *cfg, char **ret, struct s
         len--;
     buf[len] = '\0';
     if (len == 0 || strlen(buf) != len) {
-        slio_err_set(err, "token file \"%s\": empty first line", cfg->controller.token_file);
+        slio_err_set(err, "token file \"%s\": empty first line", path);
         return -EINVAL;
     }
     *ret = TAKE_PTR(buf);
     return 0;
+}
+
+int agent_config_read_token(const struct agent_config *cfg, char **ret, struct slio_err *err)
+{
+    return read_token_file(cfg->controller.token_file, ret, err);
+}
+
+int agent_config_read_metrics_token(const struct agent_config *cfg, char **ret,
+                                    struct slio_err *err)
+{
+    return read_token_file(cfg->listen.token_file, ret, err);
 }

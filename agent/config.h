@@ -35,8 +35,11 @@ struct agent_node_config {
 };
 
 struct agent_listen_config {
-    const char *address; /* "address": default 127.0.0.1 */
-    uint16_t port;       /* "port": default 9361; 0 = ephemeral (tests) */
+    const char *address;       /* "address": default 127.0.0.1 */
+    uint16_t port;             /* "port": default 9361; 0 = ephemeral (tests) */
+    const char *tls_cert_file; /* "tls_cert_file" + "tls_key_file": HTTPS (both or neither) */
+    const char *tls_key_file;
+    const char *token_file; /* "token_file": /metrics needs this bearer token; NULL = open */
 };
 
 struct agent_export_config {
@@ -49,6 +52,7 @@ struct agent_controller_config {
     char **urls; /* "urls": 1..8 http(s):// base URLs (required), NULL-terminated */
     size_t n_urls;
     const char *token_file; /* "token_file": NULL = no token */
+    const char *ca_file;    /* "ca_file": PEM CA bundle for https:// URLs; NULL = system's */
     uint64_t timeout_us;    /* "timeout": per call, default 10s */
     uint64_t long_poll_us;  /* "long_poll": desired-state wait, default 10s, <= 60s */
     uint64_t retry_us;      /* "retry": back-off after a failure, default 2s */
@@ -93,5 +97,8 @@ int agent_config_host_nqn(const struct agent_config *cfg, char ret[static SLIO_N
 /* The token file's first line (<= 4 KiB, trailing whitespace cut), or NULL without one. */
 int agent_config_read_token(const struct agent_config *cfg, char **ret,
                             struct slio_err *err) _must_check_;
+/* The same for listen.token_file (the token /metrics asks for), NULL without one. */
+int agent_config_read_metrics_token(const struct agent_config *cfg, char **ret,
+                                    struct slio_err *err) _must_check_;
 
 #endif

@@ -60,6 +60,7 @@ struct cli_opts {
     /* connection (every command) */
     const char *server;     /* --server URL[,URL] */
     const char *token_file; /* --token-file */
+    const char *ca_file;    /* --ca-file */
     const char *config;     /* --config */
     bool help;
     unsigned flags; /* enum cli_flag bits seen */
@@ -98,6 +99,7 @@ struct cli_conn {
     char **urls;
     size_t n_urls;
     char *token;      /* NULL = none */
+    char *ca_file;    /* CA bundle for https://; NULL = the system's */
     char source[128]; /* where the servers came from, for error messages */
 };
 /* Flags, then $SLIOCTL_SERVER/$SLIOCTL_TOKEN_FILE, then the config file, then the default

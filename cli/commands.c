@@ -62,12 +62,14 @@ enum {
     O_INTERVAL,
     O_FROM_SNAP,
     O_FROM_VOL,
+    O_CA_FILE,
 };
 
 static const struct option long_opts[] = {
     {"server", required_argument, NULL, 's'},
     {"token-file", required_argument, NULL, O_TOKEN_FILE},
     {"config", required_argument, NULL, O_CONFIG},
+    {"ca-file", required_argument, NULL, O_CA_FILE},
     {"help", no_argument, NULL, 'h'},
     {"output", required_argument, NULL, 'o'},
     {"node", required_argument, NULL, O_NODE},
@@ -130,6 +132,9 @@ static int parse_flag(int c, const char *arg, struct cli_opts *o, struct slio_er
         break;
     case O_CONFIG:
         o->config = arg;
+        break;
+    case O_CA_FILE:
+        o->ca_file = arg;
         break;
     case 'h':
         o->help = true;
@@ -360,6 +365,7 @@ static const char global_help[] =
     "Connection (every command):\n"
     "  -s, --server URL[,URL]  controller URLs (HA: all of them); env SLIOCTL_SERVER\n"
     "      --token-file FILE   bearer token file; env SLIOCTL_TOKEN_FILE\n"
+    "      --ca-file FILE      CA bundle (PEM) to verify https:// servers; env SLIOCTL_CA_FILE\n"
     "      --config FILE       default ~/.config/slioctl/config.yaml; env SLIOCTL_CONFIG\n"
     "  -h, --help              help for the command\n";
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Where the controller is and which token to send. Each setting is taken from
- * the first place that has it: the flag (--server, --token-file), then the
- * environment (SLIOCTL_SERVER, SLIOCTL_TOKEN_FILE), then the config file
+ * the first place that has it: the flag (--server, --token-file, --ca-file), then the
+ * environment (SLIOCTL_SERVER, SLIOCTL_TOKEN_FILE, SLIOCTL_CA_FILE), then the config file
  * (--config, $SLIOCTL_CONFIG, else $XDG_CONFIG_HOME/slioctl/config.yaml or
  * ~/.config/slioctl/config.yaml; a missing default file is fine, a missing
  * named one is an error), then the default server http://127.0.0.1:8360 and
@@ -28,11 +28,14 @@
 struct file_config {
     json_t *server; /* "URL" or ["URL", ...] or "URL,URL" */
     const char *token_file;
+    const char *ca_file;
 };
 
 static const struct slio_json_field file_fields[] = {
     SLIO_JSON_FIELD(struct file_config, server, "server", SLIO_JSON_VALUE),
     SLIO_JSON_FIELD(struct file_config, token_file, "token_file", SLIO_JSON_STRING, .min = 1,
+                    .max = 4096),
+    SLIO_JSON_FIELD(struct file_config, ca_file, "ca_file", SLIO_JSON_STRING, .min = 1,
                     .max = 4096),
 };
 
@@ -123,6 +126,8 @@ static int apply_file(const struct cli_opts *o, struct cli_conn *c, char **token
     }
     if (r == 0 && fc.token_file && !*token_file && !(*token_file = strdup(fc.token_file)))
         r = -ENOMEM;
+    if (r == 0 && fc.ca_file && !c->ca_file && !(c->ca_file = strdup(fc.ca_file)))
+        r = -ENOMEM;
     if (r < 0)
         slio_err_prefix(err, "config \"%s\"", path);
     return r;
@@ -155,6 +160,7 @@ int cli_conn_resolve(const struct cli_opts *o, struct cli_conn *ret, struct slio
     _cleanup_free_ char *token_file = NULL;
     const char *server = o->server ?: getenv("SLIOCTL_SERVER");
     const char *tf = o->token_file ?: getenv("SLIOCTL_TOKEN_FILE");
+    const char *ca = o->ca_file ?: getenv("SLIOCTL_CA_FILE");
     int r = 0;
 
     if (server && *server) {
@@ -164,6 +170,8 @@ int cli_conn_resolve(const struct cli_opts *o, struct cli_conn *ret, struct slio
             slio_err_set(err, "%s: \"%s\" has an empty URL", c.source, server);
     }
     if (r == 0 && tf && *tf && !(token_file = strdup(tf)))
+        r = -ENOMEM;
+    if (r == 0 && ca && *ca && !(c.ca_file = strdup(ca)))
         r = -ENOMEM;
     if (r == 0)
         r = apply_file(o, &c, &token_file, err);
@@ -191,5 +199,6 @@ void cli_conn_clear(struct cli_conn *c)
     if (c->token)
         explicit_bzero(c->token, strlen(c->token));
     free(c->token);
+    free(c->ca_file);
     *c = (struct cli_conn){0};
 }

@@ -33,6 +33,7 @@ static int connect_and_run(struct cli *c, const struct cli_command *cmd)
         .urls = (const char *const *)conn.urls,
         .n_urls = conn.n_urls,
         .token = conn.token,
+        .ca_file = conn.ca_file,
         .timeout_ms = 30000,
     };
     r = slio_http_client_new(&ho, &c->http, &err);

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Scoped bearer tokens: each scope's token is kept as its SHA-256 only, and a presented
+ * token is hashed and compared with every scope's digest with CRYPTO_memcmp.
+ */
 #include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -81,30 +85,56 @@ static bool scope_allows(enum auth_scope s, enum auth_need need)
     return false;
 }
 
-int auth_check(const struct auth *a, const char *bearer, enum auth_need need, struct slio_err *err)
+/* The scope whose token this is, or AUTH_WHO_*. Constant work: every scope's digest is
+ * compared, whatever matched before, so the time does not say which scope (if any) it is. */
+static int identify(const struct auth *a, const char *bearer)
 {
-    if (need == NEED_PUBLIC)
-        return 0;
-    if (!bearer || !*bearer) {
-        slio_err_set(err, "missing bearer token");
-        return -EACCES;
-    }
-    size_t n = strnlen(bearer, AUTH_TOKEN_MAX + 1);
     unsigned char d[32];
-    SHA256((const unsigned char *)bearer, n, d);
-    int found = -1;
+    int found = AUTH_WHO_UNKNOWN;
+
+    if (!bearer || !*bearer)
+        return AUTH_WHO_NONE;
+    SHA256((const unsigned char *)bearer, strnlen(bearer, AUTH_TOKEN_MAX + 1), d);
     for (int s = 0; s < AUTH__SCOPES; s++) {
-        /* Every scope is compared, whatever matched before: constant work. */
         int eq = CRYPTO_memcmp(a->digest[s], d, sizeof(d)) == 0 && a->set[s];
         found = eq ? s : found;
     }
-    if (found < 0) {
+    return found;
+}
+
+const char *auth_who_name(int who)
+{
+    if (who >= 0 && who < AUTH__SCOPES)
+        return scope_names[who];
+    return who == AUTH_WHO_NONE ? "none" : "unknown";
+}
+
+int auth_check_who(const struct auth *a, const char *bearer, enum auth_need need, int *ret_who,
+                   struct slio_err *err)
+{
+    int who = identify(a, bearer);
+
+    *ret_who = who;
+    if (need == NEED_PUBLIC)
+        return 0;
+    if (who == AUTH_WHO_NONE) {
+        slio_err_set(err, "missing bearer token");
+        return -EACCES;
+    }
+    if (who == AUTH_WHO_UNKNOWN) {
         slio_err_set(err, "unknown token");
         return -EACCES;
     }
-    if (!scope_allows((enum auth_scope)found, need)) {
-        slio_err_set(err, "a token of scope %s may not do this", scope_names[found]);
+    if (!scope_allows((enum auth_scope)who, need)) {
+        slio_err_set(err, "a token of scope %s may not do this", scope_names[who]);
         return -EPERM;
     }
     return 0;
+}
+
+int auth_check(const struct auth *a, const char *bearer, enum auth_need need, struct slio_err *err)
+{
+    int who;
+
+    return auth_check_who(a, bearer, need, &who, err);
 }

@@ -40,4 +40,13 @@ int auth_set_token(struct auth *a, enum auth_scope scope, const char *token, str
 /* 0 when allowed; -EACCES (no or unknown token: 401), -EPERM (known, wrong scope: 403). */
 int auth_check(const struct auth *a, const char *bearer, enum auth_need need, struct slio_err *err);
 
+/* Who presented the token, for the audit log: a scope, or one of these. */
+#define AUTH_WHO_NONE    (-1) /* no token */
+#define AUTH_WHO_UNKNOWN (-2) /* a token that is none of ours */
+/* auth_check, and who: *ret_who is the token's scope or AUTH_WHO_* (whatever the result). */
+int auth_check_who(const struct auth *a, const char *bearer, enum auth_need need, int *ret_who,
+                   struct slio_err *err);
+/* "admin", "csi", "agent", "readonly", "none" (no token), "unknown" (a token of no scope). */
+const char *auth_who_name(int who);
+
 #endif

@@ -9,10 +9,22 @@
 struct listen_doc {
     const char *address;
     uint16_t port;
+    const char *tls_cert_file, *tls_key_file;
 };
 static const struct slio_json_field listen_fields[] = {
     SLIO_JSON_FIELD(struct listen_doc, address, "address", SLIO_JSON_STRING, .min = 1, .max = 255),
     SLIO_JSON_FIELD(struct listen_doc, port, "port", SLIO_JSON_U16),
+    SLIO_JSON_FIELD(struct listen_doc, tls_cert_file, "tls_cert_file", SLIO_JSON_STRING, .min = 1,
+                    .max = 4096),
+    SLIO_JSON_FIELD(struct listen_doc, tls_key_file, "tls_key_file", SLIO_JSON_STRING, .min = 1,
+                    .max = 4096),
+};
+
+struct audit_doc {
+    const char *file;
+};
+static const struct slio_json_field audit_fields[] = {
+    SLIO_JSON_FIELD(struct audit_doc, file, "file", SLIO_JSON_STRING, .min = 1, .max = 4096),
 };
 
 static const char *const backend_names[] = {"sqlite", "etcd", NULL};
@@ -57,6 +69,8 @@ static const struct slio_json_field limits_fields[] = {
     SLIO_JSON_FIELD(struct ctl_limits, long_poll_max_us, "long_poll_max", SLIO_JSON_DURATION,
                     .max = 60000000),
     SLIO_JSON_FIELD(struct ctl_limits, max_events, "max_events", SLIO_JSON_U32, .min = 100),
+    SLIO_JSON_FIELD(struct ctl_limits, rate_limit, "rate_limit", SLIO_JSON_U32, .max = 1000000),
+    SLIO_JSON_FIELD(struct ctl_limits, rate_burst, "rate_burst", SLIO_JSON_U32, .max = 1000000),
 };
 
 struct config_doc {
@@ -67,6 +81,7 @@ struct config_doc {
     uint64_t heartbeat_interval_us, unknown_after_us, offline_after_us;
     json_t *scheduler;
     struct ctl_limits limits;
+    struct audit_doc audit;
 };
 
 #define OBJ(member, name, tbl)                                                                     \
@@ -86,6 +101,7 @@ static const struct slio_json_field config_fields[] = {
                     .min = 300000),
     SLIO_JSON_FIELD(struct config_doc, scheduler, "scheduler", SLIO_JSON_VALUE),
     OBJ(limits, "limits", limits_fields),
+    OBJ(audit, "audit", audit_fields),
 };
 
 static void config_defaults(struct config_doc *d)
@@ -108,6 +124,11 @@ static void config_defaults(struct config_doc *d)
 
 static int config_check(const struct config_doc *d, struct slio_err *err)
 {
+    if (!d->listen.tls_cert_file != !d->listen.tls_key_file) {
+        slio_err_set(err, "field 'listen.%s': missing (TLS needs both a certificate and a key)",
+                     d->listen.tls_cert_file ? "tls_key_file" : "tls_cert_file");
+        return -EINVAL;
+    }
     if (d->store.backend == CTL_STORE_SQLITE && !d->store.path) {
         slio_err_set(err, "field 'store.path': missing (the SQLite file)");
         return -EINVAL;
@@ -155,6 +176,9 @@ int ctl_config_decode(json_t *j, struct ctl_config *ret, struct slio_err *err)
         .root = json_incref(j),
         .address = d.listen.address,
         .port = d.listen.port,
+        .tls_cert_file = d.listen.tls_cert_file,
+        .tls_key_file = d.listen.tls_key_file,
+        .audit_file = d.audit.file,
         .advertise_url = d.advertise_url,
         .backend = (enum ctl_store_backend)d.store.backend,
         .sqlite_path = d.store.path,

@@ -31,12 +31,17 @@ struct ctl_limits {
     uint32_t max_long_polls;   /* concurrent desired-state waits; beyond: answered at once */
     uint64_t long_poll_max_us; /* the longest `wait` honoured */
     uint32_t max_events;       /* events kept (oldest dropped beyond) */
+    uint32_t rate_limit;       /* requests a second per peer address; 0 = no limit */
+    uint32_t rate_burst;       /* bucket size; 0 = 2 * rate_limit */
 };
 
 struct ctl_config {
     json_t *root; /* owns every borrowed string below */
     const char *address;
     uint16_t port;
+    const char *tls_cert_file; /* listen.tls_cert_file / tls_key_file: HTTPS when both set */
+    const char *tls_key_file;
+    const char *audit_file; /* audit.file: one JSON line per mutating call; NULL = the log */
     const char *advertise_url;
     enum ctl_store_backend backend;
     const char *sqlite_path;

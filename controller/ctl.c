@@ -3,6 +3,7 @@
 #define SLIO_LOG_COMPONENT "controller"
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "slio/log.h"
@@ -388,6 +389,8 @@ void ctl_free(struct ctl *c)
     if (!c)
         return;
     ctl_monitor_stop(c);
+    if (c->audit_fd > 0)
+        close(c->audit_fd);
     sched_view_free(c->view);
     for (size_t i = 0; i < c->n_retired; i++)
         sched_view_free(c->retired[i]);

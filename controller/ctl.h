@@ -44,6 +44,8 @@ struct ctl {
     uint64_t leader_epoch;
     uint64_t events_pruned_us; /* monitor thread only */
     struct auth auth;
+    int audit_fd;                    /* api/audit.c: the audit file (>= 3), 0 = to the log */
+    struct slio_http_server *server; /* set by api_start: its counters go to /metrics */
 
     pthread_mutex_t live_lock;
     json_t *live;     /* node → {"seen": monotonic µs, "pools": {pool: figures}} */

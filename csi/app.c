@@ -30,14 +30,15 @@ int csi_app_main(int argc, char **argv);
 #define TOKEN_MAX 4096
 
 struct args {
-    const char *mode, *endpoint, *controller, *token_file, *host_nqn_dir, *exec_replay;
+    const char *mode, *endpoint, *controller, *token_file, *ca_file, *host_nqn_dir, *exec_replay;
     unsigned workers;
 };
 
 static void usage(FILE *f)
 {
     fputs("usage: slio-csi --mode controller|node|all --endpoint unix:///path\n"
-          "                [--controller URL[,URL...]] [--token-file F] [--node-id N]\n"
+          "                [--controller URL[,URL...]] [--token-file F] [--ca-file F]\n"
+          "                [--node-id N]\n"
           "                [--state-dir D] [--rack R] [--zone Z] [--max-volumes N]\n"
           "                [--host-nqn-dir D] [--sysfs-root P] [--mountinfo P] [--workers N]\n"
           "                [--ctrl-loss-tmo S] [--reconnect-delay S] [--attach-timeout 60s]\n",
@@ -122,6 +123,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct csi_ctx *ctx
         {"endpoint", required_argument, NULL, 'e'},
         {"controller", required_argument, NULL, 'c'},
         {"token-file", required_argument, NULL, 't'},
+        {"ca-file", required_argument, NULL, 'C'},
         {"node-id", required_argument, NULL, 'n'},
         {"state-dir", required_argument, NULL, 's'},
         {"rack", required_argument, NULL, 'R'},
@@ -152,6 +154,9 @@ static int parse_args(int argc, char **argv, struct args *a, struct csi_ctx *ctx
             break;
         case 't':
             a->token_file = optarg;
+            break;
+        case 'C':
+            a->ca_file = optarg;
             break;
         case 'H':
             a->host_nqn_dir = optarg;
@@ -224,7 +229,12 @@ static int make_client(const struct args *a, struct csi_ctx *ctx)
             token[--len] = '\0';
     }
     struct slio_http_client_opts o = {
-        .urls = urls, .n_urls = n, .token = token, .timeout_ms = 15000, .max_response = 64u << 20};
+        .urls = urls,
+        .n_urls = n,
+        .token = token,
+        .ca_file = a->ca_file, /* verifies https:// controllers; NULL: the system's CAs */
+        .timeout_ms = 15000,
+        .max_response = 64u << 20};
     struct slio_err err = {0};
     int r = slio_http_client_new(&o, &ctx->rest, &err);
     if (r < 0)

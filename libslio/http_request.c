@@ -61,6 +61,19 @@ const char *slio_http_bearer(const struct slio_http_request *req)
     return *auth ? auth : NULL;
 }
 
+bool slio_http_bearer_is(const struct slio_http_request *req, const char *expected)
+{
+    const char *got = slio_http_bearer(req);
+    size_t n = strlen(expected), m = got ? strnlen(got, n + 1) : 0;
+    unsigned char diff = got == NULL || m != n;
+
+    /* Every byte of expected is looked at whatever matched: the time says nothing of where
+     * a guess went wrong. */
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)expected[i] ^ (unsigned char)(i < m ? got[i] : 0);
+    return diff == 0;
+}
+
 const char *slio_http_body(const struct slio_http_request *req, size_t *ret_len)
 {
     if (ret_len)

@@ -19,6 +19,11 @@
  * answered 413 before any body byte is read, a chunked body that grows past
  * it closes the connection (MHD cannot queue a response mid-upload).
  *
+ * Before routing, a per-peer token bucket (http_server_rate.c) answers 429
+ * with Retry-After to a client over its rate. TLS is GnuTLS through MHD with
+ * a certificate callback (http_server_tls.c) so that a certificate replaced
+ * on disk is served to new connections without a restart.
+ *
  * We bind the listening socket ourselves so that bind's errno (EADDRINUSE,
  * EACCES) reaches the caller and the ephemeral port can be read back.
  */
@@ -41,7 +46,6 @@
 #define DEFAULT_IDLE_TIMEOUT_S   30
 /* Request line + headers live in MHD's per-connection pool: this bounds the URL too. */
 #define CONNECTION_MEMORY (64u << 10)
-#define MAX_TLS_FILE      (1u << 20)
 
 struct slio_http_server {
     struct MHD_Daemon *daemon;
@@ -50,8 +54,8 @@ struct slio_http_server {
     const struct slio_http_route *routes;
     size_t n_routes;
     void *ctx;
-    char *tls_cert;
-    char *tls_key;
+    struct http_tls *tls;     /* NULL: plain HTTP */
+    struct http_rate *rate;   /* NULL: no rate limit */
     pthread_mutex_t log_lock; /* MHD logs from any connection thread */
     struct slio_ratelimit log_rl;
 };
@@ -168,16 +172,31 @@ static void describe_peer(struct MHD_Connection *conn, char *buf, size_t size)
         snprintf(buf, size, "?");
 }
 
-/* The first call of a request: routing, and the Content-Length check. */
+static enum MHD_Result route(struct slio_http_server *s, struct slio_http_request *req);
+
+/* 429 with Retry-After, before routing: probing unknown paths and guessing tokens are
+ * slowed down as much as any other request. */
+static enum MHD_Result refuse_over_rate(struct slio_http_request *req, unsigned wait)
+{
+    struct slio_http_response resp = {0};
+    char secs[16];
+
+    snprintf(secs, sizeof(secs), "%u", wait);
+    slio_http_respond_error(&resp, 429, "rate_limited", "too many requests from %s: retry in %u s",
+                            req->peer, wait);
+    if (slio_http_response_header(&resp, "Retry-After", secs) < 0) {
+        http_response_clear(&resp);
+        return MHD_NO;
+    }
+    return queue(req, &resp);
+}
+
+/* The first call of a request: the rate limit, routing, and the Content-Length check. */
 static enum MHD_Result begin_request(struct slio_http_server *s, struct MHD_Connection *conn,
                                      const char *url, const char *method, void **req_cls)
 {
-    struct slio_http_response resp = {0};
-    _cleanup_strbuf_ struct slio_strbuf allow = SLIO_STRBUF_INIT(256);
     struct slio_http_request *req = calloc(1, sizeof(*req));
-    const char *clen;
-    uint64_t body_len;
-    int r;
+    unsigned wait;
 
     if (!req)
         return MHD_NO;
@@ -188,6 +207,21 @@ static enum MHD_Result begin_request(struct slio_http_server *s, struct MHD_Conn
     clock_gettime(CLOCK_MONOTONIC, &req->started);
     slio_strbuf_init(&req->body, s->max_body);
     describe_peer(conn, req->peer, sizeof(req->peer));
+
+    wait = s->rate ? http_rate_take(s->rate, req->peer) : 0;
+    if (wait > 0)
+        return refuse_over_rate(req, wait);
+    return route(s, req);
+}
+
+/* Routing and the Content-Length check; MHD_YES to go on reading the body. */
+static enum MHD_Result route(struct slio_http_server *s, struct slio_http_request *req)
+{
+    struct slio_http_response resp = {0};
+    _cleanup_strbuf_ struct slio_strbuf allow = SLIO_STRBUF_INIT(256);
+    const char *url = req->path, *method = req->method, *clen;
+    uint64_t body_len;
+    int r;
 
     r = find_route(s, req, &allow);
     if (r == -ENOMEM)
@@ -205,7 +239,7 @@ static enum MHD_Result begin_request(struct slio_http_server *s, struct MHD_Conn
         }
         return queue(req, &resp);
     }
-    clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    clen = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (clen && slio_parse_u64(clen, 0, UINT64_MAX, &body_len) == 0 && body_len > s->max_body) {
         slio_http_respond_error(&resp, 413, "too_large",
                                 "request body of %llu bytes is over the limit of %zu",
@@ -226,6 +260,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     if (!req)
         return begin_request(s, conn, url, method, req_cls);
+    if (!req->route) {
+        *upload_data_size = 0; /* answered at the first call (404, 405, 429): drop the body */
+        return MHD_YES;
+    }
     if (*upload_data_size > 0) {
         if (slio_strbuf_append(&req->body, upload_data, *upload_data_size) < 0) {
             log_debug("%s \"%s\": body over %zu bytes, closing peer=%s", method, url, s->max_body,
@@ -334,37 +372,36 @@ static int check_routes(const struct slio_http_server_opts *o, struct slio_err *
 static int load_tls(struct slio_http_server *s, const struct slio_http_server_opts *o,
                     struct slio_err *err)
 {
-    int r;
-
     if (!o->tls_cert_file && !o->tls_key_file)
         return 0;
     if (!o->tls_cert_file || !o->tls_key_file) {
         slio_err_set(err, "TLS needs both a certificate and a key file");
         return -EINVAL;
     }
-    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-        slio_err_set(err, "this libmicrohttpd was built without TLS");
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
+        MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES) {
+        slio_err_set(err, "this libmicrohttpd was built without TLS or its certificate callback");
         return -EOPNOTSUPP;
     }
-    r = slio_read_file(o->tls_cert_file, MAX_TLS_FILE, &s->tls_cert, NULL);
-    if (r < 0) {
-        slio_err_set(err, "TLS certificate \"%s\": %s", o->tls_cert_file, strerror(-r));
-        return -EINVAL;
-    }
-    r = slio_read_file(o->tls_key_file, MAX_TLS_FILE, &s->tls_key, NULL);
-    if (r < 0) {
-        slio_err_set(err, "TLS key \"%s\": %s", o->tls_key_file, strerror(-r));
-        return -EINVAL;
-    }
-    return 0;
+    return http_tls_new(o->tls_cert_file, o->tls_key_file, &s->tls, err);
+}
+
+/* Before the connection's thread starts (so before its TLS handshake): the socket context
+ * is how http_tls_retrieve finds the certificates (GnuTLS's callback has no argument). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct slio_http_server *s = cls;
+
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        *socket_context = s->tls;
 }
 
 static void server_free(struct slio_http_server *s)
 {
-    if (s->tls_key)
-        explicit_bzero(s->tls_key, strlen(s->tls_key));
-    free(s->tls_key);
-    free(s->tls_cert);
+    http_tls_free(s->tls);
+    http_rate_free(s->rate);
     pthread_mutex_destroy(&s->log_lock);
     free(s);
 }
@@ -375,12 +412,12 @@ static struct MHD_Daemon *start_daemon(struct slio_http_server *s,
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | MHD_USE_POLL;
     struct MHD_OptionItem tls[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)http_tls_retrieve},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
         {MHD_OPTION_END, 0, NULL},
     };
 
-    if (s->tls_cert)
+    if (s->tls)
         flags |= MHD_USE_TLS;
     else
         tls[0].option = MHD_OPTION_END;
@@ -401,6 +438,7 @@ int slio_http_server_start(const struct slio_http_server_opts *opts, struct slio
 {
     const char *address = opts->address ? opts->address : "127.0.0.1";
     struct slio_http_server *s;
+    bool enomem;
     int fd = -1, r;
 
     r = check_routes(opts, err);
@@ -418,6 +456,11 @@ int slio_http_server_start(const struct slio_http_server_opts *opts, struct slio
     r = load_tls(s, opts, err);
     if (r < 0)
         goto out_free;
+    s->rate = http_rate_new(opts->rate_per_s, opts->rate_burst, &enomem);
+    if (enomem) {
+        r = -ENOMEM;
+        goto out_free;
+    }
     r = bind_listener(address, opts->port, &fd, &s->port, err);
     if (r < 0)
         goto out_free;
@@ -442,6 +485,15 @@ out_free:
 uint16_t slio_http_server_port(const struct slio_http_server *s)
 {
     return s->port;
+}
+
+void slio_http_server_stats(const struct slio_http_server *s, struct slio_http_server_stats *ret)
+{
+    *ret = (struct slio_http_server_stats){0};
+    if (s->rate)
+        ret->rate_limited = http_rate_limited(s->rate);
+    if (s->tls)
+        http_tls_counts(s->tls, &ret->tls_reloads, &ret->tls_reload_failures);
 }
 
 void slio_http_server_stop(struct slio_http_server *s)

@@ -45,6 +45,14 @@ void api_run(const struct slio_http_request *req, struct slio_http_response *res
         api_run(req, resp, ctx, need, body, fn);                                                   \
     }
 
+/* ---- audit.c: one line per mutating call ------------------------------------------------ */
+/* Open cfg.audit_file (when set) into c->audit_fd. -errno naming the file. */
+int api_audit_open(struct ctl *c, struct slio_err *err);
+/* The line for this call when its method mutates (not GET/HEAD): who (auth_check_who's),
+ * peer, method, path, the body's "name", the answer's "id", the status. Before the answer is
+ * handed to the server (call->out is read). */
+void api_audit(const struct api_call *call, int who, unsigned status);
+
 /* ---- errors.c: the one errno → HTTP table ------------------------------------------------ */
 struct api_error {
     int err; /* negative errno */

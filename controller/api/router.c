@@ -36,6 +36,15 @@ static bool is_write(const struct slio_http_request *req)
     return strcmp(slio_http_method(req), "GET") != 0;
 }
 
+static unsigned answer_status(const struct api_call *call, int r)
+{
+    if (r < 0)
+        return api_error_of(r)->status;
+    if (call->status)
+        return call->status;
+    return call->text || call->out ? 200 : 204;
+}
+
 static void respond(struct api_call *call, struct slio_http_response *resp, int r,
                     const char *leader)
 {
@@ -81,7 +90,8 @@ void api_run(const struct slio_http_request *req, struct slio_http_response *res
     struct api_call call = {.ctl = ctx, .req = req};
     char leader[256] = "";
     uint64_t t0 = ctl_now_us();
-    int r = auth_check(&call.ctl->auth, slio_http_bearer(req), need, &call.err);
+    int who;
+    int r = auth_check_who(&call.ctl->auth, slio_http_bearer(req), need, &who, &call.err);
     if (r == 0 && need != NEED_PUBLIC && is_write(req) &&
         !store_is_leader(call.ctl->store, leader, sizeof(leader))) {
         slio_err_set(&call.err, "this controller is a standby%s%s", leader[0] ? "; leader: " : "",
@@ -94,6 +104,7 @@ void api_run(const struct slio_http_request *req, struct slio_http_response *res
         r = parse_body(&call);
     if (r == 0)
         r = fn(&call);
+    api_audit(&call, who, answer_status(&call, r));
     respond(&call, resp, r, leader);
     json_decref(call.body);
     slio_prom_hist_observe(&call.ctl->request_seconds, (double)(ctl_now_us() - t0) / 1e6);
@@ -184,9 +195,18 @@ int api_start(struct ctl *c, struct slio_http_server **ret, struct slio_err *err
         .max_body = c->cfg.limits.max_body,
         .max_connections = c->cfg.limits.max_connections,
         .max_connections_per_ip = c->cfg.limits.max_connections_per_ip,
+        .tls_cert_file = c->cfg.tls_cert_file,
+        .tls_key_file = c->cfg.tls_key_file,
+        .rate_per_s = c->cfg.limits.rate_limit,
+        .rate_burst = c->cfg.limits.rate_burst,
         .routes = routes,
         .n_routes = n,
         .ctx = c,
     };
-    return slio_http_server_start(&o, ret, err);
+    int r = api_audit_open(c, err);
+    if (r == 0)
+        r = slio_http_server_start(&o, &c->server, err);
+    if (r == 0)
+        *ret = c->server;
+    return r;
 }

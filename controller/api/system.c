@@ -156,6 +156,34 @@ static int write_gauges(struct ctl *c, struct slio_strbuf *sb)
     return r;
 }
 
+/* The HTTP server's own counters: requests refused by the rate limit, TLS reloads. */
+static int write_http(struct ctl *c, struct slio_strbuf *sb)
+{
+    struct slio_http_server_stats st = {0};
+    int r;
+
+    if (c->server)
+        slio_http_server_stats(c->server, &st);
+    r = slio_prom_family(sb, "sliteio_controller_rate_limited", SLIO_PROM_COUNTER,
+                         "Requests answered 429 by the per-client rate limit.");
+    if (r == 0)
+        r = slio_prom_sample(sb, "sliteio_controller_rate_limited_total", NULL,
+                             (double)st.rate_limited);
+    if (r == 0)
+        r = slio_prom_family(sb, "sliteio_controller_tls_reloads", SLIO_PROM_COUNTER,
+                             "TLS certificate pairs loaded again after their files changed.");
+    if (r == 0)
+        r = slio_prom_sample(sb, "sliteio_controller_tls_reloads_total", NULL,
+                             (double)st.tls_reloads);
+    if (r == 0)
+        r = slio_prom_family(sb, "sliteio_controller_tls_reload_failures", SLIO_PROM_COUNTER,
+                             "Changed TLS files that did not load (the previous pair kept).");
+    if (r == 0)
+        r = slio_prom_sample(sb, "sliteio_controller_tls_reload_failures_total", NULL,
+                             (double)st.tls_reload_failures);
+    return r;
+}
+
 static int metrics(struct api_call *call)
 {
     struct slio_strbuf sb;
@@ -163,6 +191,8 @@ static int metrics(struct api_call *call)
     int r = write_counters(call->ctl, &sb);
     if (r == 0)
         r = write_gauges(call->ctl, &sb);
+    if (r == 0)
+        r = write_http(call->ctl, &sb);
     if (r == 0)
         r = write_pools(call->ctl, &sb);
     if (r < 0) {

@@ -66,9 +66,20 @@ struct slio_http_server_opts {
     unsigned max_connections; /* 0 = 1024 */
     unsigned max_connections_per_ip; /* 0 = 256 */
     unsigned idle_timeout_s;         /* 0 = 30 */
-    /* TLS (GnuTLS through libmicrohttpd) when both are set: PEM files. */
+    /* TLS (GnuTLS through libmicrohttpd) when both are set: PEM files, the certificate
+     * file may hold the chain after the leaf. Both are watched: a handshake that finds
+     * either changed on disk (checked at most once a second) loads the pair again, and
+     * new connections get the new certificate without a restart; a pair that fails to
+     * load (unreadable, half written, key not matching) is logged and the previous one
+     * kept until the files change again. Connections already open keep theirs. */
     const char *tls_cert_file;
     const char *tls_key_file;
+    /* Per client (peer address) request rate limit, a token bucket: `rate_per_s`
+     * requests a second on average, bursts of up to `rate_burst`. Beyond, 429
+     * rate_limited with Retry-After (seconds) before routing and before the handler.
+     * rate_per_s 0 = no limit; rate_burst 0 = 2 * rate_per_s (at least 1). */
+    double rate_per_s;
+    unsigned rate_burst;
     /* A path matching no route answers 404, a known path with another method 405,
      * both with the JSON error body below. */
     const struct slio_http_route *routes; /* referenced, not copied: must outlive the server */
@@ -85,6 +96,14 @@ int slio_http_server_start(const struct slio_http_server_opts *opts, struct slio
                            struct slio_err *err) _must_check_;
 /* The bound port (useful with opts.port == 0). */
 uint16_t slio_http_server_port(const struct slio_http_server *s);
+/* Counters for /metrics; the fields only grow. */
+struct slio_http_server_stats {
+    uint64_t rate_limited;        /* requests answered 429 */
+    uint64_t tls_reloads;         /* certificate pairs loaded after the first */
+    uint64_t tls_reload_failures; /* changed files that did not load (previous pair kept) */
+};
+void slio_http_server_stats(const struct slio_http_server *s, struct slio_http_server_stats *ret);
+
 /* Stop accepting, finish in-flight requests (a blocked handler delays this), join the
  * threads, free. NULL ok. Not from inside a handler. */
 void slio_http_server_stop(struct slio_http_server *s);
@@ -101,6 +120,9 @@ const char *slio_http_query(const struct slio_http_request *req, const char *nam
 const char *slio_http_header(const struct slio_http_request *req, const char *name);
 /* The token of "Authorization: Bearer <token>", or NULL. */
 const char *slio_http_bearer(const struct slio_http_request *req);
+/* Whether the bearer token is exactly `expected`, compared in constant time (the time
+ * depends on the length of expected only, never on where a presented token differs). */
+bool slio_http_bearer_is(const struct slio_http_request *req, const char *expected);
 /* The body (not NUL-terminated; may be empty) and the peer address as text. */
 const char *slio_http_body(const struct slio_http_request *req, size_t *ret_len);
 const char *slio_http_peer(const struct slio_http_request *req);

@@ -5,7 +5,8 @@
  * the test says: routing (params, query, 404/405 bodies), the body cap (413
  * before the handler, a close for chunked), MHD's own bounds (garbage, long
  * URL, long headers), per-address and total connection caps, the idle
- * timeout, a blocked handler not stalling a health check, no fd leaked.
+ * timeout, a blocked handler not stalling a health check, no fd leaked,
+ * the constant-time bearer check, the per-peer rate limit (429 before routing).
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -118,11 +119,28 @@ static void bad_status(const struct slio_http_request *req, struct slio_http_res
     slio_http_respond_json(resp, 1234, json_object());
 }
 
+/* 200 only for the exact bearer token "s3cret-token-0123" (slio_http_bearer_is). */
+static void get_guarded(const struct slio_http_request *req, struct slio_http_response *resp,
+                        void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&n_handled, 1);
+    if (slio_http_bearer_is(req, "s3cret-token-0123"))
+        slio_http_respond_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+    else
+        slio_http_respond_error(resp, 401, "unauthenticated", "wrong token");
+}
+
 static const struct slio_http_route routes[] = {
-    {"GET", "/v1/health", get_health},          {"GET", "/v1/volumes/{id}", get_volume},
-    {"DELETE", "/v1/volumes/{id}", get_volume}, {"POST", "/v1/volumes/{id}/expand", post_expand},
-    {"GET", "/v1/noresp", no_response},         {"GET", "/v1/badstatus", bad_status},
-    {"GET", "/v1/leader", not_leader},          {"GET", "/v1/slow", get_slow},
+    {"GET", "/v1/guarded", get_guarded},
+    {"GET", "/v1/health", get_health},
+    {"GET", "/v1/volumes/{id}", get_volume},
+    {"DELETE", "/v1/volumes/{id}", get_volume},
+    {"POST", "/v1/volumes/{id}/expand", post_expand},
+    {"GET", "/v1/noresp", no_response},
+    {"GET", "/v1/badstatus", bad_status},
+    {"GET", "/v1/leader", not_leader},
+    {"GET", "/v1/slow", get_slow},
 };
 
 static struct slio_http_server *start(unsigned per_ip, unsigned total, unsigned idle_s)
@@ -504,6 +522,75 @@ static void test_start_errors_and_no_fd_leak(void **state)
     assert_int_equal(count_fds(), fds);
 }
 
+static void test_bearer_is_exact(void **state)
+{
+    static const struct {
+        const char *auth; /* the Authorization header, NULL = none */
+        unsigned status;
+    } rows[] = {
+        {NULL, 401},
+        {"Bearer s3cret-token-0123", 200},
+        {"bearer   s3cret-token-0123", 200},
+        {"Bearer s3cret-token-012", 401},
+        {"Bearer s3cret-token-01234", 401},
+        {"Bearer S3cret-token-0123", 401},
+        {"Bearer ", 401},
+        {"Basic s3cret-token-0123", 401},
+    };
+    struct slio_http_server *s = start(0, 0, 0);
+
+    (void)state;
+    for (size_t i = 0; i < SLIO_ARRAY_SIZE(rows); i++) {
+        char req[256];
+        snprintf(req, sizeof(req),
+                 "GET /v1/guarded HTTP/1.1\r\nHost: x\r\n%s%s%sConnection: close\r\n\r\n",
+                 rows[i].auth ? "Authorization: " : "", rows[i].auth ? rows[i].auth : "",
+                 rows[i].auth ? "\r\n" : "");
+        json_decref(get_json(slio_http_server_port(s), req, rows[i].status));
+    }
+    slio_http_server_stop(s);
+}
+
+static void test_rate_limit_per_peer(void **state)
+{
+    struct slio_http_server_opts o = {
+        .rate_per_s = 0.5, /* one token every 2 s: none comes back during the test */
+        .rate_burst = 3,
+        .routes = routes,
+        .n_routes = SLIO_ARRAY_SIZE(routes),
+    };
+    const char *health = "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const char *unknown = "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    struct slio_http_server_stats st;
+    struct slio_http_server *s = NULL;
+    struct slio_err err = {{0}};
+    uint16_t port;
+    char *resp;
+    json_t *j;
+    int before;
+
+    (void)state;
+    assert_int_equal(slio_http_server_start(&o, &s, &err), 0);
+    port = slio_http_server_port(s);
+    before = atomic_load(&n_handled);
+    json_decref(get_json(port, health, 200));
+    json_decref(get_json(port, unknown, 404)); /* an unknown path costs a token too */
+    json_decref(get_json(port, health, 200));
+    resp = peer_exchange(port, health, strlen(health));
+    assert_non_null(resp);
+    assert_int_equal(peer_status(resp), 429);
+    assert_non_null(strstr(resp, "Retry-After: 2\r\n"));
+    j = json_loads(peer_body(resp), 0, NULL);
+    assert_error_code(j, "rate_limited");
+    json_decref(j);
+    free(resp);
+    assert_int_equal(atomic_load(&n_handled) - before, 2); /* the handler never saw the 429 */
+    slio_http_server_stats(s, &st);
+    assert_int_equal(st.rate_limited, 1);
+    assert_int_equal(st.tls_reloads, 0);
+    slio_http_server_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +603,8 @@ int main(void)
         cmocka_unit_test(test_idle_connection_is_closed),
         cmocka_unit_test(test_blocked_handler_does_not_stall_health),
         cmocka_unit_test(test_start_errors_and_no_fd_leak),
+        cmocka_unit_test(test_bearer_is_exact),
+        cmocka_unit_test(test_rate_limit_per_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
