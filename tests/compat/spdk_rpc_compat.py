@@ -104,6 +104,14 @@ KNOWN = {
 KNOWN_MEMBERS = {
     "result[].memory_domains": "SPDK's DMA memory domains (a RAM bdev lists the accel "
                                "framework's); slio-tgt has none",
+    "result[].thread": "nvmf_subsystem_get_qpairs (v24.09): the controller layer does not "
+                       "record a queue's thread",
+    "result[].peer_address": "nvmf_subsystem_get_qpairs (v24.09): nor its peer address",
+}
+# Calls SPDK refuses and slio-tgt accepts on purpose: label -> why.
+KNOWN_ACCEPTED = {
+    "add listener again": "SPDK up to v24.01 succeeds, from v24.05 answers -32602; slio-tgt "
+                          "succeeds (issue 18: scripts and the agent retry)",
 }
 # SPDK answers a subsystem call made while the previous one still pauses or
 # resumes it with this -32603; every client must try again.
@@ -468,6 +476,9 @@ def report(spdk, ours, verbose):
     for label in spdk:
         r, o = spdk[label], ours.get(label)
         line = f"{label:<26}"
+        if o is not None and r[0] == "err" and o[0] == "ok" and label in KNOWN_ACCEPTED:
+            print(f"{line} known SPDK {r[1:]!s:.80}, slio-tgt succeeds (docs/tgt-rpc.md)")
+            continue
         if o is None or r[0] != o[0]:
             diffs += 1
             print(f"{line} DIFF  SPDK {r[0]} {r[1:]!s:.120}  slio-tgt {o and o[0]} {o and o[1:]!s:.120}")
@@ -519,7 +530,7 @@ def main():
         diffs += fails
         rpc_py = len(spdk_rpc_py.commands("", 0))
         diffs += spdk_rpc_py.run(a, workdir, release, start, stop, export_view, report_leg,
-                                 free_port)
+                                 free_port, KNOWN_ACCEPTED)
     print(f"SPDK {release}: {len(spdk)} calls, 4 configuration crossings, {rpc_py} rpc.py "
           f"commands and 2 crossings with rpc.py, {diffs} difference(s)")
     return 1 if diffs else 0

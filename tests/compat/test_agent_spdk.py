@@ -19,6 +19,7 @@ or without hugepages, the test FAILS. slio binaries come from $SLIO_BUILD
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -196,6 +197,9 @@ def run_lifecycle(a, spdk, ctl):
         [("127.0.0.1", str(spdk.port))]
     b = bdevs(spdk)[bdev]
     assert b["num_blocks"] * b["block_size"] == 16 * MiB
+    release = tuple(int(x) for x in re.match(r"SPDK v(\d+)\.(\d+)", spdk.version).groups())
+    if release >= (24, 9):  # bdev_aio_create takes "uuid" from v24.09 on
+        assert b["uuid"] == vid
 
     # Data through SPDK's target, as the consumer host.
     res = perf_verify(spdk, nqn, consumer.host_nqn, 16 * MiB)

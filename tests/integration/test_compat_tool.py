@@ -163,3 +163,20 @@ def test_rpc_py_stage_compares_outcomes(capsys):
     for m in ("bdev_malloc_create", "bdev_malloc_delete", "nvmf_subsystem_get_listeners",
               "nvmf_subsystem_get_qpairs", "nvmf_subsystem_listener_set_ana_state"):
         assert m in argv
+
+
+def test_listener_added_again_is_known_from_spdk_v24_05(capsys):
+    """SPDK v24.05+ refuses an existing listener (-32602), slio-tgt accepts it
+    (issue 18): 'known' in both stages, while SPDK refusing anything else counts."""
+    spdk = {"add listener again": ("err", -32602, "Invalid parameters"),
+            "add host": ("err", -32602, "Invalid parameters")}
+    ours = {"add listener again": ("ok", True), "add host": ("ok", True)}
+    assert compat.report(spdk, ours, False) == 1
+    out = capsys.readouterr().out
+    assert "add listener again         known" in out
+    assert "add host                   DIFF" in out
+    assert spdk_rpc_py.compare({"add listener again": (False, -32602)},
+                               {"add listener again": (True, None)},
+                               compat.KNOWN_ACCEPTED) == 0
+    assert spdk_rpc_py.compare({"add listener again": (False, -32602)},
+                               {"add listener again": (True, None)}) == 1
