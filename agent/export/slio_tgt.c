@@ -8,6 +8,7 @@
 #define SLIO_LOG_COMPONENT "agent"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "export/slio_tgt_internal.h"
@@ -16,7 +17,8 @@
 #include "slio/log.h"
 #include "slio/uuid.h"
 
-#define ENOTFOUND_BDEV (-19) /* SPDK's -ENODEV for an unknown bdev */
+#define ENOTFOUND_BDEV             (-19) /* SPDK's -ENODEV for an unknown bdev */
+#define TGT_JSONRPC_INTERNAL_ERROR (-32603)
 
 static double now_seconds(void)
 {
@@ -90,15 +92,42 @@ static json_t *listen_address(const struct tgt_exporter *t)
                      t->addr.trsvcid);
 }
 
+/*
+ * bdev_aio_create's params. SPDK cannot detect a regular file's block size
+ * (the file engine's volumes; -22 "Block size could not be auto-detected"):
+ * a file gets 512, slio-tgt's default for files. SPDK before v24.09 has no
+ * "uuid" (-32603 "spdk_json_decode_object failed"): there the bdev keeps
+ * SPDK's own UUID; the namespace UUID (nvmf_subsystem_add_ns) is still the
+ * volume's.
+ */
+static json_t *aio_params(const struct agent_export_spec *spec, const char *bdev, bool uuid)
+{
+    json_t *p = json_pack("{s:s, s:s}", "name", bdev, "filename", spec->path);
+    char u[SLIO_UUID_STR_LEN];
+    struct stat st;
+
+    if (p && uuid)
+        json_object_set_new(p, "uuid", json_string(slio_uuid_format(spec->uuid, u)));
+    if (p && stat(spec->path, &st) == 0 && S_ISREG(st.st_mode))
+        json_object_set_new(p, "block_size", json_integer(512));
+    return p;
+}
+
+/* Without "uuid" once an SPDK target refused it (learned once per exporter). */
 static int create_bdev(struct tgt_exporter *t, const struct agent_export_spec *spec,
                        const char *bdev, struct slio_err *err)
 {
-    char u[SLIO_UUID_STR_LEN];
+    int64_t code = 0;
 
-    return tgt_call(t, "bdev_aio_create",
-                    json_pack("{s:s, s:s, s:s}", "name", bdev, "filename", spec->path, "uuid",
-                              slio_uuid_format(spec->uuid, u)),
-                    NULL, NULL, err);
+    if (!atomic_load(&t->aio_no_uuid)) {
+        int r = tgt_call(t, "bdev_aio_create", aio_params(spec, bdev, true), NULL, &code, err);
+        if (r != -EREMOTEIO || !t->spdk || code != TGT_JSONRPC_INTERNAL_ERROR)
+            return r;
+        log_info("bdev_aio_create refused \"uuid\" (SPDK before v24.09): creating "
+                 "bdevs without it");
+        atomic_store(&t->aio_no_uuid, true);
+    }
+    return tgt_call(t, "bdev_aio_create", aio_params(spec, bdev, false), NULL, NULL, err);
 }
 
 static int create_subsystem(struct tgt_exporter *t, const uuid_t uuid, const char *nqn,

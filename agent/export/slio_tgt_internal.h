@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "export/export.h"
 
@@ -20,6 +21,7 @@ struct tgt_exporter {
     agent_export_observe_fn observe;
     pthread_mutex_t lock; /* transport_ready */
     bool transport_ready;
+    atomic_bool aio_no_uuid; /* SPDK < v24.09: bdev_aio_create without "uuid" */
 };
 
 /* One JSON-RPC call; params are stolen (may be NULL). On a server error the

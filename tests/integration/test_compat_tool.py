@@ -9,6 +9,7 @@ from conftest import REPO
 
 sys.path.insert(0, str(REPO / "tests/compat"))
 import spdk_rpc_compat as compat  # noqa: E402
+import spdk_rpc_py  # noqa: E402
 
 sys.path.pop(0)
 
@@ -110,3 +111,72 @@ def test_schema_errors_name_what_a_release_refuses():
 def test_spdk_release_from_spdk_get_version():
     assert compat.spdk_release({"version": "SPDK v23.01.1", "fields": {
         "major": 23, "minor": 1, "patch": 1, "suffix": ""}}) == "v23.01"
+
+
+def test_known_members_reported_not_counted(capsys):
+    """SPDK's memory_domains (a RAM bdev's) is left out on purpose: 'known'; any
+    other missing member still counts (first real run, 2026-12-06)."""
+    spdk = {"malloc bdev": ("ok", [{"name": "m0", "memory_domains": [{"dma_device_id": "x"}]}]),
+            "bdevs": ("ok", [{"name": "c0", "claimed": False}])}
+    ours = {"malloc bdev": ("ok", [{"name": "m0"}]), "bdevs": ("ok", [{"name": "c0"}])}
+    assert compat.report(spdk, ours, False) == 1
+    out = capsys.readouterr().out
+    assert "known both succeed; left out on purpose: result[].memory_domains" in out
+    assert "DIFF  both succeed; missing in slio-tgt: result[].claimed" in out
+
+
+class BusyOnce:
+    """SPDK answers a subsystem call made during a state change with -32603."""
+
+    def __init__(self, times):
+        self.times, self.calls = times, 0
+
+    def call(self, method, params):
+        self.calls += 1
+        if self.calls <= self.times:
+            return {"error": {"code": -32603, "message": "Subsystem currently in another "
+                              "state change try again later."}}
+        return {"result": True}
+
+
+def test_spdk_busy_subsystem_is_called_again():
+    cli = BusyOnce(2)
+    assert compat.call_when_settled(cli, "nvmf_delete_subsystem", {"nqn": "n"}) == \
+        {"result": True}
+    assert cli.calls == 3
+    other = {"error": {"code": -32602, "message": "Invalid parameters"}}
+    cli.call = lambda m, p: other
+    assert compat.call_when_settled(cli, "nvmf_delete_subsystem", {"nqn": "n"}) is other
+
+
+def test_rpc_py_stage_compares_outcomes(capsys):
+    spdk = {"add listener again": (True, None), "!aio create bad block size": (False, -22),
+            "!qpairs unknown": (False, -32602)}
+    ours = {"add listener again": (True, None), "!aio create bad block size": (False, -32602),
+            "!qpairs unknown": (False, -32602)}
+    assert spdk_rpc_py.compare(spdk, ours) == 1
+    assert "DIFF  SPDK -22 | slio-tgt -32602" in capsys.readouterr().out
+    # a failure whose code rpc.py did not print is never "the same"
+    assert spdk_rpc_py.compare({"!x": (False, None)}, {"!x": (False, None)}) == 1
+    # the stage's commands cover issue 18's methods
+    argv = " ".join(" ".join(a) for _, a in spdk_rpc_py.commands("/f", 4420))
+    for m in ("bdev_malloc_create", "bdev_malloc_delete", "nvmf_subsystem_get_listeners",
+              "nvmf_subsystem_get_qpairs", "nvmf_subsystem_listener_set_ana_state"):
+        assert m in argv
+
+
+def test_listener_added_again_is_known_from_spdk_v24_05(capsys):
+    """SPDK v24.05+ refuses an existing listener (-32602), slio-tgt accepts it
+    (issue 18): 'known' in both stages, while SPDK refusing anything else counts."""
+    spdk = {"add listener again": ("err", -32602, "Invalid parameters"),
+            "add host": ("err", -32602, "Invalid parameters")}
+    ours = {"add listener again": ("ok", True), "add host": ("ok", True)}
+    assert compat.report(spdk, ours, False) == 1
+    out = capsys.readouterr().out
+    assert "add listener again         known" in out
+    assert "add host                   DIFF" in out
+    assert spdk_rpc_py.compare({"add listener again": (False, -32602)},
+                               {"add listener again": (True, None)},
+                               compat.KNOWN_ACCEPTED) == 0
+    assert spdk_rpc_py.compare({"add listener again": (False, -32602)},
+                               {"add listener again": (True, None)}) == 1

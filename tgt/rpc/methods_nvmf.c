@@ -242,14 +242,19 @@ const char *tgt_rpc_nguid_format(const uint8_t nguid[16], char buf[static 33])
     return buf;
 }
 
+/*
+ * A namespace's ANA group is its nsid (as in SPDK). SPDK prints "anagrpid"
+ * only on a subsystem created with ana_reporting; slio-tgt keeps no such
+ * flag and always prints it (an extra member where SPDK has none).
+ */
 static json_t *ns_json(const struct tgt_ns *ns)
 {
     char uuid[SLIO_UUID_STR_LEN], nguid[33];
 
-    return json_pack("{s:i, s:s, s:s, s:s, s:s}", "nsid", (int)ns->nsid, "bdev_name",
+    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "nsid", (int)ns->nsid, "bdev_name",
                      ns->bdev->name, "name", ns->bdev->name, "nguid",
                      tgt_rpc_nguid_format(ns->nguid, nguid), "uuid",
-                     slio_uuid_format(ns->uuid, uuid));
+                     slio_uuid_format(ns->uuid, uuid), "anagrpid", (int)ns->nsid);
 }
 
 /*

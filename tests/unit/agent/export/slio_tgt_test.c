@@ -31,6 +31,7 @@ struct fake {
     pthread_mutex_t lock;
     json_t *answers; /* method → result, or {"error": {code, message}} under "!method" */
     json_t *calls;   /* [[method, params], ...] */
+    const char *refuse_member; /* params naming it: -32603, as SPDK's decoders answer */
 };
 
 static void serve_one(struct fake *f, int fd)
@@ -54,6 +55,10 @@ static void serve_one(struct fake *f, int fd)
     snprintf(emethod, sizeof(emethod), "!%s", method);
     err = json_object_get(f->answers, emethod);
     ans = json_object_get(f->answers, method);
+    if (f->refuse_member && json_object_get(json_object_get(req, "params"), f->refuse_member))
+        err = json_pack("{s:i, s:s}", "code", -32603, "message", "spdk_json_decode_object failed");
+    else if (err)
+        json_incref(err);
     if (err)
         resp = json_pack("{s:s, s:O, s:O}", "jsonrpc", "2.0", "id", json_object_get(req, "id"),
                          "error", err);
@@ -61,6 +66,7 @@ static void serve_one(struct fake *f, int fd)
         resp = json_pack("{s:s, s:O, s:O}", "jsonrpc", "2.0", "id", json_object_get(req, "id"),
                          "result", ans ? ans : json_true());
     pthread_mutex_unlock(&f->lock);
+    json_decref(err);
     char *text = json_dumps(resp, JSON_COMPACT);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     free(text);
@@ -185,6 +191,7 @@ static void test_ensure_from_nothing(void **state)
     p = params_of(f, "bdev_aio_create", 0);
     assert_string_equal(json_string_value(json_object_get(p, "name")), BDEV);
     assert_string_equal(json_string_value(json_object_get(p, "uuid")), VOL);
+    assert_null(json_object_get(p, "block_size")); /* not a regular file: the target detects it */
     p = params_of(f, "nvmf_create_subsystem", 0);
     assert_string_equal(json_string_value(json_object_get(p, "nqn")), NQN);
     assert_true(json_is_false(json_object_get(p, "allow_any_host")));
@@ -252,6 +259,51 @@ static void test_ensure_fixes_hosts_and_any_host(void **state)
                      2000);
     agent_exporter_close(&x);
     fake_stop(f);
+}
+
+/*
+ * SPDK v23.05's nvmf_tgt (tests/compat/test_agent_spdk.py): bdev_aio_create
+ * without "uuid" once refused, and a file engine's volume file with the block
+ * size SPDK cannot detect for a regular file. slio-tgt's refusal is an error.
+ */
+static void test_ensure_older_spdk(void **state)
+{
+    char path[] = "/tmp/agent-vol-XXXXXX";
+    int fd = mkstemp(path);
+    struct fake *f = fake_start();
+    struct agent_exporter *x = exporter(f, true), *y = exporter(f, false);
+    const char *hosts[] = {HOST_A};
+    struct agent_export_spec spec = spec_for(hosts, 1);
+    struct agent_export_state none = {0};
+    struct slio_err err = {{0}};
+    json_t *p;
+
+    assert_true(fd >= 0);
+    close(fd);
+    spec.path = path;
+    f->refuse_member = "uuid";
+    json_object_set_new(f->answers, "nvmf_get_transports", json_pack("[{s:s}]", "trtype", "TCP"));
+    assert_int_equal(agent_exporter_ensure(x, &spec, &none, &err), 0);
+    assert_non_null(json_object_get(params_of(f, "bdev_aio_create", 0), "uuid"));
+    p = params_of(f, "bdev_aio_create", 1);
+    assert_null(json_object_get(p, "uuid"));
+    assert_int_equal(json_integer_value(json_object_get(p, "block_size")), 512);
+    assert_string_equal(json_string_value(json_object_get(p, "filename")), path);
+    assert_non_null(params_of(f, "nvmf_subsystem_add_ns", 0)); /* and the rest followed */
+
+    json_array_clear(f->calls); /* learned: the next bdev is created at once without it */
+    assert_int_equal(agent_exporter_ensure(x, &spec, &none, &err), 0);
+    assert_null(json_object_get(params_of(f, "bdev_aio_create", 0), "uuid"));
+    assert_null(params_of(f, "bdev_aio_create", 1));
+
+    json_array_clear(f->calls);
+    assert_int_equal(agent_exporter_ensure(y, &spec, &none, &err), -EREMOTEIO);
+    assert_non_null(strstr(err.text, "spdk_json_decode_object failed"));
+    assert_null(params_of(f, "bdev_aio_create", 1));
+    agent_exporter_close(&y);
+    agent_exporter_close(&x);
+    fake_stop(f);
+    unlink(path);
 }
 
 static void test_ensure_error_names_volume(void **state)
@@ -437,6 +489,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ensure_from_nothing),
         cmocka_unit_test(test_ensure_fixes_hosts_and_any_host),
+        cmocka_unit_test(test_ensure_older_spdk),
         cmocka_unit_test(test_ensure_error_names_volume),
         cmocka_unit_test(test_remove_and_rescan),
         cmocka_unit_test(test_discover_recorded),

@@ -165,6 +165,29 @@ static void test_listen_addresses(void **state)
     json_decref(subs);
 }
 
+/*
+ * SPDK v23.05 and v24.09 print each namespace's "anagrpid" (its ANA group:
+ * the nsid unless set); spdk_rpc_compat.py found it missing (2026-12-06).
+ */
+static void test_namespace_anagrpid(void **state)
+{
+    (void)state;
+    size_t i;
+    json_t *ns;
+    unsigned seen = 0;
+
+    build_state();
+    json_t *subs = ok("nvmf_get_subsystems", "{\"nqn\": \"" NQN1 "\"}");
+    json_array_foreach (json_object_get(json_array_get(subs, 0), "namespaces"), i, ns) {
+        json_t *grp = json_object_get(ns, "anagrpid");
+        assert_true(json_is_integer(grp));
+        assert_int_equal(json_integer_value(grp), json_integer_value(json_object_get(ns, "nsid")));
+        seen++;
+    }
+    assert_int_equal(seen, 2); /* build_state's nsid 3 and nsid 1 */
+    json_decref(subs);
+}
+
 /* What SPDK's rpc.py does for save_config: one framework_get_config per subsystem listed. */
 static json_t *save_config_like_rpc_py(void)
 {
@@ -262,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transports_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_addresses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_framework_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_namespace_anagrpid, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
