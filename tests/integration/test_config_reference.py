@@ -480,3 +480,124 @@ def test_extractor_sees_what_the_decoder_refuses(tmp_path):
     ko = subprocess.run([exe, "-c", str(bad), "--check-config"], capture_output=True, text=True,
                         timeout=30)
     assert ko.returncode == 1 and "not_a_field" in ko.stderr, ko.stderr
+
+
+# ------------------------------------------- commands quoted in the operator docs
+
+OPERATOR_DOCS = ["quickstart.md", "operations.md", "troubleshooting.md", "tuning.md",
+                 "configuration.md"]
+# binary as written in the docs -> (build path, files of its option table)
+DOC_BINARIES = {
+    "slio-tgt-rpc": "tgt/slio-tgt-rpc", "slio-tgt": "tgt/slio-tgt",
+    "slio-agent": "agent/slio-agent", "slio-controller": "controller/slio-controller",
+    "slio-csi": "csi/slio-csi", "slioctl": "cli/slioctl", "kubectl sliteio": "cli/slioctl",
+}
+CMD_RE = re.compile(r"(?<![\w/=.-])(?:build/\w+/|/usr/s?bin/)?(" + "|".join(
+    re.escape(b) for b in sorted(DOC_BINARIES, key=len, reverse=True)) + r")(?![\w/.-])([^`|;#&)]*)")
+
+
+def doc_snippets(name):
+    """Every line of a fenced block (continuations joined) and every inline code span."""
+    text = (REPO / "docs" / name).read_text()
+    out, fence = [], None
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fence = None if fence is not None else []
+            continue
+        if fence is not None:
+            if out and fence and fence[-1]:
+                out[-1] = out[-1] + " " + line.strip()
+            else:
+                out.append(line.strip())
+            fence.append(line.rstrip().endswith("\\"))
+            if fence[-1]:
+                out[-1] = out[-1].rstrip("\\ ")
+        else:
+            out += re.findall(r"`([^`]+)`", line)
+    return out
+
+
+def option_arity(files):
+    """{'--name' or '-c': takes an argument} from struct option tables."""
+    out = {}
+    for f in files:
+        text = (REPO / f).read_text()
+        for m in re.finditer(r"struct\s+option\s+\w+\s*\[\s*\]\s*=\s*\{", text):
+            body = braced(text, m.end() - 1)
+            for o in re.finditer(r'\{\s*"([a-z0-9-]+)"\s*,\s*(\w+)\s*,\s*[^,]+,\s*([^}]+)\}', body):
+                arg = o.group(2) != "no_argument"
+                out["--" + o.group(1)] = arg
+                short = re.fullmatch(r"\s*'(.)'\s*", o.group(3))
+                if short:
+                    out["-" + short.group(1)] = arg
+    return out
+
+
+def slioctl_grammar(exe):
+    """The command patterns of `slioctl --help`, as token lists."""
+    return [line.split()[1:] for line in help_text([exe]).splitlines()
+            if line.startswith("  slioctl ")]
+
+
+def pattern_accepts(pattern, words):
+    for p, w in zip(pattern, words):
+        if p.startswith(("[", "-")) or p == "...":
+            return True
+        if re.search(r"[A-Z]", p.split("[")[0]):  # a placeholder: NAME, ID|NAME, NODE/POOL
+            continue
+        allowed = set(p.split("[")[0].split("|"))
+        if not set(w.split(",")) <= allowed:
+            return False
+    return True
+
+
+def test_commands_quoted_in_operator_docs_exist():
+    """Every `slioctl ...` command and every --option given to one of our
+    binaries in the operator docs is one the built binary has."""
+    exe = binary("cli/slioctl")
+    grammar = slioctl_grammar(exe)
+    assert len(grammar) >= 10, f"slioctl --help lists {len(grammar)} commands: parser broken"
+    problems, seen = [], 0
+    for doc in OPERATOR_DOCS:
+        for snippet in doc_snippets(doc):
+            for m in CMD_RE.finditer(snippet):
+                name, rest = m.group(1), m.group(2)
+                rel = DOC_BINARIES[name]
+                files = BINARIES[rel][1]
+                arity = option_arity(files)
+                tokens, words, skip = rest.split(), [], False
+                for t in tokens:
+                    if skip:
+                        skip = False
+                        continue
+                    if t.startswith("-") and len(t) > 1:
+                        opt = t.split("=")[0]
+                        if opt.startswith("--") and opt not in arity:
+                            problems.append(f"docs/{doc}: `{name}{rest.rstrip()}`: {name} has "
+                                            f"no option {opt} ({files})")
+                        skip = arity.get(opt, False) and "=" not in t
+                        continue
+                    words.append(t)
+                seen += 1
+                if rel == "cli/slioctl" and words and re.fullmatch(r"[a-z]+", words[0]):
+                    if not any(pattern_accepts(p, words) for p in grammar):
+                        problems.append(f"docs/{doc}: `{name}{rest.rstrip()}`: no such slioctl "
+                                        f"command (slioctl --help lists {len(grammar)})")
+    assert seen >= 20, f"only {seen} commands found in the operator docs: extractor broken"
+    assert not problems, "\n".join(problems)
+
+
+def test_metrics_quoted_in_operator_docs_exist():
+    """Every sliteio_* metric name the operator docs tell people to watch is
+    one the agent or the controller exports."""
+    sources = "".join(p.read_text() for d in ("agent", "controller", "libslio")
+                      for p in (REPO / d).rglob("*.c"))
+    problems = []
+    for doc in OPERATOR_DOCS:
+        for name in sorted(set(re.findall(r"\bsliteio_[a-z_]*[a-z]", (REPO / "docs" / doc)
+                                          .read_text()))):
+            base = re.sub(r"_(total|bucket|sum|count)$", "", name)
+            if f'"{base}' not in sources and f'"{name}' not in sources:
+                problems.append(f"docs/{doc}: metric {name} is exported by no source in "
+                                "agent/, controller/, libslio/")
+    assert not problems, "\n".join(problems)
