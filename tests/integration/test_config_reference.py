@@ -272,6 +272,14 @@ def json_tables(rel):
     return tables
 
 
+def table_definers(table):
+    """Source files that define `struct slio_json_field <table>[`."""
+    pat = re.compile(r"slio_json_field\s+" + re.escape(table) + r"\s*\[")
+    return [str(p.relative_to(REPO)) for d in ("libslio", "agent", "controller", "csi", "cli",
+                                                "tgt")
+            for p in sorted((REPO / d).rglob("*.c")) if pat.search(p.read_text())]
+
+
 def config_fields(cfg):
     """{dotted path: (type, enum names, where)} of a config, and the tables never reached."""
     _, (root_file, root_table), files = CONFIGS[cfg]
@@ -279,11 +287,16 @@ def config_fields(cfg):
     reached, out = set(), {}
 
     def find(table, prefer):
+        if prefer not in per_file:
+            per_file[prefer] = json_tables(prefer)
         if table in per_file[prefer]:
             return prefer
-        owners = [f for f in files if table in per_file[f]]
-        assert owners, (f"{cfg} config: table {table} (named by a .fields of {prefer}) is in "
-                        f"none of {files}: add its source file to CONFIGS['{cfg}'] in "
+        owners = [f for f in per_file if table in per_file[f]]
+        if not owners:  # a table shared from another file (e.g. libslio): look it up
+            owners = [f for f in table_definers(table) if table in per_file.setdefault(
+                f, json_tables(f))]
+        assert owners, (f"{cfg} config: table {table} (named by a .fields of {prefer}) is "
+                        f"defined in no C source: add its file to CONFIGS['{cfg}'] in "
                         f"{Path(__file__).name}")
         return owners[0]
 
