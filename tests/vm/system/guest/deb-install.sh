@@ -49,9 +49,9 @@ stopped_clean() { # every unit inactive (not failed), its main process exited 0 
 step install
 echo "$(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r), systemd $(systemctl --version | head -n1)"
 ls -l debs/
-# Offline: --no-download; apt must find every dependency installed already.
-run env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download -o Dpkg::Use-Pty=0 \
-    ./debs/*.deb
+# Offline (no network card): apt must find every dependency installed already.
+run env DEBIAN_FRONTEND=noninteractive apt-get install -q -y -o Dpkg::Use-Pty=0 \
+    "$PWD"/debs/*.deb
 dpkg-query -W 'slio*'
 
 step postinst
