@@ -12,6 +12,17 @@ UNITS=(slio-tgt slio-controller slio-agent)
 SLIOCTL=(slioctl --server "$CTL_URL" --token-file /etc/sliteio/tokens/admin)
 DATA=/dev/vdc
 
+on_fail() {
+    echo "--- diagnostics"
+    systemctl --no-pager status "${UNITS[@]}" | head -n 40
+    "${SLIOCTL[@]}" get pools
+    pvs; vgs; lvs -a
+    ls -ld /etc/lvm/* /run/lvm /run/lock 2>&1
+    for u in "${UNITS[@]}"; do
+        echo "--- journal of $u (last 30 lines)"
+        journalctl -q -b -u "$u" --no-pager | tail -n 30
+    done
+}
 journal_check() { # no unit may log a denied access: hardening too tight
     local u bad
     for u in "${UNITS[@]}"; do

@@ -4,7 +4,12 @@
 STEP=start
 step() { STEP=$1; echo "=== step $1 (t=$(cut -d' ' -f1 /proc/uptime)s)"; }
 exec 3>&1
-fail() { echo "FAIL [$STEP]: $*" >&3; exit 1; }
+# fail WHY: the reason, then the job's on_fail (diagnostics) when it defines one; exit 1.
+fail() {
+    echo "FAIL [$STEP]: $*" >&3
+    if declare -F on_fail >/dev/null; then on_fail >&3 2>&1 || true; fi
+    exit 1
+}
 run() { echo "+ $*"; "$@" || fail "'$*' exited with status $?"; }
 # wait_for SECONDS WHAT CMD...: CMD until it succeeds, at most SECONDS (polled every 0.5 s).
 wait_for() {
