@@ -140,6 +140,9 @@ run systemctl start slio-agent
 wait_for 60 "slio-agent active" unit_active slio-agent
 wait_for 120 "slioctl get pools shows node-1-lvm" pool_listed node-1-lvm
 "${SLIOCTL[@]}" get pools
+# The controller still lists the file pool the agent no longer serves (and may place volumes
+# there: "pool node-1-file is not served by this agent"): cordoned, as an operator would.
+api_ok POST /v1/nodes/node-1/pools/node-1-file/cordon
 vol_create deb-lv1 $((64 * 1024 * 1024))
 lvs -o lv_name,lv_size,lv_tags slio
 api_ok POST /v1/volumes "{\"name\": \"deb-thin1\", \"size\": $((128 * 1024 * 1024)), \"thin\": true}"
