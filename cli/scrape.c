@@ -94,14 +94,16 @@ static int parse_line(const char *p, const char *end, json_t *acc)
     if (fam < 0 || !parse_labels(&p, end, vol) || p >= end || *p != ' ')
         return 0;
     p++;
-    size_t n = strcspn(p, " \n");
-    if (n == 0 || n >= sizeof(num) || n > (size_t)(end - p))
+    size_t n = 0; /* text[0..len) need not be NUL-terminated: no strcspn past end */
+    while (p + n < end && p[n] != ' ' && p[n] != '\n')
+        n++;
+    if (n == 0 || n >= sizeof(num))
         return 0;
     memcpy(num, p, n);
     num[n] = '\0';
     char *e;
     double v = strtod(num, &e);
-    if (*e || !isfinite(v) || v < 0)
+    if (e != num + n || !isfinite(v) || v < 0)
         return 0;
     return add_sample(acc, vol, fam, v);
 }

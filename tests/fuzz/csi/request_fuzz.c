@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/convert.h"
 #include "controller/params.h"
 #include "node/node.h"
+#include "rest.h"
 #include "services.h"
 #include "slio/json.h"
 
@@ -41,6 +43,32 @@ static void check_caps(Csi__V1__VolumeCapability *const *caps, size_t n)
         (void)!csi_capability_check(caps[i], why, sizeof(why));
 }
 
+/* The id, path and page-token checks the other handlers make before any REST call. */
+static void validate_ids_and_paths(const ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    char query[512];
+    if (d == &csi__v1__delete_volume_request__descriptor) {
+        (void)csi_is_uuid(((const Csi__V1__DeleteVolumeRequest *)m)->volume_id);
+    } else if (d == &csi__v1__list_volumes_request__descriptor) {
+        const Csi__V1__ListVolumesRequest *q = (const void *)m;
+        (void)!csi_page_query(q->max_entries, q->starting_token, query, sizeof(query));
+    } else if (d == &csi__v1__list_snapshots_request__descriptor) {
+        const Csi__V1__ListSnapshotsRequest *q = (const void *)m;
+        (void)!csi_page_query(q->max_entries, q->starting_token, query, sizeof(query));
+        (void)csi_is_uuid(q->source_volume_id);
+        (void)csi_is_uuid(q->snapshot_id);
+    } else if (d == &csi__v1__node_expand_volume_request__descriptor) {
+        (void)csi_path_ok(((const Csi__V1__NodeExpandVolumeRequest *)m)->volume_path);
+    } else if (d == &csi__v1__node_get_volume_stats_request__descriptor) {
+        (void)csi_path_ok(((const Csi__V1__NodeGetVolumeStatsRequest *)m)->volume_path);
+    } else if (d == &csi__v1__node_unstage_volume_request__descriptor) {
+        (void)csi_path_ok(((const Csi__V1__NodeUnstageVolumeRequest *)m)->staging_target_path);
+    } else if (d == &csi__v1__node_unpublish_volume_request__descriptor) {
+        (void)csi_path_ok(((const Csi__V1__NodeUnpublishVolumeRequest *)m)->target_path);
+    }
+}
+
 static void validate(const ProtobufCMessage *m)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
@@ -67,6 +95,8 @@ static void validate(const ProtobufCMessage *m)
         const Csi__V1__CreateSnapshotRequest *q = (const void *)m;
         check_params((Csi__V1__CreateVolumeRequest__ParametersEntry **)q->parameters,
                      q->n_parameters);
+    } else {
+        validate_ids_and_paths(m);
     }
 }
 
