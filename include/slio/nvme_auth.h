@@ -207,4 +207,62 @@ _Static_assert(sizeof(struct slio_auth_success1) == 16, "success1 header");
 _Static_assert(sizeof(struct slio_auth_success2) == 16, "success2");
 _Static_assert(sizeof(struct slio_auth_failure) == 8, "failure");
 
+/* ---- building and parsing the messages (both sides; every input length-checked) ---- */
+/* Parsed views point into the caller's buffer. */
+struct slio_auth_challenge_view {
+    uint16_t tid;
+    int hash, group;
+    uint32_t seqnum;
+    const uint8_t *cval; /* hash_len(hash) bytes */
+    const uint8_t *dhv;  /* dhvlen bytes, NULL with the null group */
+    size_t dhvlen;
+};
+struct slio_auth_reply_view {
+    uint16_t tid;
+    bool cvalid;
+    uint32_t seqnum;     /* S2 when cvalid */
+    const uint8_t *rval; /* hl bytes: the host's response */
+    const uint8_t *c2;   /* hl bytes: the host's challenge when cvalid */
+    const uint8_t *dhv;
+    size_t dhvlen;
+};
+
+/*
+ * AUTH_Negotiate as the controller reads it: pick the strongest hash and DH
+ * group that both the host offers and the masks allow (bit i = id i).
+ * 0, or the negative failure explanation (-SLIO_AUTH_RCE_*).
+ */
+int slio_auth_negotiate_pick(const void *msg, size_t len, uint32_t digests, uint32_t dhgroups,
+                             uint16_t *ret_tid, int *ret_hash, int *ret_group);
+/* DH-HMAC-CHAP_Reply for negotiated hash/group and transaction tid: 0 or -SLIO_AUTH_RCE_*. */
+int slio_auth_reply_parse(const void *msg, size_t len, int hash, int group, uint16_t tid,
+                          struct slio_auth_reply_view *ret);
+/* DH-HMAC-CHAP_Challenge as the host reads it (hash/group must be in the masks). */
+int slio_auth_challenge_parse(const void *msg, size_t len, uint16_t tid, uint32_t digests,
+                              uint32_t dhgroups, struct slio_auth_challenge_view *ret);
+/*
+ * Success1 (returns 0, *ret_rval the controller's response or NULL when
+ * rvalid is 0) or Failure1 (returns -rce, at least -1); anything else
+ * -SLIO_AUTH_RCE_INCORRECT_PROTOCOL.
+ */
+int slio_auth_success1_parse(const void *msg, size_t len, uint16_t tid, size_t hl,
+                             const uint8_t **ret_rval);
+/* Success2 / Failure2 as the controller reads them: 0 (success2), -rce (failure2) or -7. */
+int slio_auth_step2_parse(const void *msg, size_t len, uint16_t tid);
+
+/* Builders: return the message length, or -ENOSPC when size is too small. */
+int slio_auth_build_negotiate(void *buf, size_t size, uint16_t tid, uint32_t digests,
+                              uint32_t dhgroups);
+int slio_auth_build_challenge(void *buf, size_t size, uint16_t tid, int hash, int group,
+                              uint32_t seqnum, const uint8_t *cval, const uint8_t *dhv,
+                              size_t dhvlen);
+int slio_auth_build_reply(void *buf, size_t size, uint16_t tid, size_t hl, const uint8_t *rval,
+                          const uint8_t *c2 /* NULL: no controller authentication */,
+                          uint32_t seqnum, const uint8_t *dhv, size_t dhvlen);
+int slio_auth_build_success1(void *buf, size_t size, uint16_t tid, size_t hl,
+                             const uint8_t *rval /* NULL: rvalid 0 */);
+int slio_auth_build_success2(void *buf, size_t size, uint16_t tid);
+/* Failure1 (controller) or Failure2 (host) with reason "failed" and explanation rce. */
+int slio_auth_build_failure(void *buf, size_t size, uint16_t tid, bool failure1, uint8_t rce);
+
 #endif
