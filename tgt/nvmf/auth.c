@@ -342,6 +342,7 @@ void nvmf_auth_receive(struct tgt_req *req)
         finish_failed(qp, a);
         return;
     }
-    req->length = (uint32_t)len;
+    /* The whole AL is sent, zero-padded, as nvmet does: hosts may expect every byte asked. */
+    memset(buf + len, 0, req->length - (uint32_t)len);
     arm(a, a->state == A_FAILED ? NVMF_AUTH_GRACE_MS : NVMF_AUTH_STEP_MS);
 }
