@@ -27,6 +27,8 @@ enum {
     OPT_SPIN,
     OPT_HYBRID,
     OPT_SQFLOW,
+    OPT_DHCHAP_SECRET,
+    OPT_DHCHAP_CTRL_SECRET,
 };
 
 static const struct option options[] = {
@@ -56,6 +58,8 @@ static const struct option options[] = {
     {"spin", required_argument, NULL, OPT_SPIN},
     {"hybrid", no_argument, NULL, OPT_HYBRID},
     {"sqflow", no_argument, NULL, OPT_SQFLOW},
+    {"dhchap-secret", required_argument, NULL, OPT_DHCHAP_SECRET},
+    {"dhchap-ctrl-secret", required_argument, NULL, OPT_DHCHAP_CTRL_SECRET},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
@@ -75,7 +79,9 @@ void perf_cli_usage(void)
           "  --fua  --journal FILE (write: record FUA-acknowledged writes; verify: check them)\n"
           "  --spin US (busy-poll before sleeping)  --hybrid (also sleep half the average\n"
           "  latency after submitting, then spin until the completion)\n"
-          "  --timeout MS  --kato MS  --sqflow\n",
+          "  --timeout MS  --kato MS  --sqflow\n"
+          "authentication (DH-HMAC-CHAP, as nvme connect): --dhchap-secret DHHC-1:...\n"
+          "  [--dhchap-ctrl-secret DHHC-1:... (also authenticate the controller)]\n",
           stderr);
 }
 
@@ -185,6 +191,12 @@ static int parse_one(int c, const char *arg, struct perf_cli *cli)
         return 0;
     case OPT_HOSTNQN:
         cli->hostnqn = arg;
+        return 0;
+    case OPT_DHCHAP_SECRET:
+        cli->dhchap_secret = arg;
+        return 0;
+    case OPT_DHCHAP_CTRL_SECRET:
+        cli->dhchap_ctrl_secret = arg;
         return 0;
     case OPT_HDGST:
         cli->hdgst = true;

@@ -12,6 +12,7 @@
 struct perf_cli {
     const char *cmd;
     const char *traddr, *trsvcid, *subnqn, *hostnqn, *file, *journal;
+    const char *dhchap_secret, *dhchap_ctrl_secret; /* DHHC-1 secrets (nvme-cli's options) */
     uint32_t nsid;
     bool hdgst, ddgst, json, fua, keep_sqflow;
     uint32_t kato_ms;

@@ -39,6 +39,8 @@ static void fill_host_opts(const struct perf_cli *cli, const char *subnqn, struc
     o->kato_ms = cli->kato_ms;
     o->timeout_ms = cli->timeout_ms;
     o->keep_sqflow = cli->keep_sqflow;
+    o->dhchap_secret = cli->dhchap_secret;
+    o->dhchap_ctrl_secret = cli->dhchap_ctrl_secret;
 }
 
 static int need(const struct perf_cli *cli, bool subnqn)

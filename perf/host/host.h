@@ -44,6 +44,12 @@ struct slio_host_opts {
     uint32_t kato_ms;    /* Keep Alive Timeout sent in the admin Connect (0: none) */
     uint32_t timeout_ms; /* bound for connect, each admin command and CSTS waits */
     bool keep_sqflow;    /* false: I/O queues disable SQ flow control (allows C2H SUCCESS) */
+    /*
+     * DH-HMAC-CHAP secrets ("DHHC-1:..."), used when a Connect response asks
+     * for authentication; dhchap_ctrl_secret also makes us authenticate the
+     * controller. Borrowed: they must outlive the controller. NULL: none.
+     */
+    const char *dhchap_secret, *dhchap_ctrl_secret;
 };
 
 /* What the controller told us; filled by slio_host_ctrl_connect(). */

@@ -106,6 +106,8 @@ int host_queue_fabrics_connect(struct slio_host_queue *q, const struct slio_host
                                uint16_t cntlid, uint8_t cattr, uint32_t kato_ms,
                                uint16_t *ret_cntlid);
 /* Submit one command and drive the queue until it completes or timeout_ms passes. */
+/* DH-HMAC-CHAP on q after a Connect that asked for it (auth.c): 0 or -errno, error set. */
+int host_queue_authenticate(struct slio_host_queue *q, const struct slio_host_opts *o);
 int host_queue_exec(struct slio_host_queue *q, const struct nvme_sqe *sqe, void *buf, uint32_t len,
                     enum slio_host_dir dir, int *ret_status, uint64_t *ret_result);
 void host_queue_set_err(struct slio_host_queue *q, const char *fmt, ...) _printf_(2, 3);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "host_int.h"
+#include "slio/nvme_auth.h"
 
 uint64_t host_now_us(void)
 {
@@ -520,6 +521,11 @@ int host_queue_fabrics_connect(struct slio_host_queue *q, const struct slio_host
                            opts->subnqn, opts->hostnqn, host_status_str(status, sbuf, sizeof(sbuf)),
                            connect_status_name(status), (uint32_t)result);
         return -ECONNREFUSED;
+    }
+    if (result & SLIO_CONNECT_AUTHREQ_ATR) {
+        r = host_queue_authenticate(q, opts);
+        if (r < 0)
+            return r;
     }
     *ret_cntlid = (uint16_t)(result & 0xffff);
     return 0;

@@ -179,6 +179,8 @@ bool nvmf_ctrlr_ready(struct tgt_ctrlr *c)
 void tgt_nvmf_qpair_fini(struct tgt_qpair *qp)
 {
     struct tgt_ctrlr *c = qp->ctrlr;
+    nvmf_auth_free(qp->auth);
+    qp->auth = NULL;
     if (!c)
         return;
     if (qp->qid == 0 && c->admin_qp == qp) {
@@ -227,7 +229,7 @@ bool tgt_nvmf_qpair_tick(struct tgt_qpair *qp, uint64_t now_us)
     struct tgt_ctrlr *c = qp->ctrlr;
     if (!c)
         return true;
-    if (atomic_load(&c->dead))
+    if (atomic_load(&c->dead) || !nvmf_auth_tick(qp, now_us))
         return false;
     if (qp->qid == 0)
         return admin_tick(c, now_us);

@@ -134,11 +134,18 @@ uint16_t tgt_nvmf_precheck(const struct tgt_req *req)
     const struct tgt_qpair *qp = req->qpair;
 
     if (req->cmd.opcode == NVME_FABRICS_OPCODE) {
-        bool is_connect = nvme_sqe_fctype(&req->cmd) == NVMF_FCTYPE_CONNECT;
-        return (is_connect == (qp->ctrlr != NULL)) ? NVMF_CMD_SEQ_ERROR : 0;
+        uint8_t fctype = nvme_sqe_fctype(&req->cmd);
+        bool is_connect = fctype == NVMF_FCTYPE_CONNECT;
+        if (is_connect == (qp->ctrlr != NULL))
+            return NVMF_CMD_SEQ_ERROR;
+        bool is_auth =
+            fctype == nvme_fabrics_type_auth_send || fctype == nvme_fabrics_type_auth_receive;
+        return !is_connect && !is_auth && nvmf_auth_pending(qp) ? NVMF_AUTH_REQUIRED : 0;
     }
     if (!qp->ctrlr)
         return NVMF_CMD_SEQ_ERROR;
+    if (nvmf_auth_pending(qp))
+        return NVMF_AUTH_REQUIRED;
     if (qp->qid != 0 && !io_opcode(req->cmd.opcode))
         return NVMF_INVALID_OPCODE;
     return 0;
@@ -155,6 +162,10 @@ enum tgt_exec_result tgt_nvmf_exec(struct tgt_req *req)
         return nvmf_fabrics_exec(req);
     if (_unlikely_(!c)) {
         req->status = NVMF_CMD_SEQ_ERROR;
+        return TGT_EXEC_DONE;
+    }
+    if (_unlikely_(nvmf_auth_pending(qp))) { /* precheck refused it already; belt and braces */
+        req->status = NVMF_AUTH_REQUIRED;
         return TGT_EXEC_DONE;
     }
     if (qp->qid == 0)

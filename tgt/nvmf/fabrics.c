@@ -2,8 +2,9 @@
 /*
  * Fabrics commands (opcode 7Fh): Connect (admin and I/O queues), Property
  * Get/Set (CAP, VS, CC, CSTS), Disconnect, and Authentication Send/Receive
- * answered as unsupported (Invalid Opcode + DNR, like nvmet without in-band
- * authentication; we never ask for it in the Connect response).
+ * (auth.c). A Connect from a host whose entry names a DH-HMAC-CHAP key is
+ * answered with AUTHREQ.ATR set, and that queue must authenticate before
+ * anything else (each I/O queue too, as the Linux host does).
  *
  * A refused Connect is always answered with a status (never by closing the
  * connection): SCT 1 / 82h "invalid parameters" with IATTR/IPO in DW0, or
@@ -15,6 +16,7 @@
 
 #include "nvmf/nvmf_internal.h"
 #include "slio/log.h"
+#include "slio/nvme_auth.h"
 #include "transport/reactor.h"
 
 #define CATTR_DISABLE_SQFLOW (1u << 2)
@@ -99,15 +101,22 @@ static void connect_admin(struct tgt_req *req, struct connect_args *a)
             tgt_subsys_put(s);
         return;
     }
+    struct nvmf_auth *auth = NULL;
+    if (!discovery && nvmf_auth_prepare(d->subsysnqn, d->hostnqn, &auth) < 0) {
+        tgt_subsys_put(s);
+        return refuse(req, NVMF_SPECIFIC(NVME_SC_CONNECT_CTRL_BUSY), 0, "out of memory");
+    }
     struct tgt_ctrlr *c = nvmf_ctrlr_create(s, d->subsysnqn, d, discovery, qp, a->kato_ms);
     if (!c) {
+        nvmf_auth_free(auth);
         if (s)
             tgt_subsys_put(s);
         return refuse(req, NVMF_SPECIFIC(NVME_SC_CONNECT_CTRL_BUSY), 0,
                       "out of memory or controller IDs");
     }
     attach(qp, c, a);
-    req->result = c->cntlid;
+    qp->auth = auth;
+    req->result = c->cntlid | (auth ? SLIO_CONNECT_AUTHREQ_ATR : 0);
 }
 
 static void connect_io(struct tgt_req *req, struct connect_args *a)
@@ -139,6 +148,11 @@ static void connect_io(struct tgt_req *req, struct connect_args *a)
         nvmf_ctrlr_put(c);
         return;
     }
+    struct nvmf_auth *auth = NULL;
+    if (!c->discovery && nvmf_auth_prepare(c->subnqn, c->hostnqn, &auth) < 0) {
+        nvmf_ctrlr_put(c);
+        return refuse(req, NVMF_SPECIFIC(NVME_SC_CONNECT_CTRL_BUSY), 0, "out of memory");
+    }
 
     pthread_mutex_lock(&c->lock);
     uint16_t status = 0;
@@ -158,11 +172,13 @@ static void connect_io(struct tgt_req *req, struct connect_args *a)
     }
     pthread_mutex_unlock(&c->lock);
     if (status) {
+        nvmf_auth_free(auth);
         nvmf_ctrlr_put(c);
         return refuse(req, status, dw0, why);
     }
     attach(qp, c, a); /* keeps the reference taken by find_get */
-    req->result = c->cntlid;
+    qp->auth = auth;
+    req->result = c->cntlid | (auth ? SLIO_CONNECT_AUTHREQ_ATR : 0);
     log_debug("ctrlr %u: I/O queue %u connected (%s, %u entries)", c->cntlid, a->qid, qp->peer,
               a->sqsize);
 }
@@ -345,7 +361,13 @@ enum tgt_exec_result nvmf_fabrics_exec(struct tgt_req *req)
     case NVMF_FCTYPE_DISCONNECT:
         disconnect(req, c);
         break;
-    default: /* incl. Authentication Send/Receive: in-band authentication is not supported */
+    case nvme_fabrics_type_auth_send:
+        nvmf_auth_send(req);
+        break;
+    case nvme_fabrics_type_auth_receive:
+        nvmf_auth_receive(req);
+        break;
+    default:
         req->status = NVMF_INVALID_OPCODE;
     }
     return TGT_EXEC_DONE;

@@ -149,6 +149,19 @@ void nvmf_ctrlr_reset(struct tgt_ctrlr *c);
 void nvmf_ctrlr_touch(struct tgt_ctrlr *c);
 bool nvmf_ctrlr_ready(struct tgt_ctrlr *c);
 
+/* ---- auth.c: DH-HMAC-CHAP per queue ---- */
+#define NVMF_AUTH_REQUIRED NVMF_SPECIFIC(NVME_SC_AUTH_REQUIRED)
+/* Connect: must (subnqn, hostnqn) authenticate? 0 with *ret NULL if not, or -ENOMEM. */
+int nvmf_auth_prepare(const char *subnqn, const char *hostnqn, struct nvmf_auth **ret);
+void nvmf_auth_free(struct nvmf_auth *a);
+/* The queue has not authenticated (yet): every other command is refused. */
+bool nvmf_auth_pending(const struct tgt_qpair *qp);
+/* Fabrics Authentication Send (05h) / Receive (06h) on an attached queue. */
+void nvmf_auth_send(struct tgt_req *req);
+void nvmf_auth_receive(struct tgt_req *req);
+/* false: the transaction timed out or failed, close the queue. */
+bool nvmf_auth_tick(struct tgt_qpair *qp, uint64_t now_us);
+
 /* ---- fabrics.c ---- */
 enum tgt_exec_result nvmf_fabrics_exec(struct tgt_req *req);
 

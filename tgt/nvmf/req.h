@@ -18,6 +18,7 @@
 #include "registry/registry.h"
 
 struct tgt_ctrlr;
+struct nvmf_auth;
 struct tgt_reactor;
 
 enum tgt_xfer {
@@ -48,6 +49,7 @@ struct tgt_qpair {
     struct tgt_listen_addr local; /* the listener this connection came in on */
     char peer[64];                /* "addr:port", for logs */
     uint64_t connected_at_us;
+    struct nvmf_auth *auth; /* nvmf layer: in-band authentication of this queue, NULL if none */
 };
 
 struct tgt_req {

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "nvmf/ctrlr.h"
+#include "registry/keyring.h"
 #include "registry/registry_internal.h"
 #include "slio/log.h"
 #include "slio/parse.h"
@@ -316,6 +317,7 @@ int tgt_subsys_remove_host(const char *nqn, const char *hostnqn, struct slio_err
     pthread_mutex_unlock(&tgt_registry_lock);
     if (r < 0)
         return r;
+    tgt_host_keys_drop(nqn, hostnqn);
     tgt_nvmf_subsys_access_changed(nqn);
     registry_changed_notify();
     log_info("subsystem %s: host %s removed", nqn, hostnqn);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "nvmf/ctrlr.h"
+#include "registry/keyring.h"
 #include "registry/registry_internal.h"
 #include "transport/reactor.h"
 #include "slio/log.h"
@@ -314,6 +315,7 @@ int tgt_subsys_delete(const char *nqn, struct slio_err *err)
         if (tgt_listener_remove(&listeners[i]) < 0)
             log_warn("subsystem %s: listener %s:%s was already gone", nqn, listeners[i].traddr,
                      listeners[i].trsvcid);
+    tgt_host_keys_drop(nqn, NULL);
     tgt_nvmf_subsys_access_changed(nqn);
     registry_changed_notify();
     log_info("subsystem %s: deleted", nqn);
@@ -498,4 +500,5 @@ void tgt_registry_clear(void)
     }
     discovery_clear_listeners();
     bdev_clear_all();
+    tgt_keyring_clear();
 }

@@ -25,6 +25,7 @@
 
 #include "registry/bdev_malloc.h"
 #include "registry/registry_mgmt.h"
+#include "registry/keyring.h"
 #include "rpc/methods.h"
 #include "slio/fileio.h"
 #include "slio/log.h"
@@ -130,6 +131,19 @@ static json_t *create_subsys_call(const struct tgt_subsys_view *v, bool ana)
     return call("nvmf_create_subsystem", p);
 }
 
+/* {nqn, host} and the host's key names (never keys: the keyring entries name files). */
+static json_t *host_params(const struct tgt_subsys_view *v, unsigned i)
+{
+    json_t *p = json_pack("{s:s, s:s}", "nqn", v->nqn, "host", v->hosts[i]);
+    char key[TGT_KEY_NAME_MAX + 1], ckey[TGT_KEY_NAME_MAX + 1];
+    if (p && tgt_host_keys_names(v->nqn, v->hosts[i], key, ckey)) {
+        json_object_set_new(p, "dhchap_key", json_string(key));
+        if (ckey[0])
+            json_object_set_new(p, "dhchap_ctrlr_key", json_string(ckey));
+    }
+    return p;
+}
+
 static void subsys_entries(const struct tgt_subsys_view *v, void *ctx)
 {
     struct writer *w = ctx;
@@ -146,9 +160,7 @@ static void subsys_entries(const struct tgt_subsys_view *v, void *ctx)
     json_array_extend(config, ana);
     json_decref(ana);
     for (unsigned i = 0; i < v->nr_hosts; i++)
-        json_array_append_new(config,
-                              call("nvmf_subsystem_add_host",
-                                   json_pack("{s:s, s:s}", "nqn", v->nqn, "host", v->hosts[i])));
+        json_array_append_new(config, call("nvmf_subsystem_add_host", host_params(v, i)));
     for (uint32_t i = 0; v->type == TGT_SUBSYS_NVME && i < v->max_namespaces; i++) {
         const struct tgt_ns *ns = v->ns[i];
         if (!ns)
@@ -183,12 +195,18 @@ static void nvmf_config(struct writer *w)
  * framework_get_config, so all three read this table. Those with a NULL
  * writer hold only recorded SPDK options and appear when they have some.
  */
+static void keyring_config(struct writer *w)
+{
+    tgt_rpc_keyring_config(w->config);
+}
+
 static const struct config_subsystem {
     const char *name;
     const char *depends_on[2];
     void (*write)(struct writer *w);
+    bool (*present)(void); /* NULL: always when it has a writer */
 } g_subsystems[] = {
-    {"keyring", {NULL}, NULL},
+    {"keyring", {NULL}, keyring_config, tgt_rpc_keyring_present},
     {"iobuf", {NULL}, NULL},
     {"sock", {NULL}, NULL},
     {"accel", {"iobuf"}, NULL},
@@ -199,6 +217,8 @@ static const struct config_subsystem {
 
 static bool subsystem_present(const struct config_subsystem *s)
 {
+    if (s && s->present)
+        return s->present();
     return s && (s->write || tgt_rpc_options_has(s->name));
 }
 

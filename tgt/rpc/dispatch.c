@@ -34,6 +34,7 @@ static const struct table g_tables[] = {
     {tgt_rpc_nvmf_methods, &tgt_rpc_nvmf_methods_count},
     {tgt_rpc_listener_methods, &tgt_rpc_listener_methods_count},
     {tgt_rpc_option_methods, &tgt_rpc_option_methods_count},
+    {tgt_rpc_keyring_methods, &tgt_rpc_keyring_methods_count},
 };
 
 const struct tgt_rpc_method *tgt_rpc_find(const char *name)

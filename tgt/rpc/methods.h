@@ -49,6 +49,13 @@ bool tgt_rpc_options_has(const char *name);
 /* Forget every recorded option (tests). */
 void tgt_rpc_options_clear(void);
 
+/* methods_keyring.c */
+/* save_config: the "keyring" subsystem (recorded options, then keyring_file_add_key calls). */
+void tgt_rpc_keyring_config(json_t *config);
+bool tgt_rpc_keyring_present(void);
+/* nvmf_set_config: apply dhchap_digests / dhchap_dhgroups when present (-1 and err if bad). */
+int tgt_rpc_dhchap_set_config(json_t *params, struct tgt_rpc_err *err);
+
 /* methods_nvmf.c: JSON shapes shared with save_config */
 json_t *tgt_rpc_transport_json(void);
 json_t *tgt_rpc_listen_json(const struct tgt_listen_addr *a);

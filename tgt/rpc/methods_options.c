@@ -122,7 +122,6 @@ RECORDED(bdev_iscsi_set_options, "bdev_iscsi_set_options")
 RECORDED(bdev_nvme_set_options, "bdev_nvme_set_options")
 RECORDED(bdev_nvme_set_hotplug, "bdev_nvme_set_hotplug")
 RECORDED(framework_set_scheduler, "framework_set_scheduler")
-RECORDED(nvmf_set_config, "nvmf_set_config")
 RECORDED(nvmf_set_crdt, "nvmf_set_crdt")
 
 struct max_subsys_req {
@@ -132,6 +131,14 @@ static const struct slio_json_field max_subsys_fields[] = {
     SLIO_JSON_FIELD(struct max_subsys_req, max, "max_subsystems", SLIO_JSON_U32, .required = true,
                     .min = 1, .max = 65519),
 };
+
+/* Recorded, and its DH-HMAC-CHAP digests and DH groups applied (methods_keyring.c). */
+static int nvmf_set_config(json_t *params, json_t **ret, struct tgt_rpc_err *err)
+{
+    if (tgt_rpc_dhchap_set_config(params, err) < 0)
+        return -1;
+    return recorded_option("nvmf_set_config", params, ret, err);
+}
 
 static int nvmf_set_max_subsystems(json_t *params, json_t **ret, struct tgt_rpc_err *err)
 {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "registry/keyring.h"
 #include "registry/registry_mgmt.h"
 #include "rpc/methods.h"
 #include "slio/uuid.h"
@@ -257,24 +258,43 @@ int tgt_rpc_subsystem_remove_listener(json_t *params, json_t **ret, struct tgt_r
 /* ---- hosts ---- */
 
 struct host_req {
-    const char *nqn, *tgt_name, *host;
+    const char *nqn, *tgt_name, *host, *key, *ckey;
 };
-static const struct slio_json_field host_fields[] = {
-    SLIO_JSON_FIELD(struct host_req, nqn, "nqn", SLIO_JSON_STRING, .required = true, .min = 1,
-                    .max = TGT_NQN_MAX),
-    SLIO_JSON_FIELD(struct host_req, tgt_name, "tgt_name", SLIO_JSON_STRING),
-    SLIO_JSON_FIELD(struct host_req, host, "host", SLIO_JSON_STRING, .required = true, .min = 1,
-                    .max = TGT_NQN_MAX),
+#define HOST_FIELDS                                                                                \
+    SLIO_JSON_FIELD(struct host_req, nqn, "nqn", SLIO_JSON_STRING, .required = true, .min = 1,     \
+                    .max = TGT_NQN_MAX),                                                           \
+        SLIO_JSON_FIELD(struct host_req, tgt_name, "tgt_name", SLIO_JSON_STRING),                  \
+        SLIO_JSON_FIELD(struct host_req, host, "host", SLIO_JSON_STRING, .required = true,         \
+                        .min = 1, .max = TGT_NQN_MAX)
+static const struct slio_json_field host_fields[] = {HOST_FIELDS};
+/* nvmf_subsystem_add_host also takes SPDK's DH-HMAC-CHAP key names */
+static const struct slio_json_field add_host_fields[] = {
+    HOST_FIELDS,
+    SLIO_JSON_FIELD(struct host_req, key, "dhchap_key", SLIO_JSON_STRING, .max = TGT_KEY_NAME_MAX),
+    SLIO_JSON_FIELD(struct host_req, ckey, "dhchap_ctrlr_key", SLIO_JSON_STRING,
+                    .max = TGT_KEY_NAME_MAX),
 };
 
+/*
+ * The key names are checked (and set) before the host is allowed, so a
+ * host never gets in without the keys it was added with.
+ */
 int tgt_rpc_subsystem_add_host(json_t *params, json_t **ret, struct tgt_rpc_err *err)
 {
     struct host_req req = {0};
     struct slio_err e = {{0}};
 
-    if (TGT_RPC_DECODE(params, host_fields, &req, 0, err) < 0)
+    if (TGT_RPC_DECODE(params, add_host_fields, &req, 0, err) < 0)
         return -1;
-    return finish(tgt_subsys_add_host(req.nqn, req.host, &e), &e, ret, err);
+    if (!tgt_subsys_exists(req.nqn))
+        return finish(tgt_subsys_add_host(req.nqn, req.host, &e), &e, ret, err);
+    int r = tgt_host_keys_set(req.nqn, req.host, req.key, req.ckey, &e);
+    if (r == 0) {
+        r = tgt_subsys_add_host(req.nqn, req.host, &e);
+        if (r < 0)
+            tgt_host_keys_drop(req.nqn, req.host);
+    }
+    return finish(r, &e, ret, err);
 }
 
 int tgt_rpc_subsystem_remove_host(json_t *params, json_t **ret, struct tgt_rpc_err *err)

@@ -64,6 +64,8 @@ extern const struct tgt_rpc_method tgt_rpc_listener_methods[];
 extern const size_t tgt_rpc_listener_methods_count;
 extern const struct tgt_rpc_method tgt_rpc_option_methods[];
 extern const size_t tgt_rpc_option_methods_count;
+extern const struct tgt_rpc_method tgt_rpc_keyring_methods[];
+extern const size_t tgt_rpc_keyring_methods_count;
 
 /* ---- dispatch.c ---- */
 const struct tgt_rpc_method *tgt_rpc_find(const char *name);
