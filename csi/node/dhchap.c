@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * DH-HMAC-CHAP secrets of NodeStageVolume: the node-stage secrets the
+ * kubelet reads from the Kubernetes secret the StorageClass names
+ * (csi.storage.k8s.io/node-stage-secret-name/-namespace). Keys:
+ *   dhchapSecret      this host's secret       → nvme connect --dhchap-secret
+ *   dhchapCtrlSecret  the target's secret      → nvme connect --dhchap-ctrl-secret
+ *                     (bidirectional; needs dhchapSecret)
+ * Values are NVMe secret representations as `nvme gen-dhchap-key` prints
+ * them: "DHHC-1:<hh>:<base64 of key + CRC-32>:" with hh 00..03 (the hash the
+ * key was transformed with) and a 32, 48 or 64-byte key. Nothing here puts a
+ * value in a message: errors name the key only.
+ */
+#include <string.h>
+
+#include "node/node.h"
+
+#define DHHC_PREFIX "DHHC-1:"
+
+static bool is_b64(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/' || c == '=';
+}
+
+bool csi_dhchap_secret_ok(const char *s)
+{
+    size_t n = strnlen(s, CSI_DHCHAP_SECRET_MAX + 1), b64;
+    const char *p = s + strlen(DHHC_PREFIX);
+
+    if (n > CSI_DHCHAP_SECRET_MAX || strncmp(s, DHHC_PREFIX, strlen(DHHC_PREFIX)) != 0)
+        return false;
+    if (p[0] != '0' || p[1] < '0' || p[1] > '3' || p[2] != ':')
+        return false;
+    p += 3;
+    for (b64 = 0; is_b64(p[b64]); b64++)
+        ;
+    /* base64 of 32+4, 48+4 or 64+4 bytes: 48, 72 or 92 characters */
+    if (b64 != 48 && b64 != 72 && b64 != 92)
+        return false;
+    return p[b64] == ':' && p[b64 + 1] == '\0';
+}
+
+int csi_dhchap_from_secrets(Csi__V1__NodeStageVolumeRequest__SecretsEntry *const *secrets, size_t n,
+                            struct csi_dhchap *ret, char *why, size_t why_len)
+{
+    struct csi_dhchap k = {0};
+
+    for (size_t i = 0; i < n; i++) {
+        const char *key = secrets[i]->key, *value = secrets[i]->value;
+        const char **slot = strcmp(key, CSI_SECRET_DHCHAP) == 0        ? &k.host
+                            : strcmp(key, CSI_SECRET_DHCHAP_CTRL) == 0 ? &k.ctrl
+                                                                       : NULL;
+        if (!slot)
+            continue; /* a shared Kubernetes secret may hold other keys */
+        if (!csi_dhchap_secret_ok(value)) {
+            snprintf(why, why_len,
+                     "secret %s: not an NVMe DH-HMAC-CHAP secret (\"DHHC-1:<hh>:<base64>:\", "
+                     "as nvme gen-dhchap-key prints)",
+                     key);
+            return -EINVAL;
+        }
+        *slot = value;
+    }
+    if (k.ctrl && !k.host) {
+        snprintf(why, why_len, "secret %s needs %s (bidirectional authentication)",
+                 CSI_SECRET_DHCHAP_CTRL, CSI_SECRET_DHCHAP);
+        return -EINVAL;
+    }
+    *ret = k;
+    return 0;
+}
