@@ -152,16 +152,47 @@ static int agent_heartbeat(struct api_call *call)
 
 /* ---- desired state ---------------------------------------------------------------------- */
 
-static json_t *desired_volume(const json_t *vol)
+/*
+ * A consumer node's DH-HMAC-CHAP secrets, read once per desired-state answer (secrets:
+ * node → stored document, or null when it has none). The only place secrets leave the
+ * controller: in the desired state of the node that exports a volume to that consumer.
+ */
+static const json_t *consumer_secrets(struct api_call *call, json_t *secrets, const char *node)
+{
+    char key[MODEL_KEY_MAX];
+    json_t *doc = json_object_get(secrets, node);
+
+    if (doc)
+        return json_is_object(doc) ? doc : NULL;
+    if (store_get_json(call->ctl->store, model_key(key, K_DHCHAP, node, NULL), &doc, NULL, NULL) <
+        0)
+        doc = json_null();
+    json_object_set_new(secrets, node, doc);
+    return json_is_object(doc) ? doc : NULL;
+}
+
+static json_t *desired_export(struct api_call *call, json_t *secrets, const json_t *a)
+{
+    const json_t *keys = consumer_secrets(call, secrets, model_str(a, "node"));
+    json_t *e =
+        json_pack("{s:s,s:s}", "host_nqn", model_str(a, "host_nqn"), "node", model_str(a, "node"));
+
+    if (e && keys) {
+        json_object_set(e, "dhchap_key", json_object_get(keys, "host_key"));
+        if (json_is_string(json_object_get(keys, "ctrl_key")))
+            json_object_set(e, "dhchap_ctrl_key", json_object_get(keys, "ctrl_key"));
+    }
+    return e;
+}
+
+static json_t *desired_volume(struct api_call *call, const json_t *vol, json_t *secrets)
 {
     json_t *exports = json_array();
     size_t i;
     json_t *a;
     json_array_foreach (json_object_get(vol, "attachments"), i, a)
         if (!json_is_true(json_object_get(a, "local")))
-            json_array_append_new(exports,
-                                  json_pack("{s:s,s:s}", "host_nqn", model_str(a, "host_nqn"),
-                                            "node", model_str(a, "node")));
+            json_array_append_new(exports, desired_export(call, secrets, a));
     const json_t *src = json_object_get(vol, "source");
     bool absent = strcmp(model_str(vol, "phase"), "deleting") == 0;
     /* "phase" and "carved" (set once the volume was first ready, never cleared) tell the
@@ -176,8 +207,10 @@ static json_t *desired_volume(const json_t *vol)
         "qos", json_object_get(vol, "qos"), "exports", exports);
 }
 
-static json_t *desired_snapshot(const json_t *s)
+static json_t *desired_snapshot(struct api_call *call, const json_t *s, json_t *secrets)
 {
+    (void)call;
+    (void)secrets;
     bool absent = strcmp(model_str(s, "phase"), "deleting") == 0;
     return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "id", model_str(s, "id"), "name",
                      model_str(s, "name"), "volume", model_str(s, "volume"), "pool",
@@ -185,10 +218,13 @@ static json_t *desired_snapshot(const json_t *s)
                      "state", absent ? "absent" : "present");
 }
 
+typedef json_t *(*desired_render_fn)(struct api_call *call, const json_t *doc, json_t *secrets);
+
 struct desired_kind {
     const char *kind, *docs; /* "v"/K_VOLUMES or "s"/K_SNAPSHOTS */
-    json_t *(*render)(const json_t *);
+    desired_render_fn render;
     json_t *arr;
+    json_t *secrets; /* consumer node → DH-HMAC-CHAP document or null (consumer_secrets) */
 };
 
 static void desired_one(struct api_call *call, const struct store_kv *kv, const char *prefix,
@@ -197,15 +233,18 @@ static void desired_one(struct api_call *call, const struct store_kv *kv, const 
     struct desired_kind *d = arg;
     _cleanup_json_ json_t *doc = NULL;
     if (api_get_doc(call, d->docs, kv->key + strlen(prefix), d->kind, &doc, NULL) == 0)
-        json_array_append_new(d->arr, d->render(doc));
+        json_array_append_new(d->arr, d->render(call, doc, d->secrets));
 }
 
 /* Append the documents indexed under bynode/<node>/<kind>/ to arr. */
 static int desired_list(struct api_call *call, const char *node, const char *kind, const char *docs,
-                        json_t *(*render)(const json_t *), json_t *arr)
+                        desired_render_fn render, json_t *arr)
 {
     char prefix[MODEL_KEY_MAX];
-    struct desired_kind d = {kind, docs, render, arr};
+    _cleanup_json_ json_t *secrets = json_object();
+    struct desired_kind d = {kind, docs, render, arr, secrets};
+    if (!secrets)
+        return -ENOMEM;
     snprintf(prefix, sizeof(prefix), "%s%s/%s/", K_BYNODE, node, kind);
     return api_scan(call, prefix, true, desired_one, &d);
 }

@@ -14,31 +14,11 @@
 #include <string.h>
 
 #include "node/node.h"
-
-#define DHHC_PREFIX "DHHC-1:"
-
-static bool is_b64(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/' || c == '=';
-}
+#include "slio/nqn.h"
 
 bool csi_dhchap_secret_ok(const char *s)
 {
-    size_t n = strnlen(s, CSI_DHCHAP_SECRET_MAX + 1), b64;
-    const char *p = s + strlen(DHHC_PREFIX);
-
-    if (n > CSI_DHCHAP_SECRET_MAX || strncmp(s, DHHC_PREFIX, strlen(DHHC_PREFIX)) != 0)
-        return false;
-    if (p[0] != '0' || p[1] < '0' || p[1] > '3' || p[2] != ':')
-        return false;
-    p += 3;
-    for (b64 = 0; is_b64(p[b64]); b64++)
-        ;
-    /* base64 of 32+4, 48+4 or 64+4 bytes: 48, 72 or 92 characters */
-    if (b64 != 48 && b64 != 72 && b64 != 92)
-        return false;
-    return p[b64] == ':' && p[b64 + 1] == '\0';
+    return slio_dhchap_secret_valid(s);
 }
 
 int csi_dhchap_from_secrets(Csi__V1__NodeStageVolumeRequest__SecretsEntry *const *secrets, size_t n,

@@ -84,14 +84,13 @@ int csi_nvme_disconnect(const struct csi_node_config *cfg, const char *nqn,
 /* ---- dhchap.c ---- */
 #define CSI_SECRET_DHCHAP      "dhchapSecret"
 #define CSI_SECRET_DHCHAP_CTRL "dhchapCtrlSecret"
-#define CSI_DHCHAP_SECRET_MAX  128
 
 /* DH-HMAC-CHAP secrets of one stage; borrowed from the request. NULL: not given. */
 struct csi_dhchap {
     const char *host; /* this host's secret */
     const char *ctrl; /* the target's (bidirectional) */
 };
-/* "DHHC-1:<00..03>:<base64 of 36, 52 or 68 bytes>:", at most CSI_DHCHAP_SECRET_MAX bytes. */
+/* slio_dhchap_secret_valid (slio/nqn.h). */
 bool csi_dhchap_secret_ok(const char *s);
 /*
  * The secrets of a NodeStageVolume request (other keys ignored). 0 with *ret,
