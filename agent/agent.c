@@ -76,6 +76,7 @@ static int open_exporter(struct agent *a, struct slio_err *err)
         .timeout_ms = (int)(c->target.timeout_us / 1000),
         .addr = {.ipv6 = c->export_.adrfam == AGENT_ADRFAM_IPV6},
         .observe = observe_target,
+        .keys_dir = c->target.keys_dir,
     };
     int r;
 
