@@ -62,6 +62,7 @@ void agent_refresh_pool(struct agent *a)
         return;
     }
     pthread_mutex_lock(&a->lock);
+    ps.thin_level = a->thin_level; /* the housekeeper's, kept across refreshes */
     a->pool = ps;
     a->pool_valid = true;
     pthread_mutex_unlock(&a->lock);

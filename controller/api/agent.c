@@ -52,6 +52,85 @@ static int64_t desired_revision(struct ctl *c, const char *node)
     return rev;
 }
 
+static const json_t *pool_named(const json_t *pools, const char *name)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach (pools, i, p)
+        if (strcmp(model_str(p, "name"), name) == 0)
+            return p;
+    return NULL;
+}
+
+/*
+ * A thin pool crossing its agent's warning threshold (pool.lvm.thin.autoextend) becomes
+ * one event on the pool per crossing: the level the node document holds is the last one
+ * an event was made for; heartbeats repeating it make none.
+ */
+static void thin_events(struct txb *t, struct ctl *c, const char *node, const json_t *old_pools,
+                        const json_t *new_pools)
+{
+    static const char *const reasons[] = {"ThinPoolRecovered", "ThinPoolWarning",
+                                          "ThinPoolCritical"};
+    char id[MODEL_KEY_MAX];
+    size_t i;
+    json_t *p;
+    json_array_foreach (new_pools, i, p) {
+        const json_t *old = pool_named(old_pools, model_str(p, "name"));
+        int was = old ? model_thin_severity(old) : 0, now = model_thin_severity(p);
+        if (now == was || !json_object_get(p, "thin_level"))
+            continue;
+        model_pool_id(id, node, model_str(p, "name"));
+        txb_event(t, c, "pool", id, now > 0 ? "warning" : "normal", reasons[now],
+                  "pool \"%s\": thin pool %s: data %.1f%%, metadata %.1f%%", id,
+                  now == 2   ? "critical, nearly full (auto-extend could not keep up)"
+                  : now == 1 ? "above the warning threshold (auto-extend could not keep up)"
+                             : "back below the warning threshold",
+                  json_number_value(json_object_get(p, "thin_data_percent")),
+                  json_number_value(json_object_get(p, "thin_metadata_percent")));
+    }
+}
+
+struct thin_change {
+    const char *node;
+    const json_t *pools; /* the heartbeat's */
+};
+
+/* Keep each pool's new thin level in the node document, with its event. */
+static int set_thin_levels(struct ctl *c, json_t *doc, struct txb *t, void *arg,
+                           struct slio_err *err)
+{
+    const struct thin_change *tc = arg;
+    bool changed = false;
+    size_t i;
+    json_t *p;
+    (void)err;
+    thin_events(t, c, tc->node, json_object_get(doc, "pools"), tc->pools);
+    json_array_foreach (json_object_get(doc, "pools"), i, p) {
+        const json_t *hp = pool_named(tc->pools, model_str(p, "name"));
+        if (hp && json_object_get(hp, "thin_level") &&
+            model_thin_severity(hp) != model_thin_severity(p)) {
+            json_object_set(p, "thin_level", json_object_get(hp, "thin_level"));
+            changed = true;
+        }
+    }
+    return changed ? 0 : CTL_UNCHANGED;
+}
+
+/* Whether a heartbeat's pools cross a thin threshold the node document does not show yet. */
+static bool thin_crossed(const json_t *doc, const json_t *pools)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach (pools, i, p) {
+        const json_t *old = pool_named(json_object_get(doc, "pools"), model_str(p, "name"));
+        if (old && json_object_get(p, "thin_level") &&
+            model_thin_severity(old) != model_thin_severity(p))
+            return true;
+    }
+    return false;
+}
+
 /* The new node document: the agent's facts, our cordon flags and status kept per pool. */
 static json_t *node_doc(const struct agent_register *a, const json_t *old)
 {
@@ -93,6 +172,7 @@ static int register_commit(struct api_call *call, const struct agent_register *a
         txb_compare(&t, key, mod);
         txb_put_json(&t, key, doc);
         txb_touch_desired(&t, a->node);
+        thin_events(&t, call->ctl, a->node, json_object_get(old, "pools"), a->pools);
         txb_event(&t, call->ctl, "node", a->node, "normal", "Registered",
                   "node \"%s\" registered %zu pools (agent %s)", a->node, json_array_size(a->pools),
                   a->version ? a->version : "unknown");
@@ -144,6 +224,19 @@ static int agent_heartbeat(struct api_call *call)
         return r;
     live_update(call->ctl, h.node, h.pools);
     atomic_fetch_add(&call->ctl->counters[CTR_HEARTBEATS], 1);
+    if (h.pools && thin_crossed(node, h.pools)) {
+        /* rare (a threshold crossed): the one heartbeat that writes */
+        char key[MODEL_KEY_MAX];
+        struct thin_change tc = {h.node, h.pools};
+        json_t *doc = NULL;
+        if (ctl_update(call->ctl, model_key(key, K_NODES, h.node, NULL), set_thin_levels, &tc, &doc,
+                       NULL, &call->err) < 0)
+            log_warn("node \"%s\": thin pool level: %s", h.node, call->err.text);
+        else {
+            json_decref(node);
+            node = doc;
+        }
+    }
     if (h.pools && ctl_view_sync_node(call->ctl, node, &call->err) < 0)
         log_warn("%s", call->err.text);
     call->out = json_pack("{s:I}", "revision", (json_int_t)desired_revision(call->ctl, h.node));
