@@ -62,6 +62,7 @@ void agent_refresh_pool(struct agent *a)
         return;
     }
     pthread_mutex_lock(&a->lock);
+    ps.thin_level = a->thin_level; /* the housekeeper's, kept across refreshes */
     a->pool = ps;
     a->pool_valid = true;
     pthread_mutex_unlock(&a->lock);
@@ -76,6 +77,7 @@ static int open_exporter(struct agent *a, struct slio_err *err)
         .timeout_ms = (int)(c->target.timeout_us / 1000),
         .addr = {.ipv6 = c->export_.adrfam == AGENT_ADRFAM_IPV6},
         .observe = observe_target,
+        .keys_dir = c->target.keys_dir,
     };
     int r;
 

@@ -172,6 +172,8 @@ static const struct slio_json_field target_fields[] = {
                     .max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1),
     SLIO_JSON_FIELD(struct agent_target_config, timeout_us, "timeout", SLIO_JSON_DURATION,
                     .min = 100000, .max = 600000000),
+    SLIO_JSON_FIELD(struct agent_target_config, keys_dir, "keys_dir", SLIO_JSON_STRING, .min = 2,
+                    .max = 2000),
 };
 
 static const struct slio_json_field reconcile_fields[] = {

@@ -62,6 +62,8 @@ struct agent_target_config {
     int kind;            /* "kind": slio-tgt | spdk (enum agent_target_kind) */
     const char *socket;  /* "socket": JSON-RPC unix socket, default /var/tmp/slio-tgt.sock */
     uint64_t timeout_us; /* "timeout": per call, default 30s */
+    const char
+        *keys_dir; /* "keys_dir": DH-HMAC-CHAP key files, default /var/lib/slio-agent/dhchap */
 };
 
 struct agent_reconcile_config {

@@ -292,6 +292,7 @@ static void autoextend(struct agent *a)
     }
     pthread_mutex_lock(&a->lock);
     a->thin_level = res.level;
+    a->pool.thin_level = res.level; /* reported with the next heartbeat */
     pthread_mutex_unlock(&a->lock);
 }
 

@@ -14,6 +14,8 @@
  *   /slio/desired/<node>               its mod_revision is the node's desired revision
  *   /slio/events/<time><seq>           events, in time order
  *   /slio/orphans/<node>               the orphans the node last reported
+ *   /slio/dhchap/<node>                the node's DH-HMAC-CHAP secrets (api/dhchap.c; never
+ *                                      in a node document, never answered by a GET)
  *
  * UUIDs are generated time-ordered (48-bit milliseconds first, like UUIDv7),
  * so listing /slio/volumes/ in key order is listing in creation order.
@@ -43,6 +45,7 @@
 #define K_DESIRED   "/slio/desired/"
 #define K_EVENTS    "/slio/events/"
 #define K_ORPHANS   "/slio/orphans/"
+#define K_DHCHAP    "/slio/dhchap/"
 
 #define MODEL_KEY_MAX     384
 #define MODEL_NAME_MAX    63  /* node and pool names: DNS-1123 subdomain */
@@ -139,6 +142,21 @@ struct model_sched_req {
 };
 void model_sched_request(const json_t *spec, const char *uuid, const char *pinned_pool,
                          struct model_sched_req *ret);
+
+/* ---- DH-HMAC-CHAP secrets of a consumer node (api/dhchap.c) ---------------------------- */
+
+#define MODEL_DHCHAP_ID_LEN 16 /* hex digits of a key id */
+
+/*
+ * Decode a PUT /v1/nodes/{node}/dhchap body ({"host_key", "ctrl_key"?}, each
+ * slio_dhchap_secret_valid) into the stored document: the secrets, their key
+ * ids and the time. Errors name the field, never quote a value.
+ */
+int model_dhchap_decode(const json_t *body, json_t **ret_doc, struct slio_err *err);
+/* A key id: the first MODEL_DHCHAP_ID_LEN hex digits of the secret's SHA-256. */
+int model_dhchap_key_id(const char *secret, char ret[static MODEL_DHCHAP_ID_LEN + 1]);
+/* What the API shows of a stored document (doc NULL: not configured): no secret. */
+json_t *model_dhchap_public(const char *node, const json_t *doc);
 
 /* ---- documents ----------------------------------------------------------------------- */
 

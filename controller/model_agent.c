@@ -12,6 +12,7 @@
 static const char *const engines[] = {"lvm", "file", NULL};
 static const char *const trtypes[] = {"tcp", NULL};
 static const char *const adrfams[] = {"ipv4", "ipv6", NULL};
+const char *const model_thin_levels[] = {"ok", "extended", "warning", "critical", NULL};
 const char *const model_object_states[] = {"creating", "ready",   "expanding",
                                            "failed",   "deleted", NULL};
 
@@ -51,6 +52,7 @@ struct pool_doc {
     uint64_t capacity, free, allocated;
     json_t *data_pct, *meta_pct, *overprovision, *labels;
     uint32_t max_remote;
+    int thin_level;
 };
 static const struct slio_json_field pool_fields[] = {
     SLIO_JSON_FIELD(struct pool_doc, name, "name", SLIO_JSON_STRING, .required = true, .min = 1,
@@ -69,6 +71,8 @@ static const struct slio_json_field pool_fields[] = {
                     .decode = decode_number),
     SLIO_JSON_FIELD(struct pool_doc, labels, "labels", SLIO_JSON_CUSTOM, .decode = decode_labels),
     SLIO_JSON_FIELD(struct pool_doc, max_remote, "max_remote_volumes", SLIO_JSON_U32),
+    SLIO_JSON_FIELD(struct pool_doc, thin_level, "thin_level", SLIO_JSON_ENUM,
+                    .names = model_thin_levels),
 };
 
 static int decode_pools(const json_t *v, void *member, struct slio_err *err)
@@ -325,4 +329,11 @@ int model_agent_status_decode(const json_t *body, struct agent_status *ret, stru
     if (r == 0)
         *ret = s;
     return r;
+}
+
+int model_thin_severity(const json_t *pool)
+{
+    const char *l = model_str(pool, "thin_level");
+
+    return strcmp(l, "critical") == 0 ? 2 : strcmp(l, "warning") == 0 ? 1 : 0;
 }

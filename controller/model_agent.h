@@ -15,6 +15,11 @@ struct agent_register {
 int model_agent_register_decode(const json_t *body, struct agent_register *ret,
                                 struct slio_err *err);
 
+/* AgentPool.thin_level: the agent's last thin pool check (ok extended warning critical). */
+extern const char *const model_thin_levels[];
+/* 0 below the warning threshold (ok, extended, absent), 1 warning, 2 critical. */
+int model_thin_severity(const json_t *pool);
+
 struct agent_heartbeat {
     const char *node;
     json_t *pools; /* validated, borrowed; NULL when absent */

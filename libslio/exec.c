@@ -43,13 +43,33 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Secrets on a command line (nvme connect --dhchap-secret DHHC-1:...): the
+ * value after a secret-taking option, and anything in an NVMe secret
+ * representation, is shown as "<redacted>" wherever an argv is quoted.
+ */
+static bool is_secret_arg(const char *const *argv, size_t i)
+{
+    static const char *const options[] = {"--dhchap-secret", "--dhchap-ctrl-secret", "-S", "-C",
+                                          "--tls-key"};
+    static const char *const prefixes[] = {"DHHC-1:", "NVMeTLSkey-1:"};
+
+    for (size_t j = 0; j < SLIO_ARRAY_SIZE(prefixes); j++)
+        if (strncmp(argv[i], prefixes[j], strlen(prefixes[j])) == 0)
+            return true;
+    for (size_t j = 0; i > 0 && strcmp(argv[0], "nvme") == 0 && j < SLIO_ARRAY_SIZE(options); j++)
+        if (strcmp(argv[i - 1], options[j]) == 0)
+            return true;
+    return false;
+}
+
 const char *slio_exec_format_argv(const char *const *argv, char *buf, size_t len)
 {
     struct slio_strbuf sb = SLIO_STRBUF_INIT(len > 4 ? len - 4 : 0);
     bool cut = false;
 
     for (size_t i = 0; argv && argv[i] && !cut; i++) {
-        const char *a = argv[i];
+        const char *a = is_secret_arg(argv, i) ? "<redacted>" : argv[i];
         bool quote = !*a || strpbrk(a, " \t\n'\"\\$") != NULL;
         int r = slio_strbuf_appendf(&sb, "%s%s%s%s", i ? " " : "", quote ? "'" : "", a,
                                     quote ? "'" : "");

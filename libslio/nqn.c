@@ -203,3 +203,29 @@ void slio_host_identity_generate(char ret_nqn[static SLIO_NQN_BUF], uuid_t ret_h
     slio_uuid_generate(ret_hostid);
     slio_nqn_from_uuid(ret_hostid, ret_nqn);
 }
+
+static bool is_base64_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/' || c == '=';
+}
+
+bool slio_dhchap_secret_valid(const char *s)
+{
+    static const char prefix[] = "DHHC-1:";
+    const char *p;
+    size_t b64;
+
+    if (!s || strnlen(s, SLIO_DHCHAP_SECRET_MAX + 1) > SLIO_DHCHAP_SECRET_MAX ||
+        strncmp(s, prefix, sizeof(prefix) - 1) != 0)
+        return false;
+    p = s + sizeof(prefix) - 1;
+    if (p[0] != '0' || p[1] < '0' || p[1] > '3' || p[2] != ':')
+        return false;
+    p += 3;
+    for (b64 = 0; is_base64_char(p[b64]); b64++)
+        ;
+    if (b64 != 48 && b64 != 72 && b64 != 92)
+        return false;
+    return p[b64] == ':' && p[b64 + 1] == '\0';
+}

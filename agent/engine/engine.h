@@ -198,6 +198,7 @@ struct agent_pool_status {
     double overprovision;       /* thin_virtual / thin_size now */
     double overprovision_max;   /* configured ratio */
     uint64_t thin_virtual_free; /* thin_size * overprovision_max - thin_virtual (0 if below) */
+    int thin_level; /* enum agent_thin_level of the agent's last thin check (engines: 0, ok) */
 };
 
 /* ---------------------------------------------------------------------- */

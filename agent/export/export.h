@@ -9,6 +9,8 @@
  *   hosts          exactly the desired consumers' host NQNs, never allow_any_host
  *   listener       the node's one export address, shared by every subsystem
  *   QoS            bdev_set_qos_limit on the bdev, changed online
+ *   DH-HMAC-CHAP   per host a keyring key "slio-<volume uuid>-<host hash>-h" (and "-c"
+ *                  for the controller key) from a 0600 file in keys_dir (dhchap.c)
  * Everything the agent creates in the target carries the volume uuid in its
  * name, so discovery after a restart finds it without any local state.
  *
@@ -35,6 +37,8 @@
 #define AGENT_EXPORT_BDEV_PREFIX "slio-"
 #define AGENT_EXPORT_HOSTS_MAX   16
 #define AGENT_BDEV_NAME_MAX      64
+#define AGENT_KEY_NAME_MAX       64
+#define AGENT_KEYS_DIR_DEFAULT   "/var/lib/slio-agent/dhchap"
 
 struct agent_qos {
     uint64_t rw_ios_per_sec;
@@ -49,6 +53,10 @@ struct agent_export_spec {
     const char *path;         /* device or file backing the bdev */
     const char *const *hosts; /* allowed host NQNs, 1..AGENT_EXPORT_HOSTS_MAX */
     size_t n_hosts;
+    /* DH-HMAC-CHAP secrets per host (parallel to hosts; NULL array or entry: none).
+     * A controller key counts only with a host key. */
+    const char *const *host_keys;
+    const char *const *ctrl_keys;
     struct agent_qos qos;
 };
 
@@ -64,6 +72,9 @@ struct agent_export_state {
     struct agent_qos qos; /* the bdev's assigned rate limits */
     char **hosts;         /* allowed host NQNs (owned) */
     size_t n_hosts;
+    char **key_names;      /* parallel to hosts: its dhchap_key name or NULL (owned) */
+    char **ctrl_key_names; /* parallel to hosts: its dhchap_ctrlr_key name or NULL (owned) */
+    uint64_t auth_digest;  /* agent_export_auth_digest of the hosts and their key files */
 };
 
 struct agent_export_list {
@@ -121,6 +132,7 @@ struct agent_exporter_opts {
     int timeout_ms;     /* per call */
     struct agent_export_addr addr;
     agent_export_observe_fn observe;
+    const char *keys_dir; /* DH-HMAC-CHAP key files; NULL: AGENT_KEYS_DIR_DEFAULT */
 };
 
 /* The slio-tgt/SPDK exporter. Copies opts; contacts nothing until the first call. */
@@ -134,6 +146,18 @@ void agent_export_bdev_name(const uuid_t uuid, char ret[static AGENT_BDEV_NAME_M
 /* The uuid in one of our NQNs or bdev names; -EINVAL for anything else. */
 int agent_export_parse_nqn(const char *nqn, uuid_t ret) _must_check_;
 int agent_export_parse_bdev_name(const char *name, uuid_t ret) _must_check_;
+
+/* The keyring name of a host's key (ctrl: its controller key) for one volume. */
+void agent_export_key_name(const uuid_t uuid, const char *host_nqn, bool ctrl,
+                           char ret[static AGENT_KEY_NAME_MAX]);
+bool agent_export_key_name_ok(const uuid_t uuid, const char *name);
+/*
+ * A digest of hosts and their secrets (keys/ctrl_keys parallel, may be NULL),
+ * independent of the order: what the plan compares with a discovered
+ * state's auth_digest to know whether the keys a target uses are the wanted ones.
+ */
+uint64_t agent_export_auth_digest(const char *const *hosts, const char *const *keys,
+                                  const char *const *ctrl_keys, size_t n);
 
 /* Wrappers. discover: every volume of ours the target holds anything of.
  * ensure: make the target match spec (cur = what discover found, or NULL:

@@ -40,10 +40,15 @@ int agent_export_parse_bdev_name(const char *name, uuid_t ret)
 
 static void state_release(struct agent_export_state *s)
 {
-    for (size_t i = 0; i < s->n_hosts; i++)
+    for (size_t i = 0; i < s->n_hosts; i++) {
         free(s->hosts[i]);
+        free(s->key_names ? s->key_names[i] : NULL);
+        free(s->ctrl_key_names ? s->ctrl_key_names[i] : NULL);
+    }
     free(s->hosts);
-    s->hosts = NULL;
+    free(s->key_names);
+    free(s->ctrl_key_names);
+    s->hosts = s->key_names = s->ctrl_key_names = NULL;
     s->n_hosts = 0;
 }
 

@@ -145,18 +145,96 @@ static int create_subsystem(struct tgt_exporter *t, const uuid_t uuid, const cha
                     NULL, NULL, err);
 }
 
-static bool in_list(const char *const *list, size_t n, const char *s)
+static ssize_t list_index(char *const *list, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(list[i], s) == 0)
-            return true;
-    return false;
+            return (ssize_t)i;
+    return -1;
 }
 
-/* Add the wanted hosts first, then drop the others: a consumer that stays is never cut off. */
+static bool same_name(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The key names host i of spec should be bound to ("" → NULL: no key). */
+struct host_keys {
+    char key[AGENT_KEY_NAME_MAX], ctrl[AGENT_KEY_NAME_MAX];
+    const char *key_name, *ctrl_name; /* NULL or the buffers above */
+    const char *key_secret, *ctrl_secret;
+};
+
+static void wanted_keys(const struct agent_export_spec *spec, size_t i, struct host_keys *k)
+{
+    *k = (struct host_keys){0};
+    k->key_secret = spec->host_keys ? spec->host_keys[i] : NULL;
+    k->ctrl_secret = k->key_secret && spec->ctrl_keys ? spec->ctrl_keys[i] : NULL;
+    if (k->key_secret) {
+        agent_export_key_name(spec->uuid, spec->hosts[i], false, k->key);
+        k->key_name = k->key;
+    }
+    if (k->ctrl_secret) {
+        agent_export_key_name(spec->uuid, spec->hosts[i], true, k->ctrl);
+        k->ctrl_name = k->ctrl;
+    }
+}
+
+static int add_host(struct tgt_exporter *t, const char *nqn, const char *host,
+                    const struct host_keys *k, struct slio_err *err)
+{
+    json_t *p = json_pack("{s:s, s:s}", "nqn", nqn, "host", host);
+
+    if (p && k->key_name)
+        json_object_set_new(p, "dhchap_key", json_string(k->key_name));
+    if (p && k->ctrl_name)
+        json_object_set_new(p, "dhchap_ctrlr_key", json_string(k->ctrl_name));
+    return tgt_call(t, "nvmf_subsystem_add_host", p, NULL, NULL, err);
+}
+
+static int remove_host(struct tgt_exporter *t, const char *nqn, const char *host,
+                       struct slio_err *err)
+{
+    return tgt_call(t, "nvmf_subsystem_remove_host",
+                    json_pack("{s:s, s:s}", "nqn", nqn, "host", host), NULL, NULL, err);
+}
+
+/*
+ * One wanted host: its key files and keyring names first, then the host. A
+ * rotation (same names, new secrets) only rewrites the files: the host stays
+ * connected. Keys given to or taken from a host that is there already re-add
+ * it, as the target binds keys when a host is added.
+ */
+static int sync_host(struct tgt_exporter *t, const char *nqn, const struct agent_export_spec *spec,
+                     size_t i, const struct agent_export_state *cur, struct slio_err *err)
+{
+    ssize_t j = cur->n_hosts ? list_index(cur->hosts, cur->n_hosts, spec->hosts[i]) : -1;
+    const char *have_key = j >= 0 && cur->key_names ? cur->key_names[j] : NULL;
+    const char *have_ctrl = j >= 0 && cur->ctrl_key_names ? cur->ctrl_key_names[j] : NULL;
+    bool bound;
+    struct host_keys k;
+    int r = 0;
+
+    wanted_keys(spec, i, &k);
+    bound = j >= 0 && same_name(have_key, k.key_name) && same_name(have_ctrl, k.ctrl_name);
+    if (k.key_secret)
+        r = tgt_key_ensure(t, spec->uuid, k.key_name, k.key_secret, bound, err);
+    if (r == 0 && k.ctrl_secret)
+        r = tgt_key_ensure(t, spec->uuid, k.ctrl_name, k.ctrl_secret, bound, err);
+    if (r < 0 || bound)
+        return r;
+    if (j >= 0)
+        r = remove_host(t, nqn, spec->hosts[i], err);
+    return r < 0 ? r : add_host(t, nqn, spec->hosts[i], &k, err);
+}
+
+/* Add the wanted hosts first, then drop the others: a consumer that stays is never cut
+ * off. Keys no wanted host uses go last (their hosts are gone by then). */
 static int sync_hosts(struct tgt_exporter *t, const char *nqn, const struct agent_export_spec *spec,
                       const struct agent_export_state *cur, struct slio_err *err)
 {
+    char names[2 * AGENT_EXPORT_HOSTS_MAX][AGENT_KEY_NAME_MAX];
+    const char *keep[2 * AGENT_EXPORT_HOSTS_MAX] = {0};
     int r;
 
     if (cur->allow_any_host) {
@@ -166,22 +244,25 @@ static int sync_hosts(struct tgt_exporter *t, const char *nqn, const struct agen
             return r;
     }
     for (size_t i = 0; i < spec->n_hosts; i++) {
-        if (in_list((const char *const *)cur->hosts, cur->n_hosts, spec->hosts[i]))
-            continue;
-        r = tgt_call(t, "nvmf_subsystem_add_host",
-                     json_pack("{s:s, s:s}", "nqn", nqn, "host", spec->hosts[i]), NULL, NULL, err);
+        struct host_keys k;
+
+        r = sync_host(t, nqn, spec, i, cur, err);
         if (r < 0)
             return r;
+        wanted_keys(spec, i, &k);
+        if (k.key_name)
+            keep[2 * i] = memcpy(names[2 * i], k.key, sizeof(k.key));
+        if (k.ctrl_name)
+            keep[2 * i + 1] = memcpy(names[2 * i + 1], k.ctrl, sizeof(k.ctrl));
     }
     for (size_t i = 0; i < cur->n_hosts; i++) {
-        if (in_list(spec->hosts, spec->n_hosts, cur->hosts[i]))
+        if (list_index((char *const *)spec->hosts, spec->n_hosts, cur->hosts[i]) >= 0)
             continue;
-        r = tgt_call(t, "nvmf_subsystem_remove_host",
-                     json_pack("{s:s, s:s}", "nqn", nqn, "host", cur->hosts[i]), NULL, NULL, err);
+        r = remove_host(t, nqn, cur->hosts[i], err);
         if (r < 0)
             return r;
     }
-    return 0;
+    return tgt_keys_prune(t, spec->uuid, keep, 2 * spec->n_hosts, err);
 }
 
 static uint64_t spdk_iops(const struct tgt_exporter *t, uint64_t iops)
@@ -281,6 +362,9 @@ static int tgt_remove(struct agent_exporter *x, const uuid_t uuid,
     agent_export_bdev_name(uuid, bdev);
     if (r == 0 && cur && cur->has_subsystem)
         r = tgt_call(t, "nvmf_delete_subsystem", json_pack("{s:s}", "nqn", nqn), NULL, NULL, err);
+    /* before the bdev: a crash here leaves the bdev, so the next pass comes back */
+    if (r == 0)
+        r = tgt_keys_prune(t, uuid, NULL, 0, err);
     if (r == 0 && cur && cur->has_bdev) {
         r = tgt_call(t, "bdev_aio_delete", json_pack("{s:s}", "name", bdev), NULL, &code, err);
         if (r == -EREMOTEIO && code == ENOTFOUND_BDEV)
@@ -327,7 +411,8 @@ int agent_exporter_slio_tgt_new(const struct agent_exporter_opts *opts, struct a
 {
     struct tgt_exporter *t;
 
-    if (!opts->socket || strlen(opts->socket) >= TGT_SOCKET_MAX)
+    if (!opts->socket || strlen(opts->socket) >= TGT_SOCKET_MAX ||
+        (opts->keys_dir && (opts->keys_dir[0] != '/' || strlen(opts->keys_dir) >= PATH_MAX / 2)))
         return -EINVAL;
     t = calloc(1, sizeof(*t));
     if (!t)
@@ -338,6 +423,8 @@ int agent_exporter_slio_tgt_new(const struct agent_exporter_opts *opts, struct a
     t->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
     t->addr = opts->addr;
     t->observe = opts->observe;
+    snprintf(t->keys_dir, sizeof(t->keys_dir), "%s",
+             opts->keys_dir ? opts->keys_dir : AGENT_KEYS_DIR_DEFAULT);
     pthread_mutex_init(&t->lock, NULL);
     *ret = &t->base;
     return 0;

@@ -48,15 +48,32 @@ static const struct slio_json_field subsys_fields[] = {
     SLIO_JSON_FIELD(struct subsys_view, namespaces, "namespaces", SLIO_JSON_VALUE),
 };
 
+/* A host's key name as the target reports it (SPDK: dhchap_key / dhchap_ctrlr_key). */
+static int host_key_name(const json_t *h, const char *member, char **ret)
+{
+    const json_t *v = json_object_get(h, member);
+
+    *ret = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) >= AGENT_KEY_NAME_MAX * 4)
+        return -EBADMSG;
+    *ret = strdup(json_string_value(v));
+    return *ret ? 0 : -ENOMEM;
+}
+
 static int add_hosts(struct agent_export_state *s, const json_t *hosts)
 {
     size_t i;
     json_t *h;
+    int r;
 
     if (!json_is_array(hosts) || json_array_size(hosts) > 1024)
         return -EBADMSG;
     s->hosts = calloc(json_array_size(hosts) + 1, sizeof(char *));
-    if (!s->hosts)
+    s->key_names = calloc(json_array_size(hosts) + 1, sizeof(char *));
+    s->ctrl_key_names = calloc(json_array_size(hosts) + 1, sizeof(char *));
+    if (!s->hosts || !s->key_names || !s->ctrl_key_names)
         return -ENOMEM;
     json_array_foreach (hosts, i, h) {
         const char *nqn = json_string_value(json_object_get(h, "nqn"));
@@ -66,6 +83,11 @@ static int add_hosts(struct agent_export_state *s, const json_t *hosts)
         if (!s->hosts[s->n_hosts])
             return -ENOMEM;
         s->n_hosts++;
+        r = host_key_name(h, "dhchap_key", &s->key_names[i]);
+        if (r == 0)
+            r = host_key_name(h, "dhchap_ctrlr_key", &s->ctrl_key_names[i]);
+        if (r < 0)
+            return r;
     }
     return 0;
 }
@@ -241,6 +263,8 @@ int tgt_discover(struct agent_exporter *x, struct agent_export_list *ret, struct
         r = tgt_decode_subsystems(subsystems, &t->addr, &list, err);
     if (r == 0)
         r = tgt_decode_bdevs(bdevs, &list, err);
+    for (size_t i = 0; r == 0 && i < list.n; i++)
+        tgt_discover_auth(t, &list.items[i]);
     if (r < 0) {
         agent_export_list_free(&list);
         slio_err_prefix(err, "target \"%s\"", t->socket);

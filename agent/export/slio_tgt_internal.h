@@ -4,6 +4,7 @@
 #define AGENT_EXPORT_SLIO_TGT_INTERNAL_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -22,6 +23,7 @@ struct tgt_exporter {
     pthread_mutex_t lock; /* transport_ready */
     bool transport_ready;
     atomic_bool aio_no_uuid; /* SPDK < v24.09: bdev_aio_create without "uuid" */
+    char keys_dir[PATH_MAX];
 };
 
 /* One JSON-RPC call; params are stolen (may be NULL). On a server error the
@@ -34,6 +36,18 @@ int tgt_call(struct tgt_exporter *t, const char *method, json_t *params, json_t 
 int tgt_check_transport(struct tgt_exporter *t, struct slio_err *err) _must_check_;
 int tgt_discover(struct agent_exporter *x, struct agent_export_list *ret, struct slio_err *err);
 int tgt_iostat(struct agent_exporter *x, struct agent_iostat_list *ret, struct slio_err *err);
+
+/* ---- dhchap.c ---- */
+/* Fill s->auth_digest from its hosts' bound key names and our key files. */
+void tgt_discover_auth(const struct tgt_exporter *t, struct agent_export_state *s);
+/* The key file holds secret (written atomically when not) and, unless a host is bound to
+ * the name already, the keyring has the name (keyring_file_add_key; "exists" is fine). */
+int tgt_key_ensure(struct tgt_exporter *t, const uuid_t uuid, const char *name, const char *secret,
+                   bool bound, struct slio_err *err) _must_check_;
+/* Remove every key of the volume but keep[] (n_keep names, NULL entries ignored):
+ * keyring entry, then file. */
+int tgt_keys_prune(struct tgt_exporter *t, const uuid_t uuid, const char *const *keep,
+                   size_t n_keep, struct slio_err *err) _must_check_;
 
 /* Decoders of the target's answers (exposed for unit tests and the fuzzer). */
 int tgt_decode_subsystems(const json_t *result, const struct agent_export_addr *addr,

@@ -97,6 +97,8 @@ static int export_volume(const struct agent_apply_ctx *c, struct agent_action *a
         .path = st->device,
         .hosts = (const char *const *)a->vol->hosts,
         .n_hosts = a->vol->n_hosts,
+        .host_keys = (const char *const *)a->vol->host_keys,
+        .ctrl_keys = (const char *const *)a->vol->ctrl_keys,
         .qos = a->vol->qos,
     };
     int r;

@@ -94,11 +94,30 @@ static int decode_source(const json_t *src, struct agent_desired_volume *v, stru
     return r;
 }
 
+/* An export's optional secret: a string in the NVMe secret representation. Errors name
+ * the member, never quote the value. */
+static int decode_secret(const json_t *e, const char *member, size_t i, char **ret,
+                         struct slio_err *err)
+{
+    const json_t *v = json_object_get(e, member);
+
+    *ret = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || !slio_dhchap_secret_valid(json_string_value(v))) {
+        slio_err_set(err, "exports[%zu].%s: not an NVMe DH-HMAC-CHAP secret", i, member);
+        return -EINVAL;
+    }
+    *ret = strdup(json_string_value(v));
+    return *ret ? 0 : -ENOMEM;
+}
+
 static int decode_exports(const json_t *exports, struct agent_desired_volume *v,
                           struct slio_err *err)
 {
     size_t i;
     json_t *e;
+    int r;
 
     if (!exports || json_is_null(exports))
         return 0;
@@ -107,7 +126,9 @@ static int decode_exports(const json_t *exports, struct agent_desired_volume *v,
         return -EINVAL;
     }
     v->hosts = calloc(json_array_size(exports) + 1, sizeof(char *));
-    if (!v->hosts)
+    v->host_keys = calloc(json_array_size(exports) + 1, sizeof(char *));
+    v->ctrl_keys = calloc(json_array_size(exports) + 1, sizeof(char *));
+    if (!v->hosts || !v->host_keys || !v->ctrl_keys)
         return -ENOMEM;
     json_array_foreach (exports, i, e) {
         const char *nqn = json_string_value(json_object_get(e, "host_nqn"));
@@ -119,6 +140,15 @@ static int decode_exports(const json_t *exports, struct agent_desired_volume *v,
         if (!v->hosts[v->n_hosts])
             return -ENOMEM;
         v->n_hosts++;
+        r = decode_secret(e, "dhchap_key", i, &v->host_keys[i], err);
+        if (r == 0)
+            r = decode_secret(e, "dhchap_ctrl_key", i, &v->ctrl_keys[i], err);
+        if (r == 0 && v->ctrl_keys[i] && !v->host_keys[i]) {
+            slio_err_set(err, "exports[%zu].dhchap_ctrl_key: needs dhchap_key", i);
+            r = -EINVAL;
+        }
+        if (r < 0)
+            return r;
     }
     return 0;
 }
@@ -231,14 +261,28 @@ int agent_desired_decode(const json_t *body, struct agent_desired *ret, struct s
     return 0;
 }
 
+static void free_secret(char *s)
+{
+    if (s)
+        explicit_bzero(s, strlen(s));
+    free(s);
+}
+
 void agent_desired_free(struct agent_desired *d)
 {
     if (!d)
         return;
     for (size_t i = 0; i < d->n_volumes; i++) {
-        for (size_t j = 0; j < d->volumes[i].n_hosts; j++)
-            free(d->volumes[i].hosts[j]);
-        free(d->volumes[i].hosts);
+        struct agent_desired_volume *v = &d->volumes[i];
+        for (size_t j = 0; j < v->n_hosts; j++)
+            free(v->hosts[j]);
+        for (size_t j = 0; j < v->n_hosts; j++) {
+            free_secret(v->host_keys ? v->host_keys[j] : NULL);
+            free_secret(v->ctrl_keys ? v->ctrl_keys[j] : NULL);
+        }
+        free(v->hosts);
+        free(v->host_keys);
+        free(v->ctrl_keys);
     }
     free(d->volumes);
     free(d->snapshots);

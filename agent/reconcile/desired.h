@@ -31,6 +31,10 @@ struct agent_desired_volume {
     struct agent_qos qos;
     char **hosts; /* export host NQNs (owned); n_hosts 0 = not exported */
     size_t n_hosts;
+    /* parallel to hosts: the consumer's DH-HMAC-CHAP secrets or NULL (owned; wiped when
+     * freed); a controller key only with a host key */
+    char **host_keys;
+    char **ctrl_keys;
 };
 
 struct agent_desired_snapshot {

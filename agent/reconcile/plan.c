@@ -51,8 +51,12 @@ static bool qos_matches(const struct agent_qos *want, const struct agent_qos *ha
 
 static bool export_in_sync(const struct agent_desired_volume *v, const struct agent_export_state *e)
 {
+    /* the keys: a digest of each host's secrets against the key files the target uses */
     return agent_export_state_complete(e) && !e->allow_any_host && same_hosts(v, e) &&
-           qos_matches(&v->qos, &e->qos);
+           qos_matches(&v->qos, &e->qos) &&
+           agent_export_auth_digest(
+               (const char *const *)v->hosts, (const char *const *)v->host_keys,
+               (const char *const *)v->ctrl_keys, v->n_hosts) == e->auth_digest;
 }
 
 static void status_from_actual(struct agent_obj_status *st, const struct agent_volume *a)

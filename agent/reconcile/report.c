@@ -19,6 +19,8 @@ json_t *agent_report_pool(const struct agent_config *cfg, const struct agent_poo
         json_object_set_new(p, "thin_data_percent", json_real(ps->thin_data_percent));
         json_object_set_new(p, "thin_metadata_percent", json_real(ps->thin_meta_percent));
         json_object_set_new(p, "overprovision", json_real(ps->overprovision_max));
+        /* the controller makes an event of each change (ThinPoolWarning, ...) */
+        json_object_set_new(p, "thin_level", json_string(agent_thin_level_name(ps->thin_level)));
     }
     if (cfg->node.labels)
         json_object_set(p, "labels", cfg->node.labels);

@@ -52,6 +52,85 @@ static int64_t desired_revision(struct ctl *c, const char *node)
     return rev;
 }
 
+static const json_t *pool_named(const json_t *pools, const char *name)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach (pools, i, p)
+        if (strcmp(model_str(p, "name"), name) == 0)
+            return p;
+    return NULL;
+}
+
+/*
+ * A thin pool crossing its agent's warning threshold (pool.lvm.thin.autoextend) becomes
+ * one event on the pool per crossing: the level the node document holds is the last one
+ * an event was made for; heartbeats repeating it make none.
+ */
+static void thin_events(struct txb *t, struct ctl *c, const char *node, const json_t *old_pools,
+                        const json_t *new_pools)
+{
+    static const char *const reasons[] = {"ThinPoolRecovered", "ThinPoolWarning",
+                                          "ThinPoolCritical"};
+    char id[MODEL_KEY_MAX];
+    size_t i;
+    json_t *p;
+    json_array_foreach (new_pools, i, p) {
+        const json_t *old = pool_named(old_pools, model_str(p, "name"));
+        int was = old ? model_thin_severity(old) : 0, now = model_thin_severity(p);
+        if (now == was || !json_object_get(p, "thin_level"))
+            continue;
+        model_pool_id(id, node, model_str(p, "name"));
+        txb_event(t, c, "pool", id, now > 0 ? "warning" : "normal", reasons[now],
+                  "pool \"%s\": thin pool %s: data %.1f%%, metadata %.1f%%", id,
+                  now == 2   ? "critical, nearly full (auto-extend could not keep up)"
+                  : now == 1 ? "above the warning threshold (auto-extend could not keep up)"
+                             : "back below the warning threshold",
+                  json_number_value(json_object_get(p, "thin_data_percent")),
+                  json_number_value(json_object_get(p, "thin_metadata_percent")));
+    }
+}
+
+struct thin_change {
+    const char *node;
+    const json_t *pools; /* the heartbeat's */
+};
+
+/* Keep each pool's new thin level in the node document, with its event. */
+static int set_thin_levels(struct ctl *c, json_t *doc, struct txb *t, void *arg,
+                           struct slio_err *err)
+{
+    const struct thin_change *tc = arg;
+    bool changed = false;
+    size_t i;
+    json_t *p;
+    (void)err;
+    thin_events(t, c, tc->node, json_object_get(doc, "pools"), tc->pools);
+    json_array_foreach (json_object_get(doc, "pools"), i, p) {
+        const json_t *hp = pool_named(tc->pools, model_str(p, "name"));
+        if (hp && json_object_get(hp, "thin_level") &&
+            model_thin_severity(hp) != model_thin_severity(p)) {
+            json_object_set(p, "thin_level", json_object_get(hp, "thin_level"));
+            changed = true;
+        }
+    }
+    return changed ? 0 : CTL_UNCHANGED;
+}
+
+/* Whether a heartbeat's pools cross a thin threshold the node document does not show yet. */
+static bool thin_crossed(const json_t *doc, const json_t *pools)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach (pools, i, p) {
+        const json_t *old = pool_named(json_object_get(doc, "pools"), model_str(p, "name"));
+        if (old && json_object_get(p, "thin_level") &&
+            model_thin_severity(old) != model_thin_severity(p))
+            return true;
+    }
+    return false;
+}
+
 /* The new node document: the agent's facts, our cordon flags and status kept per pool. */
 static json_t *node_doc(const struct agent_register *a, const json_t *old)
 {
@@ -93,6 +172,7 @@ static int register_commit(struct api_call *call, const struct agent_register *a
         txb_compare(&t, key, mod);
         txb_put_json(&t, key, doc);
         txb_touch_desired(&t, a->node);
+        thin_events(&t, call->ctl, a->node, json_object_get(old, "pools"), a->pools);
         txb_event(&t, call->ctl, "node", a->node, "normal", "Registered",
                   "node \"%s\" registered %zu pools (agent %s)", a->node, json_array_size(a->pools),
                   a->version ? a->version : "unknown");
@@ -144,6 +224,19 @@ static int agent_heartbeat(struct api_call *call)
         return r;
     live_update(call->ctl, h.node, h.pools);
     atomic_fetch_add(&call->ctl->counters[CTR_HEARTBEATS], 1);
+    if (h.pools && thin_crossed(node, h.pools)) {
+        /* rare (a threshold crossed): the one heartbeat that writes */
+        char key[MODEL_KEY_MAX];
+        struct thin_change tc = {h.node, h.pools};
+        json_t *doc = NULL;
+        if (ctl_update(call->ctl, model_key(key, K_NODES, h.node, NULL), set_thin_levels, &tc, &doc,
+                       NULL, &call->err) < 0)
+            log_warn("node \"%s\": thin pool level: %s", h.node, call->err.text);
+        else {
+            json_decref(node);
+            node = doc;
+        }
+    }
     if (h.pools && ctl_view_sync_node(call->ctl, node, &call->err) < 0)
         log_warn("%s", call->err.text);
     call->out = json_pack("{s:I}", "revision", (json_int_t)desired_revision(call->ctl, h.node));
@@ -152,16 +245,47 @@ static int agent_heartbeat(struct api_call *call)
 
 /* ---- desired state ---------------------------------------------------------------------- */
 
-static json_t *desired_volume(const json_t *vol)
+/*
+ * A consumer node's DH-HMAC-CHAP secrets, read once per desired-state answer (secrets:
+ * node → stored document, or null when it has none). The only place secrets leave the
+ * controller: in the desired state of the node that exports a volume to that consumer.
+ */
+static const json_t *consumer_secrets(struct api_call *call, json_t *secrets, const char *node)
+{
+    char key[MODEL_KEY_MAX];
+    json_t *doc = json_object_get(secrets, node);
+
+    if (doc)
+        return json_is_object(doc) ? doc : NULL;
+    if (store_get_json(call->ctl->store, model_key(key, K_DHCHAP, node, NULL), &doc, NULL, NULL) <
+        0)
+        doc = json_null();
+    json_object_set_new(secrets, node, doc);
+    return json_is_object(doc) ? doc : NULL;
+}
+
+static json_t *desired_export(struct api_call *call, json_t *secrets, const json_t *a)
+{
+    const json_t *keys = consumer_secrets(call, secrets, model_str(a, "node"));
+    json_t *e =
+        json_pack("{s:s,s:s}", "host_nqn", model_str(a, "host_nqn"), "node", model_str(a, "node"));
+
+    if (e && keys) {
+        json_object_set(e, "dhchap_key", json_object_get(keys, "host_key"));
+        if (json_is_string(json_object_get(keys, "ctrl_key")))
+            json_object_set(e, "dhchap_ctrl_key", json_object_get(keys, "ctrl_key"));
+    }
+    return e;
+}
+
+static json_t *desired_volume(struct api_call *call, const json_t *vol, json_t *secrets)
 {
     json_t *exports = json_array();
     size_t i;
     json_t *a;
     json_array_foreach (json_object_get(vol, "attachments"), i, a)
         if (!json_is_true(json_object_get(a, "local")))
-            json_array_append_new(exports,
-                                  json_pack("{s:s,s:s}", "host_nqn", model_str(a, "host_nqn"),
-                                            "node", model_str(a, "node")));
+            json_array_append_new(exports, desired_export(call, secrets, a));
     const json_t *src = json_object_get(vol, "source");
     bool absent = strcmp(model_str(vol, "phase"), "deleting") == 0;
     /* "phase" and "carved" (set once the volume was first ready, never cleared) tell the
@@ -176,8 +300,10 @@ static json_t *desired_volume(const json_t *vol)
         "qos", json_object_get(vol, "qos"), "exports", exports);
 }
 
-static json_t *desired_snapshot(const json_t *s)
+static json_t *desired_snapshot(struct api_call *call, const json_t *s, json_t *secrets)
 {
+    (void)call;
+    (void)secrets;
     bool absent = strcmp(model_str(s, "phase"), "deleting") == 0;
     return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "id", model_str(s, "id"), "name",
                      model_str(s, "name"), "volume", model_str(s, "volume"), "pool",
@@ -185,10 +311,13 @@ static json_t *desired_snapshot(const json_t *s)
                      "state", absent ? "absent" : "present");
 }
 
+typedef json_t *(*desired_render_fn)(struct api_call *call, const json_t *doc, json_t *secrets);
+
 struct desired_kind {
     const char *kind, *docs; /* "v"/K_VOLUMES or "s"/K_SNAPSHOTS */
-    json_t *(*render)(const json_t *);
+    desired_render_fn render;
     json_t *arr;
+    json_t *secrets; /* consumer node → DH-HMAC-CHAP document or null (consumer_secrets) */
 };
 
 static void desired_one(struct api_call *call, const struct store_kv *kv, const char *prefix,
@@ -197,15 +326,18 @@ static void desired_one(struct api_call *call, const struct store_kv *kv, const 
     struct desired_kind *d = arg;
     _cleanup_json_ json_t *doc = NULL;
     if (api_get_doc(call, d->docs, kv->key + strlen(prefix), d->kind, &doc, NULL) == 0)
-        json_array_append_new(d->arr, d->render(doc));
+        json_array_append_new(d->arr, d->render(call, doc, d->secrets));
 }
 
 /* Append the documents indexed under bynode/<node>/<kind>/ to arr. */
 static int desired_list(struct api_call *call, const char *node, const char *kind, const char *docs,
-                        json_t *(*render)(const json_t *), json_t *arr)
+                        desired_render_fn render, json_t *arr)
 {
     char prefix[MODEL_KEY_MAX];
-    struct desired_kind d = {kind, docs, render, arr};
+    _cleanup_json_ json_t *secrets = json_object();
+    struct desired_kind d = {kind, docs, render, arr, secrets};
+    if (!secrets)
+        return -ENOMEM;
     snprintf(prefix, sizeof(prefix), "%s%s/%s/", K_BYNODE, node, kind);
     return api_scan(call, prefix, true, desired_one, &d);
 }

@@ -117,7 +117,8 @@ struct api_routes {
     size_t n;
 };
 extern const struct api_routes api_volume_routes, api_attachment_routes, api_snapshot_routes,
-    api_node_routes, api_agent_routes, api_agent_status_routes, api_event_routes, api_system_routes;
+    api_node_routes, api_agent_routes, api_agent_status_routes, api_event_routes, api_system_routes,
+    api_dhchap_routes;
 
 /* Render helpers shared by groups. */
 json_t *api_render_volume(struct api_call *call, const json_t *doc, int64_t mod_revision,

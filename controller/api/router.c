@@ -177,8 +177,9 @@ int api_path_uuid(struct api_call *call, const char *param, char ret[static SLIO
 int api_start(struct ctl *c, struct slio_http_server **ret, struct slio_err *err)
 {
     const struct api_routes *groups[] = {
-        &api_volume_routes, &api_attachment_routes,   &api_snapshot_routes, &api_node_routes,
-        &api_agent_routes,  &api_agent_status_routes, &api_event_routes,    &api_system_routes,
+        &api_volume_routes, &api_attachment_routes, &api_snapshot_routes,
+        &api_node_routes,   &api_agent_routes,      &api_agent_status_routes,
+        &api_event_routes,  &api_system_routes,     &api_dhchap_routes,
     };
     /* The server keeps a pointer to the table: one table for the process (one server). */
     static struct slio_http_route routes[64];

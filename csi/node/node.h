@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "csi.h"
+#include "csi.pb-c.h"
 #include "slio/error.h"
 
 #define CSI_BLOCK_FILE     "block" /* block mode: the device is bind-mounted on <staging>/block */
@@ -70,11 +71,32 @@ int csi_nvme_find_ns(const char *sysfs, const char *ns_uuid, char ret[static 32]
 /* Poll csi_nvme_find_ns until deadline_ms (CLOCK_MONOTONIC). -ETIMEDOUT. */
 int csi_nvme_wait_ns(const char *sysfs, const char *ns_uuid, int64_t deadline_ms,
                      char ret[static 32]) _must_check_;
-/* nvme connect over TCP with this node's host NQN and the reconnect settings. */
+/* nvme connect over TCP with this node's host NQN, the reconnect settings and, when
+ * keys->host is set, DH-HMAC-CHAP (keys may be NULL: none). */
+struct csi_dhchap;
 int csi_nvme_connect(const struct csi_node_config *cfg, const char *nqn, const char *traddr,
-                     const char *trsvcid, struct slio_err *err) _must_check_;
+                     const char *trsvcid, const struct csi_dhchap *keys,
+                     struct slio_err *err) _must_check_;
 /* nvme disconnect -d of every controller of this NQN (and only those). */
 int csi_nvme_disconnect(const struct csi_node_config *cfg, const char *nqn,
                         struct slio_err *err) _must_check_;
+
+/* ---- dhchap.c ---- */
+#define CSI_SECRET_DHCHAP      "dhchapSecret"
+#define CSI_SECRET_DHCHAP_CTRL "dhchapCtrlSecret"
+
+/* DH-HMAC-CHAP secrets of one stage; borrowed from the request. NULL: not given. */
+struct csi_dhchap {
+    const char *host; /* this host's secret */
+    const char *ctrl; /* the target's (bidirectional) */
+};
+/* slio_dhchap_secret_valid (slio/nqn.h). */
+bool csi_dhchap_secret_ok(const char *s);
+/*
+ * The secrets of a NodeStageVolume request (other keys ignored). 0 with *ret,
+ * or -EINVAL with the reason in why — naming the key, never quoting its value.
+ */
+int csi_dhchap_from_secrets(Csi__V1__NodeStageVolumeRequest__SecretsEntry *const *secrets, size_t n,
+                            struct csi_dhchap *ret, char *why, size_t why_len) _must_check_;
 
 #endif

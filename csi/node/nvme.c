@@ -148,12 +148,12 @@ int csi_nvme_wait_ns(const char *sysfs, const char *ns_uuid, int64_t deadline_ms
 }
 
 int csi_nvme_connect(const struct csi_node_config *cfg, const char *nqn, const char *traddr,
-                     const char *trsvcid, struct slio_err *err)
+                     const char *trsvcid, const struct csi_dhchap *keys, struct slio_err *err)
 {
     char loss[16], delay[16];
     snprintf(loss, sizeof(loss), "%u", cfg->ctrl_loss_tmo_s);
     snprintf(delay, sizeof(delay), "%u", cfg->reconnect_delay_s);
-    const char *argv[20] = {"nvme",
+    const char *argv[24] = {"nvme",
                             "connect",
                             "-t",
                             "tcp",
@@ -171,6 +171,16 @@ int csi_nvme_connect(const struct csi_node_config *cfg, const char *nqn, const c
     if (cfg->host_nqn[0]) {
         argv[n++] = "--hostnqn";
         argv[n++] = cfg->host_nqn;
+    }
+    /* nvme-cli 2.4 takes the secrets on its command line only; slio_exec_format_argv
+     * redacts them from every message and log line that quotes an argv. */
+    if (keys && keys->host) {
+        argv[n++] = "--dhchap-secret";
+        argv[n++] = keys->host;
+    }
+    if (keys && keys->host && keys->ctrl) {
+        argv[n++] = "--dhchap-ctrl-secret";
+        argv[n++] = keys->ctrl;
     }
     argv[n] = NULL;
     return csi_run(argv, 60000, NULL, err);

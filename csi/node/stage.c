@@ -91,7 +91,8 @@ static int attach(struct csi_ctx *ctx, struct csi_reply *r, const char *id, json
 
 /* The device of a ready attachment: the LV (local) or the connected namespace. */
 static int attachment_device(struct csi_ctx *ctx, struct csi_reply *r, const char *id,
-                             const json_t *att, char *dev, size_t len)
+                             const json_t *att, const struct csi_dhchap *keys, char *dev,
+                             size_t len)
 {
     struct slio_err err = {0};
     if (json_is_true(json_object_get(att, "local"))) {
@@ -114,7 +115,7 @@ static int attachment_device(struct csi_ctx *ctx, struct csi_reply *r, const cha
     if (csi_nvme_ctrls(ctx->node.sysfs_root, nqn, names, states, CSI_NVME_CTRLS_MAX, &n) == 0 &&
         n == 0 &&
         csi_nvme_connect(&ctx->node, nqn, csi_json_str(addr, "traddr"),
-                         csi_json_str(addr, "trsvcid"), &err) < 0)
+                         csi_json_str(addr, "trsvcid"), keys, &err) < 0)
         return csi_reply_fail(r, GRPC_STATUS_INTERNAL, "volume %s: %s", id, err.text), -EIO;
     int64_t deadline = csi_now_ms() + ctx->node.namespace_timeout_ms;
     if (r->deadline_ms < deadline)
@@ -232,6 +233,9 @@ CSI_HANDLER(node_stage_volume)
     if (!csi_is_uuid(q->volume_id))
         return (void)csi_reply_fail(r, GRPC_STATUS_NOT_FOUND, "volume \"%.64s\" not found",
                                     q->volume_id);
+    struct csi_dhchap keys;
+    if (csi_dhchap_from_secrets(q->secrets, q->n_secrets, &keys, why, sizeof(why)) < 0)
+        return (void)csi_reply_fail(r, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
     bool block =
         q->volume_capability->access_type_case == CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_BLOCK;
     snprintf(point, sizeof(point), "%s%s%s", q->staging_target_path, block ? "/" : "",
@@ -240,7 +244,7 @@ CSI_HANDLER(node_stage_volume)
         return csi_reply_ok(r, &resp.base); /* staged already */
     _cleanup_(slio_json_decrefp) json_t *att = NULL;
     if (attach(ctx, r, q->volume_id, &att) < 0 ||
-        attachment_device(ctx, r, q->volume_id, att, dev, sizeof(dev)) < 0)
+        attachment_device(ctx, r, q->volume_id, att, &keys, dev, sizeof(dev)) < 0)
         return;
     int rc = block ? stage_block(r, dev, q->staging_target_path) : stage_fs(r, q, dev);
     if (rc < 0)

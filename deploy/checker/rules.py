@@ -20,7 +20,10 @@ NO_LIVENESS = {"csi-provisioner", "csi-resizer", "csi-snapshotter", "liveness-pr
 NEEDS_READINESS = {"controller", "agent", "tgt", "etcd"}
 SC_PARAMS = {"thin", "fsType", "csi.storage.k8s.io/fstype", "mkfsOptions", "position", "spreadGroup",
              "spreadLevel", "spreadHard", "nodeSelector", "poolSelector", "rwIopsPerSec",
-             "rwMBytesPerSec", "rMBytesPerSec", "wMBytesPerSec"}
+             "rwMBytesPerSec", "rMBytesPerSec", "wMBytesPerSec",
+             # read by the kubelet and the provisioner (never reach slio-csi's CreateVolume)
+             "csi.storage.k8s.io/node-stage-secret-name",
+             "csi.storage.k8s.io/node-stage-secret-namespace"}
 SC_ENUMS = {"thin": {"true", "false"}, "spreadHard": {"true", "false"}, "fsType": {"ext4", "xfs"},
             "position": {"any", "must_local", "prefer_local", "prefer_remote", "must_remote"},
             "spreadLevel": {"node", "rack", "zone"}}

@@ -36,6 +36,18 @@ void slio_nqn_from_uuid(const uuid_t u, char ret[static SLIO_NQN_BUF]);
 int slio_nqn_for_volume(const char *name, char ret[static SLIO_NQN_BUF]) _must_check_;
 
 /*
+ * An NVMe DH-HMAC-CHAP secret in its textual representation, as
+ * `nvme gen-dhchap-key` prints it and `nvme connect --dhchap-secret`, the
+ * kernel and SPDK's keyring read it: "DHHC-1:<hh>:<base64>:" with hh 00..03
+ * (the hash the key was transformed with: none, SHA-256/384/512) and the
+ * base64 of a 32, 48 or 64-byte key followed by its CRC-32 (48, 72 or 92
+ * characters), nothing after the final ':'. At most SLIO_DHCHAP_SECRET_MAX bytes.
+ * Syntax only (the CRC is the reader's business); never logs the value.
+ */
+#define SLIO_DHCHAP_SECRET_MAX 128
+bool slio_dhchap_secret_valid(const char *s);
+
+/*
  * This host's identity as nvme-cli keeps it: <dir>/hostnqn and <dir>/hostid
  * (dir NULL: /etc/nvme). A missing hostid is taken from a UUID-form hostnqn;
  * a missing hostnqn is derived from the hostid. -ENOENT if neither exists,

@@ -52,7 +52,8 @@ def test_variant_contents(variant, controllers, etcd):
     agent = yaml.safe_load(objs[("ConfigMap", "slio-agent-config")]["data"]["agent.yaml"])
     assert agent["pool"]["engine"] == ("file" if variant.endswith("file") else "lvm")
     assert {n for k, n in objs if k == "StorageClass"} == {
-        "slio-local", "slio-remote", "slio-prefer-local", "slio-thin", "slio-spread"}
+        "slio-local", "slio-remote", "slio-prefer-local", "slio-thin", "slio-spread",
+        "slio-remote-auth"}
     images = {c["image"] for o in objs.values() if o["kind"] in ("Deployment", "DaemonSet")
               for c in o["spec"]["template"]["spec"]["containers"]}
     assert "sliteio/controller:0.1.0" in images and "sliteio/csi:0.1.0" in images

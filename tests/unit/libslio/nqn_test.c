@@ -176,12 +176,25 @@ static void test_host_identity(void **state)
     assert_string_equal(nqn + strlen(SLIO_NQN_UUID_PREFIX), slio_uuid_format(id, s));
 }
 
+static void test_dhchap_secret(void **state)
+{
+    (void)state;
+    assert_true(
+        slio_dhchap_secret_valid("DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTDJq5Fz:"));
+    assert_false(slio_dhchap_secret_valid(NULL));
+    assert_false(
+        slio_dhchap_secret_valid("DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTDJq5Fz"));
+    assert_false(
+        slio_dhchap_secret_valid("DHHC-1:0a:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTDJq5Fz:"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_host_identity),
+        cmocka_unit_test(test_dhchap_secret),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

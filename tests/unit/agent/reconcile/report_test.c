@@ -59,6 +59,38 @@ static void test_register_and_heartbeat(void **state)
     agent_config_release(&c);
 }
 
+/* A thin pool's figures carry the last thin check's level: the controller makes an event
+ * of each crossing (api/openapi.yaml AgentPool.thin_level). */
+static void test_thin_level_reported(void **state)
+{
+    struct agent_config c;
+    struct agent_pool_status ps = {.engine = "lvm",
+                                   .capacity = 1 << 30,
+                                   .free = 1 << 29,
+                                   .thin = true,
+                                   .thin_data_percent = 86.5,
+                                   .thin_meta_percent = 12.0,
+                                   .thin_level = AGENT_THIN_WARNING};
+    json_t *b, *p;
+
+    load(&c);
+    b = agent_report_heartbeat(&c, &ps);
+    p = json_array_get(json_object_get(b, "pools"), 0);
+    assert_string_equal(json_string_value(json_object_get(p, "thin_level")), "warning");
+    assert_true(json_real_value(json_object_get(p, "thin_data_percent")) == 86.5);
+    json_decref(b);
+    ps.thin_level = AGENT_THIN_OK;
+    b = agent_report_heartbeat(&c, &ps);
+    p = json_array_get(json_object_get(b, "pools"), 0);
+    assert_string_equal(json_string_value(json_object_get(p, "thin_level")), "ok");
+    json_decref(b);
+    ps.thin = false; /* no thin pool: no level */
+    b = agent_report_heartbeat(&c, &ps);
+    assert_null(json_object_get(json_array_get(json_object_get(b, "pools"), 0), "thin_level"));
+    json_decref(b);
+    agent_config_release(&c);
+}
+
 static void test_status(void **state)
 {
     struct agent_config c;
@@ -107,6 +139,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_and_heartbeat),
+        cmocka_unit_test(test_thin_level_reported),
         cmocka_unit_test(test_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,9 +107,9 @@ static void test_connect_argv(void **state)
                         " \"--ctrl-loss-tmo\", \"60\", \"--reconnect-delay\", \"2\","
                         " \"--hostnqn\", \"nqn.2024-01.io.slite:node:n1\"]}]}");
     struct slio_err err = {0};
-    assert_int_equal(csi_nvme_connect(&f->ctx.node, NQN, "10.0.0.5", "4420", &err), 0);
+    assert_int_equal(csi_nvme_connect(&f->ctx.node, NQN, "10.0.0.5", "4420", NULL, &err), 0);
     /* another address is not what was recorded: the seam refuses it */
-    assert_int_equal(csi_nvme_connect(&f->ctx.node, NQN, "10.0.0.6", "4420", &err), -ENOENT);
+    assert_int_equal(csi_nvme_connect(&f->ctx.node, NQN, "10.0.0.6", "4420", NULL, &err), -ENOENT);
 }
 
 int main(void)

@@ -125,23 +125,23 @@ static void test_remote_attachment_device(void **state)
     char dev[PATH_MAX];
     /* the namespace never shows up: DEADLINE_EXCEEDED after namespace_timeout_ms */
     struct csi_reply r = reply();
-    assert_int_equal(attachment_device(&f->ctx, &r, VOL, att, dev, sizeof(dev)), -ETIMEDOUT);
+    assert_int_equal(attachment_device(&f->ctx, &r, VOL, att, NULL, dev, sizeof(dev)), -ETIMEDOUT);
     assert_int_equal(r.code, GRPC_STATUS_DEADLINE_EXCEEDED);
     /* it does: /dev/<name>; and with a controller already connected, no second connect */
     node_fixture_write(f, "sys/block/nvme5n1/uuid", VOL "\n");
     node_fixture_write(f, "sys/class/nvme/nvme5/subsysnqn", "nqn.2024-01.io.slite:vol:" VOL "\n");
     node_fixture_replay(f, "{\"calls\": []}");
     struct csi_reply r2 = reply();
-    assert_int_equal(attachment_device(&f->ctx, &r2, VOL, att, dev, sizeof(dev)), 0);
+    assert_int_equal(attachment_device(&f->ctx, &r2, VOL, att, NULL, dev, sizeof(dev)), 0);
     assert_string_equal(dev, "/dev/nvme5n1");
     json_decref(att);
     /* local: the LV's path, checked */
     json_t *local = json_pack("{s:b, s:s}", "local", 1, "device", "/dev/vg0/" VOL);
-    assert_int_equal(attachment_device(&f->ctx, &r2, VOL, local, dev, sizeof(dev)), 0);
+    assert_int_equal(attachment_device(&f->ctx, &r2, VOL, local, NULL, dev, sizeof(dev)), 0);
     assert_string_equal(dev, "/dev/vg0/" VOL);
     json_object_set_new(local, "device", json_string("../etc/passwd"));
     struct csi_reply r3 = reply();
-    assert_int_equal(attachment_device(&f->ctx, &r3, VOL, local, dev, sizeof(dev)), -EINVAL);
+    assert_int_equal(attachment_device(&f->ctx, &r3, VOL, local, NULL, dev, sizeof(dev)), -EINVAL);
     json_decref(local);
 }
 
