@@ -368,8 +368,11 @@ int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
     int r = c->live && c->reserves ? 0 : -ENOMEM;
     if (r == 0)
         r = auth_load(&c->auth, tokens, err);
-    if (r == 0)
+    if (r == 0) {
         r = sched_config_from_json(c->cfg.scheduler, &c->sched_cfg, err);
+        if (r < 0)
+            slio_err_prefix(err, "config field 'scheduler'");
+    }
     if (r == 0)
         r = open_store(&c->cfg, &c->store, err);
     if (r == 0)
