@@ -100,6 +100,7 @@ struct sched_pool_info {
     const struct sched_label *pool_labels;
     size_t n_pool_labels;
     bool ready;                  /* heartbeat fresh */
+    bool unreported;             /* its agent no longer reports it: kept for its volumes only */
     bool cordoned;               /* unschedulable (cordon, drain, lock) */
     bool thin;                   /* thin pool: holds thin volumes only; virtual capacity below */
     uint64_t capacity;           /* bytes */
@@ -207,6 +208,15 @@ SLIO_DEFINE_CLEANUP(struct sched_view *, sched_view_free)
 int sched_view_upsert_pool(struct sched_view *v, const struct sched_pool_info *p) _must_check_;
 /* -ENOENT if unknown, -EBUSY while it still holds volumes. */
 int sched_view_remove_pool(struct sched_view *v, const char *pool_id) _must_check_;
+/*
+ * The node's agent now reports exactly these pools (ids as in
+ * sched_pool_info.id). Each other pool of the node leaves the scheduler's
+ * choices: removed when it holds no volume, else kept (its volumes stay
+ * counted) but marked unreported, which filter "basic" refuses ("no longer
+ * reported by its agent") until an upsert brings it back. -EINVAL.
+ */
+int sched_view_retain_node_pools(struct sched_view *v, const char *node,
+                                 const char *const *pool_ids, size_t n_pool_ids) _must_check_;
 /* Topology of a node that consumes volumes but has no pool (pools' nodes are known already). */
 int sched_view_upsert_node(struct sched_view *v, const struct sched_node_info *n) _must_check_;
 
@@ -269,6 +279,7 @@ struct sched_pool_usage {
     uint64_t available;          /* what a new volume could get now */
     uint32_t n_volumes;
     uint32_t n_remote_volumes;
+    bool ready, unreported; /* as last upserted / retained */
 };
 int sched_view_pool_usage(struct sched_view *v, const char *pool_id,
                           struct sched_pool_usage *ret) _must_check_;

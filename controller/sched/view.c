@@ -300,6 +300,7 @@ static void pool_apply(struct sched_pool *p, const struct sched_pool_info *in, u
     *node_labels = *pool_labels = (struct sched_label_set){0};
     p->node_id = node_id;
     p->ready = in->ready;
+    p->unreported = in->unreported;
     p->cordoned = in->cordoned;
     p->capacity = in->capacity;
     p->free = in->free;
@@ -364,19 +365,54 @@ int sched_view_upsert_node(struct sched_view *v, const struct sched_node_info *n
     return r;
 }
 
+static void pool_remove_locked(struct sched_view *v, struct sched_pool *p)
+{
+    sched_smap_del(&v->pool_by_id, p->id);
+    list_del(&v->kinds[p->thin], p);
+    v->n_pools--;
+    pool_free(p);
+}
+
 int sched_view_remove_pool(struct sched_view *v, const char *pool_id)
 {
     pthread_mutex_lock(&v->lock);
     struct sched_pool *p = sched_smap_get(&v->pool_by_id, pool_id);
     int r = !p ? -ENOENT : p->n_volumes > 0 ? -EBUSY : 0;
-    if (r == 0) {
-        sched_smap_del(&v->pool_by_id, pool_id);
-        list_del(&v->kinds[p->thin], p);
-        v->n_pools--;
-        pool_free(p);
-    }
+    if (r == 0)
+        pool_remove_locked(v, p);
     pthread_mutex_unlock(&v->lock);
     return r;
+}
+
+static bool id_listed(const char *id, const char *const *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] && strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+int sched_view_retain_node_pools(struct sched_view *v, const char *node,
+                                 const char *const *pool_ids, size_t n_pool_ids)
+{
+    if (!sched_name_ok(node, true) || (n_pool_ids && !pool_ids))
+        return -EINVAL;
+    pthread_mutex_lock(&v->lock);
+    uint32_t node_id = sched_intern_find(&v->nodes, node);
+    for (int k = 0; k < 2 && node_id != SCHED_ID_NONE; k++)
+        for (uint32_t i = 0; i < v->kinds[k].n;) {
+            struct sched_pool *p = v->kinds[k].pools[i];
+            if (p->node_id != node_id || id_listed(p->id, pool_ids, n_pool_ids)) {
+                i++;
+            } else if (p->n_volumes > 0) {
+                p->unreported = true;
+                i++;
+            } else {
+                pool_remove_locked(v, p); /* the list's last pool now sits at i */
+            }
+        }
+    pthread_mutex_unlock(&v->lock);
+    return 0;
 }
 
 static uint64_t effective_capacity(const struct sched_pool *pool)
@@ -409,6 +445,8 @@ int sched_view_pool_usage(struct sched_view *v, const char *pool_id, struct sche
             .available = sched_pool_available(p),
             .n_volumes = p->n_volumes,
             .n_remote_volumes = p->n_remote,
+            .ready = p->ready,
+            .unreported = p->unreported,
         };
     pthread_mutex_unlock(&v->lock);
     return p ? 0 : -ENOENT;
