@@ -272,6 +272,21 @@ int sched_explain_pools(struct sched_view *v, const struct sched_request *req,
                         void (*cb)(const struct sched_pool_verdict *verdict, void *userdata),
                         void *userdata, struct slio_err *err) _must_check_;
 
+/*
+ * Hold back bytes of a pool for something that is not a volume (a snapshot's
+ * copy-on-write reserve), atomically against sched_place: the bytes join the
+ * pool's `reserved` at once, so filter "basic" counts them for every later
+ * placement. virtual_only: judged against the virtual room alone
+ * (effective capacity - allocated; a thin snapshot costs virtual capacity
+ * under the over-provision ratio, real blocks only as it diverges); else
+ * against what a volume could get (also the agent's real free).
+ * -ENOSPC with err naming the pool and the sizes, -ENOENT, -EINVAL (0 bytes).
+ * A later sched_view_upsert_pool sets `reserved` to the caller's own total,
+ * which must then include these bytes.
+ */
+int sched_view_reserve(struct sched_view *v, const char *pool_id, uint64_t bytes, bool virtual_only,
+                       struct slio_err *err) _must_check_;
+
 /* A pool's accounting, for /metrics and tests. */
 struct sched_pool_usage {
     uint64_t allocated;          /* bytes of the volumes the view holds on it */

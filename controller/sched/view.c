@@ -434,6 +434,41 @@ uint64_t sched_pool_available(const struct sched_pool *pool)
     return SLIO_MIN(left, pool->free);
 }
 
+int sched_view_reserve(struct sched_view *v, const char *pool_id, uint64_t bytes, bool virtual_only,
+                       struct slio_err *err)
+{
+    if (!bytes)
+        return -EINVAL;
+    pthread_mutex_lock(&v->lock);
+    struct sched_pool *p = sched_smap_get(&v->pool_by_id, pool_id);
+    int r = 0;
+    if (!p) {
+        slio_err_set(err, "pool \"%s\" is not known to the scheduler", pool_id);
+        r = -ENOENT;
+    } else {
+        uint64_t eff = p->effective_capacity;
+        uint64_t room = eff > p->allocated ? eff - p->allocated : 0;
+        if (!virtual_only)
+            room = SLIO_MIN(room, p->free);
+        if (bytes > room) {
+            slio_err_set(err,
+                         "pool \"%s\" has %.2f GiB %s for reserves, %.2f GiB asked (%.2f GiB "
+                         "allocated, %.2f GiB already reserved)",
+                         pool_id, (double)room / (1u << 30),
+                         virtual_only ? "of virtual capacity left" : "left",
+                         (double)bytes / (1u << 30), (double)p->allocated / (1u << 30),
+                         (double)p->reserved / (1u << 30));
+            r = -ENOSPC;
+        } else {
+            p->reserved += bytes;
+            p->effective_capacity = effective_capacity(p);
+            p->inv_effective = p->effective_capacity ? 1.0 / (double)p->effective_capacity : 0.0;
+        }
+    }
+    pthread_mutex_unlock(&v->lock);
+    return r;
+}
+
 int sched_view_pool_usage(struct sched_view *v, const char *pool_id, struct sched_pool_usage *ret)
 {
     pthread_mutex_lock(&v->lock);

@@ -72,3 +72,51 @@ def test_offline_node_pools_never_chosen_volumes_flagged(tmp_path):
             assert create(ctl, f"n{i}", GiB)["node"] == "node-b"
     finally:
         ctl.stop()
+
+
+def test_snapshot_reserve_needs_room_and_holds_it(ctl):
+    a = Agent(ctl, "node-a", pools=[pool("vg0", 10 * GiB)])
+    a.register()
+    v = create(ctl, "base", 4 * GiB)
+    a.reconcile()
+    msg = ctl.error("POST", "/v1/snapshots", {"name": "s-big", "volume": v["id"],
+                                              "cow_reserve": "7Gi"}, token="csi", status=422)
+    assert msg == ('snapshot "s-big" of volume "base" (copy-on-write reserve of 7.00 GiB): pool '
+                   '"node-a/vg0" has 6.00 GiB left for reserves, 7.00 GiB asked (4.00 GiB '
+                   'allocated, 0.00 GiB already reserved)'), msg
+    assert ctl.ok("GET", "/v1/snapshots?name=s-big")["items"] == []
+    s = ctl.ok("POST", "/v1/snapshots", {"name": "s1", "volume": v["id"], "cow_reserve": "5Gi"},
+               token="csi", want=(201,))
+    # the 5 GiB are held: 1 GiB left for volumes and for other reserves
+    assert "0/1 pools: 1 insufficient space" in ctl.error(
+        "POST", "/v1/volumes", {"name": "x", "size": 2 * GiB}, token="csi", status=422)
+    assert "1.00 GiB left" in ctl.error("POST", "/v1/snapshots", {
+        "name": "s2", "volume": v["id"], "cow_reserve": "2Gi"}, token="csi", status=422)
+    create(ctl, "fits", GiB)
+    ctl.ok("DELETE", f"/v1/snapshots/{s['id']}", token="csi", want=(202,))
+    a.reconcile()
+    create(ctl, "x", 2 * GiB)  # the reserve went with the snapshot
+
+
+def test_thin_snapshot_costs_virtual_capacity(ctl):
+    # 10 GiB thin pool, over-provision 2: 20 GiB virtual, 9 GiB really free
+    a = Agent(ctl, "node-a", pools=[{**pool("thin0", 10 * GiB, thin=True), "free": 9 * GiB,
+                                     "overprovision": 2.0}])
+    a.register()
+    v = create(ctl, "thinvol", 8 * GiB, thin=True)
+    a.reconcile()
+    s = ctl.ok("POST", "/v1/snapshots", {"name": "t1", "volume": v["id"]}, token="csi",
+               want=(201,))  # 8 GiB of virtual capacity: 4 GiB left
+    msg = ctl.error("POST", "/v1/snapshots", {"name": "t2", "volume": v["id"]}, token="csi",
+                    status=422)
+    assert "thin reserve of 8.00 GiB" in msg and "4.00 GiB of virtual capacity left" in msg, msg
+    assert "insufficient space" in ctl.error("POST", "/v1/volumes", {
+        "name": "y", "size": 5 * GiB, "thin": True}, token="csi", status=422)
+    ctl.stop()
+    ctl.start()  # the reserve is rebuilt from the store's index
+    a.heartbeat()
+    assert "insufficient space" in ctl.error("POST", "/v1/volumes", {
+        "name": "y", "size": 5 * GiB, "thin": True}, token="csi", status=422)
+    ctl.ok("DELETE", f"/v1/snapshots/{s['id']}", token="csi", want=(202,))
+    a.reconcile()
+    create(ctl, "y", 5 * GiB, thin=True)

@@ -305,6 +305,42 @@ static void test_unreported_pools(void **state)
     sched_view_free(v);
 }
 
+/* Reserves (snapshots) are checked against the room and counted by later placements. */
+static void test_reserve(void **state)
+{
+    struct sched_view *v = fx_view(NULL);
+    struct sched_pool_info thick = fx_pool("p1", "n1", "r1", "z1"),
+                           thin = fx_pool("t1", "n2", "r2", "z1");
+    thin.thin = true;
+    thin.overprovision = 3.0;
+    thin.free = 50 * GiB; /* real free is not what a thin reserve is judged by */
+    fx_add_pool(v, &thick);
+    fx_add_pool(v, &thin);
+    fx_add_volume(v, "v1", "p1", 60 * GiB, NULL, NULL);
+    struct slio_err err;
+    assert_int_equal(sched_view_reserve(v, "p1", 41 * GiB, false, &err), -ENOSPC);
+    assert_string_equal(err.text, "pool \"p1\" has 40.00 GiB left for reserves, 41.00 GiB asked "
+                                  "(60.00 GiB allocated, 0.00 GiB already reserved)");
+    assert_int_equal(sched_view_reserve(v, "p1", 30 * GiB, false, &err), 0);
+    assert_int_equal(usage(v, "p1").effective_capacity, 70 * GiB);
+    char pool[SCHED_NAME_MAX + 1];
+    struct sched_request req = fx_request("x");
+    req.size = 11 * GiB; /* 10 GiB left after the reserve */
+    assert_int_equal(fx_place(v, &req, pool, &err), -ENOSPC);
+    assert_int_equal(sched_view_reserve(v, "p1", 11 * GiB, false, &err), -ENOSPC);
+    req.size = 10 * GiB;
+    assert_int_equal(fx_place(v, &req, pool, &err), 0);
+
+    /* thin: virtual capacity 300 GiB, well beyond the 50 GiB really free */
+    assert_int_equal(sched_view_reserve(v, "t1", 200 * GiB, true, &err), 0);
+    assert_int_equal(sched_view_reserve(v, "t1", 101 * GiB, true, &err), -ENOSPC);
+    assert_non_null(strstr(err.text, "of virtual capacity left"));
+    assert_int_equal(sched_view_reserve(v, "t1", 100 * GiB, false, &err), -ENOSPC); /* real */
+    assert_int_equal(sched_view_reserve(v, "t9", GiB, true, &err), -ENOENT);
+    assert_int_equal(sched_view_reserve(v, "t1", 0, true, &err), -EINVAL);
+    sched_view_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,7 +348,7 @@ int main(void)
         cmocka_unit_test(test_volume_refused),   cmocka_unit_test(test_resize),
         cmocka_unit_test(test_consumer_changes), cmocka_unit_test(test_consumer_changes_spread),
         cmocka_unit_test(test_topology_change),  cmocka_unit_test(test_kind_change),
-        cmocka_unit_test(test_unreported_pools),
+        cmocka_unit_test(test_unreported_pools), cmocka_unit_test(test_reserve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
