@@ -69,7 +69,7 @@ static int wait_for_signal(void)
 int ctl_app_main(int argc, char **argv)
 {
     const char *config_path;
-    struct ctl_config cfg;
+    struct ctl_config cfg = {0}; /* cleared below even when loading it failed */
     struct ctl *c = NULL;
     struct slio_http_server *srv = NULL;
     struct slio_err err = {{0}};

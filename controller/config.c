@@ -5,6 +5,7 @@
 #include "config.h"
 #include "slio/config.h"
 #include "slio/json.h"
+#include "slio/parse.h"
 
 struct listen_doc {
     const char *address;
@@ -68,7 +69,8 @@ static const struct slio_json_field limits_fields[] = {
                     .max = 4096),
     SLIO_JSON_FIELD(struct ctl_limits, long_poll_max_us, "long_poll_max", SLIO_JSON_DURATION,
                     .max = 60000000),
-    SLIO_JSON_FIELD(struct ctl_limits, max_events, "max_events", SLIO_JSON_U32, .min = 100),
+    SLIO_JSON_FIELD(struct ctl_limits, max_events, "max_events", SLIO_JSON_U32, .min = 100,
+                    .max = 10000000),
     SLIO_JSON_FIELD(struct ctl_limits, rate_limit, "rate_limit", SLIO_JSON_U32, .max = 1000000),
     SLIO_JSON_FIELD(struct ctl_limits, rate_burst, "rate_burst", SLIO_JSON_U32, .max = 1000000),
 };
@@ -96,9 +98,9 @@ static const struct slio_json_field config_fields[] = {
     SLIO_JSON_FIELD(struct config_doc, heartbeat_interval_us, "heartbeat_interval",
                     SLIO_JSON_DURATION, .min = 100000, .max = 3600000000ull),
     SLIO_JSON_FIELD(struct config_doc, unknown_after_us, "unknown_after", SLIO_JSON_DURATION,
-                    .min = 200000),
+                    .min = 200000, .max = 86400000000ull),
     SLIO_JSON_FIELD(struct config_doc, offline_after_us, "offline_after", SLIO_JSON_DURATION,
-                    .min = 300000),
+                    .min = 300000, .max = 2592000000000ull),
     SLIO_JSON_FIELD(struct config_doc, scheduler, "scheduler", SLIO_JSON_VALUE),
     OBJ(limits, "limits", limits_fields),
     OBJ(audit, "audit", audit_fields),
@@ -122,6 +124,56 @@ static void config_defaults(struct config_doc *d)
     };
 }
 
+/*
+ * The cause an etcd endpoint is unusable, NULL when it is "http(s)://host[:port]"
+ * with an optional trailing "/": the store appends "/v3/..." to it, so a path,
+ * a query or a port out of range would only fail later, as a request error.
+ */
+static const char *endpoint_problem(const char *url)
+{
+    const char *host;
+    if (strncmp(url, "http://", 7) == 0)
+        host = url + 7;
+    else if (strncmp(url, "https://", 8) == 0)
+        host = url + 8;
+    else
+        return "not an http(s):// URL";
+    size_t len = strlen(host);
+    if (len > 255)
+        return "longer than 255 bytes";
+    if (len && host[len - 1] == '/')
+        len--;
+    for (size_t i = 0; i < len; i++)
+        if (host[i] <= ' ' || host[i] >= 0x7f || strchr("/?#@", host[i]))
+            return "only scheme://host[:port] is allowed (no path, query, user or spaces)";
+    const char *port = NULL, *end = host + len;
+    if (len && host[0] == '[') {
+        const char *close = memchr(host, ']', len);
+        if (!close || close == host + 1)
+            return "IPv6 address without its closing ']'";
+        if (close + 1 < end && close[1] != ':')
+            return "text after the IPv6 address";
+        port = close + 1 < end ? close + 2 : NULL;
+    } else {
+        const char *colon = memchr(host, ':', len);
+        if (colon == host || len == 0)
+            return "no host";
+        port = colon ? colon + 1 : NULL;
+    }
+    if (port) {
+        char buf[8];
+        uint32_t n;
+        size_t plen = (size_t)(end - port);
+        if (plen == 0 || plen >= sizeof(buf))
+            return "port is not a number in 1..65535";
+        memcpy(buf, port, plen);
+        buf[plen] = '\0';
+        if (slio_parse_u32(buf, 1, 65535, &n) < 0)
+            return "port is not a number in 1..65535";
+    }
+    return NULL;
+}
+
 static int config_check(const struct config_doc *d, struct slio_err *err)
 {
     if (!d->listen.tls_cert_file != !d->listen.tls_key_file) {
@@ -141,11 +193,14 @@ static int config_check(const struct config_doc *d, struct slio_err *err)
             slio_err_set(err, "field 'store.etcd.endpoints': expected 1..16 URLs");
             return -EINVAL;
         }
-        json_array_foreach (eps, i, v)
-            if (!json_is_string(v) || strncmp(json_string_value(v), "http", 4) != 0) {
-                slio_err_set(err, "field 'store.etcd.endpoints[%zu]': not an http(s) URL", i);
+        json_array_foreach (eps, i, v) {
+            const char *why = json_is_string(v) ? endpoint_problem(json_string_value(v))
+                                                : "not an http(s):// URL string";
+            if (why) {
+                slio_err_set(err, "field 'store.etcd.endpoints[%zu]': %s", i, why);
                 return -EINVAL;
             }
+        }
     }
     if (d->unknown_after_us <= d->heartbeat_interval_us) {
         slio_err_set(err, "field 'unknown_after': must exceed heartbeat_interval");

@@ -171,7 +171,60 @@ static int sync_node_into(struct ctl *c, struct sched_view *v, const json_t *nod
 
 int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *err)
 {
-    return sync_node_into(c, ctl_view(c), node_doc, err);
+    struct sched_view *v = ctl_view(c);
+    const json_t *pools = json_object_get(node_doc, "pools");
+    size_t n = json_array_size(pools), i;
+    json_t *p;
+    int r = sync_node_into(c, v, node_doc, err);
+    if (r < 0)
+        return r;
+    /* the pools the agent stopped reporting leave the scheduler's choices */
+    char(*ids)[MODEL_KEY_MAX] = calloc(n ? n : 1, sizeof(*ids));
+    const char **idp = calloc(n ? n : 1, sizeof(*idp));
+    const char *node = model_str(node_doc, "name");
+    if (!ids || !idp)
+        r = -ENOMEM;
+    json_array_foreach (pools, i, p)
+        if (r == 0)
+            idp[i] = model_pool_id(ids[i], node, model_str(p, "name"));
+    if (r == 0)
+        r = sched_view_retain_node_pools(v, node, idp, n);
+    if (r < 0)
+        slio_err_set(err, "node \"%s\": its pools not updated in the scheduler's view (%s)", node,
+                     strerror(-r));
+    free(idp);
+    free(ids);
+    return r;
+}
+
+/*
+ * A volume whose pool is not in the view: its agent stopped reporting the
+ * pool (or its node document is gone). The pool enters the view unreported,
+ * holding the volume's space, never a choice, until the agent reports it again.
+ */
+static int add_volume_or_unreported_pool(struct ctl *c, struct sched_view *v,
+                                         const struct sched_volume_info *info, const char *node)
+{
+    int r = sched_view_add_volume(v, info);
+    if (r != -ENOENT)
+        return r;
+    char key[MODEL_KEY_MAX];
+    _cleanup_json_ json_t *doc = NULL;
+    if (store_get_json(c->store, model_key(key, K_NODES, node, NULL), &doc, NULL, NULL) < 0)
+        doc = NULL;
+    const json_t *topo = json_object_get(doc, "topology");
+    struct sched_pool_info pool = {.id = info->pool_id,
+                                   .node = node,
+                                   .rack = model_str(topo, "rack"),
+                                   .zone = model_str(topo, "zone"),
+                                   .unreported = true,
+                                   .thin = info->thin,
+                                   .overprovision = 1.0};
+    r = sched_view_upsert_pool(v, &pool);
+    if (r == 0)
+        log_warn("pool \"%s\": holds volume %s but its agent no longer reports it", info->pool_id,
+                 info->uuid);
+    return r < 0 ? r : sched_view_add_volume(v, info);
 }
 
 static int add_volume_into(struct ctl *c, struct sched_view *v, const json_t *vol,
@@ -187,7 +240,7 @@ static int add_volume_into(struct ctl *c, struct sched_view *v, const json_t *vo
         .spread_group = json_string_value(json_object_get(spread, "group")),
         .consumer_node = ctl_volume_consumer(vol),
     };
-    int r = sched_view_add_volume(v, &info);
+    int r = add_volume_or_unreported_pool(c, v, &info, model_str(vol, "node"));
     if (r < 0 && r != -EEXIST)
         slio_err_set(err, "volume %s on pool \"%s\": the scheduler refused it (%s)", info.uuid, id,
                      strerror(-r));
@@ -270,7 +323,7 @@ static int add_indexed_volume(struct ctl *c, struct sched_view *v, const struct 
         .spread_group = json_string_value(json_array_get(e, 3)),
         .consumer_node = json_string_value(json_array_get(e, 4)),
     };
-    int r = sched_view_add_volume(v, &info);
+    int r = add_volume_or_unreported_pool(c, v, &info, node);
     if (r < 0 && r != -EEXIST)
         slio_err_set(err, "volume %s on pool \"%s\": the scheduler refused it (%s)", info.uuid, id,
                      strerror(-r));
@@ -369,8 +422,11 @@ int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
     int r = c->live && c->reserves ? 0 : -ENOMEM;
     if (r == 0)
         r = auth_load(&c->auth, tokens, err);
-    if (r == 0)
+    if (r == 0) {
         r = sched_config_from_json(c->cfg.scheduler, &c->sched_cfg, err);
+        if (r < 0)
+            slio_err_prefix(err, "config field 'scheduler'");
+    }
     if (r == 0)
         r = open_store(&c->cfg, &c->store, err);
     if (r == 0)

@@ -18,7 +18,8 @@
 #include "slio/log.h"
 #include "slio/parse.h"
 
-static void live_update(struct ctl *c, const char *node, const json_t *pools)
+/* replace: the agent registered, so pools it no longer lists lose their figures */
+static void live_update(struct ctl *c, const char *node, const json_t *pools, bool replace)
 {
     size_t i;
     json_t *p;
@@ -28,6 +29,8 @@ static void live_update(struct ctl *c, const char *node, const json_t *pools)
         entry = json_pack("{s:{}}", "pools");
         json_object_set_new(c->live, node, entry);
     }
+    if (entry && replace)
+        json_object_set_new(entry, "pools", json_object());
     if (entry) {
         json_object_set_new(entry, "seen", json_integer((json_int_t)ctl_now_us()));
         json_array_foreach (pools, i, p) {
@@ -153,6 +156,33 @@ static json_t *node_doc(const struct agent_register *a, const json_t *old)
                      a->version, "pools", pools, "registered_at", now);
 }
 
+/* One warning event naming the pools the node had and its agent no longer reports. */
+static void pools_gone_event(struct txb *t, struct ctl *c, const struct agent_register *a,
+                             const json_t *old)
+{
+    char names[512] = "";
+    size_t i, j, n_gone = 0, used = 0;
+    const json_t *op, *np;
+    json_array_foreach (json_object_get(old, "pools"), i, op) {
+        bool kept = false;
+        json_array_foreach (a->pools, j, np)
+            kept = kept || strcmp(model_str(op, "name"), model_str(np, "name")) == 0;
+        if (kept)
+            continue;
+        n_gone++;
+        if (used < sizeof(names) - 1) {
+            int w = snprintf(names + used, sizeof(names) - used, "%s\"%s\"", used ? ", " : "",
+                             model_str(op, "name"));
+            used = w > 0 ? SLIO_MIN(used + (size_t)w, sizeof(names) - 1) : used;
+        }
+    }
+    if (n_gone)
+        txb_event(t, c, "node", a->node, "warning", "PoolsUnreported",
+                  "node \"%s\": %zu pool(s) no longer reported by its agent (%s): not scheduled "
+                  "on, their volumes kept and flagged degraded",
+                  a->node, n_gone, names);
+}
+
 static int register_commit(struct api_call *call, const struct agent_register *a, json_t **ret_doc,
                            int64_t *ret_rev)
 {
@@ -173,6 +203,7 @@ static int register_commit(struct api_call *call, const struct agent_register *a
         txb_put_json(&t, key, doc);
         txb_touch_desired(&t, a->node);
         thin_events(&t, call->ctl, a->node, json_object_get(old, "pools"), a->pools);
+        pools_gone_event(&t, call->ctl, a, old);
         txb_event(&t, call->ctl, "node", a->node, "normal", "Registered",
                   "node \"%s\" registered %zu pools (agent %s)", a->node, json_array_size(a->pools),
                   a->version ? a->version : "unknown");
@@ -199,7 +230,7 @@ static int agent_register(struct api_call *call)
         r = register_commit(call, &a, &doc, &rev);
     if (r < 0)
         return r;
-    live_update(call->ctl, a.node, a.pools);
+    live_update(call->ctl, a.node, a.pools, true);
     ctl_live_set_status(call->ctl, a.node, "ready");
     r = ctl_view_sync_node(call->ctl, doc, &call->err);
     if (r < 0)
@@ -222,7 +253,7 @@ static int agent_heartbeat(struct api_call *call)
         slio_err_set(&call->err, "node \"%s\" is not registered: register first", h.node);
     if (r < 0)
         return r;
-    live_update(call->ctl, h.node, h.pools);
+    live_update(call->ctl, h.node, h.pools, false);
     atomic_fetch_add(&call->ctl->counters[CTR_HEARTBEATS], 1);
     if (h.pools && thin_crossed(node, h.pools)) {
         /* rare (a threshold crossed): the one heartbeat that writes */

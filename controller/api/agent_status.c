@@ -120,9 +120,12 @@ static int remove_object(struct api_call *call, const char *docs, const char *na
               kind, model_str(doc, "name"), model_str(doc, "node"));
     r = txb_commit(call->ctl, &t, NULL, &call->err);
     txb_free(&t);
-    if (r == 0 && strcmp(kind, "snapshot") == 0 && model_u64(doc, "cow_reserve"))
-        ctl_reserve_add(call->ctl, model_str(doc, "node"), model_str(doc, "pool"),
-                        -(int64_t)model_u64(doc, "cow_reserve"));
+    /* what the snapshot held: "_reserved", or its cow_reserve in documents older than that */
+    uint64_t held = json_is_integer(json_object_get(doc, "_reserved"))
+                        ? model_u64(doc, "_reserved")
+                        : model_u64(doc, "cow_reserve");
+    if (r == 0 && strcmp(kind, "snapshot") == 0 && held)
+        ctl_reserve_add(call->ctl, model_str(doc, "node"), model_str(doc, "pool"), -(int64_t)held);
     if (r == 0 && strcmp(kind, "volume") == 0) {
         atomic_fetch_add(&call->ctl->counters[CTR_VOLUMES_DELETED], 1);
         if (sched_view_remove_volume(ctl_view(call->ctl), id) < 0)

@@ -59,38 +59,77 @@ static int snapshot_existing(struct api_call *call, const char *name, const char
     return call->out ? 0 : -ENOMEM;
 }
 
+/*
+ * What a snapshot holds back in its pool: a thick (CoW) snapshot its
+ * cow_reserve, against the pool's real room; a thin one its volume's virtual
+ * size plus any cow_reserve, against virtual capacity under over-provisioning.
+ */
+static uint64_t snapshot_cost(const struct snapshot_create *sc, const json_t *vol,
+                              bool *ret_virtual_only)
+{
+    bool thin = json_is_true(json_object_get(vol, "thin"));
+    *ret_virtual_only = thin;
+    return thin ? model_u64(vol, "size") + sc->cow_reserve : sc->cow_reserve;
+}
+
+/* Hold the cost in the scheduler's view (atomic against placements) and in the reserves. */
+static int snapshot_reserve(struct api_call *call, const struct snapshot_create *sc,
+                            const json_t *vol, uint64_t cost, bool virtual_only)
+{
+    char pid[MODEL_KEY_MAX];
+    const char *node = model_str(vol, "node"), *pool = model_str(vol, "pool");
+    int r = sched_view_reserve(ctl_view(call->ctl), model_pool_id(pid, node, pool), cost,
+                               virtual_only, &call->err);
+    if (r < 0) {
+        slio_err_prefix(&call->err, "snapshot \"%s\" of volume \"%s\" (%s reserve of %.2f GiB)",
+                        sc->name, model_str(vol, "name"), virtual_only ? "thin" : "copy-on-write",
+                        (double)cost / (1u << 30));
+        return r == -ENOENT ? -EBUSY : r;
+    }
+    ctl_reserve_add(call->ctl, node, pool, (int64_t)cost);
+    return 0;
+}
+
 static int snapshot_commit(struct api_call *call, const struct snapshot_create *sc,
                            const json_t *vol)
 {
     char id[SLIO_UUID_STR_LEN], now[32], key[MODEL_KEY_MAX];
     const char *node = model_str(vol, "node");
+    bool virtual_only;
+    uint64_t cost = snapshot_cost(sc, vol, &virtual_only);
     model_uuid_new(id);
     model_now(now);
-    _cleanup_json_ json_t *doc = json_pack(
-        "{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I}", "id", id, "name", sc->name, "volume",
-        model_str(vol, "id"), "size", (json_int_t)model_u64(vol, "size"), "node", node, "pool",
-        model_str(vol, "pool"), "phase", "creating", "message", "waiting for the node's agent",
-        "created_at", now, "cow_reserve", (json_int_t)sc->cow_reserve);
+    _cleanup_json_ json_t *doc =
+        json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "id", id, "name", sc->name,
+                  "volume", model_str(vol, "id"), "size", (json_int_t)model_u64(vol, "size"),
+                  "node", node, "pool", model_str(vol, "pool"), "phase", "creating", "message",
+                  "waiting for the node's agent", "created_at", now, "cow_reserve",
+                  (json_int_t)sc->cow_reserve, "_reserved", (json_int_t)cost);
     if (!doc)
         return -ENOMEM;
+    int r = cost ? snapshot_reserve(call, sc, vol, cost, virtual_only) : 0;
+    if (r < 0)
+        return r;
     struct txb t;
     txb_init(&t);
     txb_compare(&t, model_key(key, K_SNAPNAMES, sc->name, NULL), 0);
     txb_put_json(&t, model_key(key, K_SNAPSHOTS, id, NULL), doc);
     txb_put_str(&t, model_key(key, K_SNAPNAMES, sc->name, NULL), id);
     snprintf(key, sizeof(key), "%s%s/s/%s", K_BYNODE, node, id);
-    json_t *entry = json_pack("[s,I]", model_str(vol, "pool"), (json_int_t)sc->cow_reserve);
+    json_t *entry = json_pack("[s,I]", model_str(vol, "pool"), (json_int_t)cost);
     txb_put_json(&t, key, entry); /* the start-up rebuild sums the reserves from these */
     json_decref(entry);
     txb_touch_desired(&t, node);
     txb_event(&t, call->ctl, "snapshot", id, "normal", "Creating",
-              "snapshot \"%s\" of volume \"%s\" requested", sc->name, model_str(vol, "name"));
-    int r = txb_commit(call->ctl, &t, NULL, &call->err);
+              "snapshot \"%s\" of volume \"%s\" requested (%llu bytes reserved)", sc->name,
+              model_str(vol, "name"), (unsigned long long)cost);
+    r = txb_commit(call->ctl, &t, NULL, &call->err);
     txb_free(&t);
-    if (r < 0)
+    if (r < 0) {
+        if (cost)
+            ctl_reserve_add(call->ctl, node, model_str(vol, "pool"), -(int64_t)cost);
         return r;
-    if (sc->cow_reserve)
-        ctl_reserve_add(call->ctl, node, model_str(vol, "pool"), (int64_t)sc->cow_reserve);
+    }
     call->status = 201;
     call->out = render_snapshot(call, doc, 0, NULL);
     return call->out ? 0 : -ENOMEM;

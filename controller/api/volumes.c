@@ -39,6 +39,12 @@ json_t *api_render_volume(struct api_call *call, const json_t *doc, int64_t mod_
     else if (store_get_json(call->ctl->store, model_key(key, K_NODES, model_str(doc, "node"), NULL),
                             &node, NULL, NULL) == 0)
         degraded = strcmp(ctl_node_status(node), "ready") != 0;
+    struct sched_pool_usage u;
+    if (!degraded &&
+        sched_view_pool_usage(ctl_view(call->ctl),
+                              model_pool_id(key, model_str(doc, "node"), model_str(doc, "pool")),
+                              &u) == 0)
+        degraded = u.unreported; /* its agent no longer reports the pool */
     json_object_set_new(out, "degraded", json_boolean(degraded));
     json_object_set_new(out, "revision", json_integer(mod_revision));
     json_object_set_new(out, "attachments", render_attachments(call, doc));

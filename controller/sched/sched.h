@@ -100,6 +100,7 @@ struct sched_pool_info {
     const struct sched_label *pool_labels;
     size_t n_pool_labels;
     bool ready;                  /* heartbeat fresh */
+    bool unreported;             /* its agent no longer reports it: kept for its volumes only */
     bool cordoned;               /* unschedulable (cordon, drain, lock) */
     bool thin;                   /* thin pool: holds thin volumes only; virtual capacity below */
     uint64_t capacity;           /* bytes */
@@ -207,6 +208,15 @@ SLIO_DEFINE_CLEANUP(struct sched_view *, sched_view_free)
 int sched_view_upsert_pool(struct sched_view *v, const struct sched_pool_info *p) _must_check_;
 /* -ENOENT if unknown, -EBUSY while it still holds volumes. */
 int sched_view_remove_pool(struct sched_view *v, const char *pool_id) _must_check_;
+/*
+ * The node's agent now reports exactly these pools (ids as in
+ * sched_pool_info.id). Each other pool of the node leaves the scheduler's
+ * choices: removed when it holds no volume, else kept (its volumes stay
+ * counted) but marked unreported, which filter "basic" refuses ("no longer
+ * reported by its agent") until an upsert brings it back. -EINVAL.
+ */
+int sched_view_retain_node_pools(struct sched_view *v, const char *node,
+                                 const char *const *pool_ids, size_t n_pool_ids) _must_check_;
 /* Topology of a node that consumes volumes but has no pool (pools' nodes are known already). */
 int sched_view_upsert_node(struct sched_view *v, const struct sched_node_info *n) _must_check_;
 
@@ -262,6 +272,21 @@ int sched_explain_pools(struct sched_view *v, const struct sched_request *req,
                         void (*cb)(const struct sched_pool_verdict *verdict, void *userdata),
                         void *userdata, struct slio_err *err) _must_check_;
 
+/*
+ * Hold back bytes of a pool for something that is not a volume (a snapshot's
+ * copy-on-write reserve), atomically against sched_place: the bytes join the
+ * pool's `reserved` at once, so filter "basic" counts them for every later
+ * placement. virtual_only: judged against the virtual room alone
+ * (effective capacity - allocated; a thin snapshot costs virtual capacity
+ * under the over-provision ratio, real blocks only as it diverges); else
+ * against what a volume could get (also the agent's real free).
+ * -ENOSPC with err naming the pool and the sizes, -ENOENT, -EINVAL (0 bytes).
+ * A later sched_view_upsert_pool sets `reserved` to the caller's own total,
+ * which must then include these bytes.
+ */
+int sched_view_reserve(struct sched_view *v, const char *pool_id, uint64_t bytes, bool virtual_only,
+                       struct slio_err *err) _must_check_;
+
 /* A pool's accounting, for /metrics and tests. */
 struct sched_pool_usage {
     uint64_t allocated;          /* bytes of the volumes the view holds on it */
@@ -269,6 +294,7 @@ struct sched_pool_usage {
     uint64_t available;          /* what a new volume could get now */
     uint32_t n_volumes;
     uint32_t n_remote_volumes;
+    bool ready, unreported; /* as last upserted / retained */
 };
 int sched_view_pool_usage(struct sched_view *v, const char *pool_id,
                           struct sched_pool_usage *ret) _must_check_;

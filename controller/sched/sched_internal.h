@@ -38,7 +38,7 @@ struct sched_node {
 
 /* Fields the per-pool checks read come first: one cache line per pool and decision. */
 struct sched_pool {
-    bool ready, cordoned, thin;
+    bool ready, cordoned, thin, unreported;
     uint32_t node_id;
     uint64_t effective_capacity; /* cached sched_pool_effective_capacity() */
     double inv_effective;        /* 1 / effective_capacity (0 if none), for the scorers */

@@ -300,6 +300,7 @@ static void pool_apply(struct sched_pool *p, const struct sched_pool_info *in, u
     *node_labels = *pool_labels = (struct sched_label_set){0};
     p->node_id = node_id;
     p->ready = in->ready;
+    p->unreported = in->unreported;
     p->cordoned = in->cordoned;
     p->capacity = in->capacity;
     p->free = in->free;
@@ -364,19 +365,54 @@ int sched_view_upsert_node(struct sched_view *v, const struct sched_node_info *n
     return r;
 }
 
+static void pool_remove_locked(struct sched_view *v, struct sched_pool *p)
+{
+    sched_smap_del(&v->pool_by_id, p->id);
+    list_del(&v->kinds[p->thin], p);
+    v->n_pools--;
+    pool_free(p);
+}
+
 int sched_view_remove_pool(struct sched_view *v, const char *pool_id)
 {
     pthread_mutex_lock(&v->lock);
     struct sched_pool *p = sched_smap_get(&v->pool_by_id, pool_id);
     int r = !p ? -ENOENT : p->n_volumes > 0 ? -EBUSY : 0;
-    if (r == 0) {
-        sched_smap_del(&v->pool_by_id, pool_id);
-        list_del(&v->kinds[p->thin], p);
-        v->n_pools--;
-        pool_free(p);
-    }
+    if (r == 0)
+        pool_remove_locked(v, p);
     pthread_mutex_unlock(&v->lock);
     return r;
+}
+
+static bool id_listed(const char *id, const char *const *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] && strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+int sched_view_retain_node_pools(struct sched_view *v, const char *node,
+                                 const char *const *pool_ids, size_t n_pool_ids)
+{
+    if (!sched_name_ok(node, true) || (n_pool_ids && !pool_ids))
+        return -EINVAL;
+    pthread_mutex_lock(&v->lock);
+    uint32_t node_id = sched_intern_find(&v->nodes, node);
+    for (int k = 0; k < 2 && node_id != SCHED_ID_NONE; k++)
+        for (uint32_t i = 0; i < v->kinds[k].n;) {
+            struct sched_pool *p = v->kinds[k].pools[i];
+            if (p->node_id != node_id || id_listed(p->id, pool_ids, n_pool_ids)) {
+                i++;
+            } else if (p->n_volumes > 0) {
+                p->unreported = true;
+                i++;
+            } else {
+                pool_remove_locked(v, p); /* the list's last pool now sits at i */
+            }
+        }
+    pthread_mutex_unlock(&v->lock);
+    return 0;
 }
 
 static uint64_t effective_capacity(const struct sched_pool *pool)
@@ -398,6 +434,41 @@ uint64_t sched_pool_available(const struct sched_pool *pool)
     return SLIO_MIN(left, pool->free);
 }
 
+int sched_view_reserve(struct sched_view *v, const char *pool_id, uint64_t bytes, bool virtual_only,
+                       struct slio_err *err)
+{
+    if (!bytes)
+        return -EINVAL;
+    pthread_mutex_lock(&v->lock);
+    struct sched_pool *p = sched_smap_get(&v->pool_by_id, pool_id);
+    int r = 0;
+    if (!p) {
+        slio_err_set(err, "pool \"%s\" is not known to the scheduler", pool_id);
+        r = -ENOENT;
+    } else {
+        uint64_t eff = p->effective_capacity;
+        uint64_t room = eff > p->allocated ? eff - p->allocated : 0;
+        if (!virtual_only)
+            room = SLIO_MIN(room, p->free);
+        if (bytes > room) {
+            slio_err_set(err,
+                         "pool \"%s\" has %.2f GiB %s for reserves, %.2f GiB asked (%.2f GiB "
+                         "allocated, %.2f GiB already reserved)",
+                         pool_id, (double)room / (1u << 30),
+                         virtual_only ? "of virtual capacity left" : "left",
+                         (double)bytes / (1u << 30), (double)p->allocated / (1u << 30),
+                         (double)p->reserved / (1u << 30));
+            r = -ENOSPC;
+        } else {
+            p->reserved += bytes;
+            p->effective_capacity = effective_capacity(p);
+            p->inv_effective = p->effective_capacity ? 1.0 / (double)p->effective_capacity : 0.0;
+        }
+    }
+    pthread_mutex_unlock(&v->lock);
+    return r;
+}
+
 int sched_view_pool_usage(struct sched_view *v, const char *pool_id, struct sched_pool_usage *ret)
 {
     pthread_mutex_lock(&v->lock);
@@ -409,6 +480,8 @@ int sched_view_pool_usage(struct sched_view *v, const char *pool_id, struct sche
             .available = sched_pool_available(p),
             .n_volumes = p->n_volumes,
             .n_remote_volumes = p->n_remote,
+            .ready = p->ready,
+            .unreported = p->unreported,
         };
     pthread_mutex_unlock(&v->lock);
     return p ? 0 : -ENOENT;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Filter "basic": the pool can take the volume at all. Ready (fresh
- * heartbeat) and not cordoned; of the volume's kind (a thin volume needs a
+ * Filter "basic": the pool can take the volume at all. Still reported by
+ * its agent, ready (fresh heartbeat) and not cordoned; of the volume's kind (a thin volume needs a
  * thin pool, a thick one a thick pool); enough space after the volumes the
  * view holds on it, placed and reserved, and its reserve — thin pools
  * judged by min(real free, virtual free under over-provisioning); and, for
@@ -13,7 +13,8 @@
 #include "../sched_internal.h"
 
 enum {
-    NOT_READY = 1,
+    UNREPORTED = 1,
+    NOT_READY,
     CORDONED,
     THICK_POOL,
     THIN_POOL,
@@ -30,6 +31,8 @@ static bool would_be_remote(const struct sched_ctx *ctx, const struct sched_pool
 static int basic_check(const struct sched_ctx *ctx, const void *state, const struct sched_pool *p)
 {
     const struct sched_request *req = ctx->req;
+    if (p->unreported)
+        return UNREPORTED;
     if (!p->ready)
         return NOT_READY;
     if (p->cordoned)
@@ -54,6 +57,7 @@ static int basic_check(const struct sched_ctx *ctx, const void *state, const str
 static void basic_reason(const struct sched_ctx *ctx, int code, char *buf, size_t len)
 {
     static const char *const texts[] = {
+        [UNREPORTED] = "no longer reported by its agent",
         [NOT_READY] = "not ready",
         [CORDONED] = "cordoned",
         [THICK_POOL] = "thick pool for a thin volume",

@@ -93,12 +93,52 @@ static void test_bad(void **state)
     expect_bad("store: {path: /x}\nthreads: 4\n", "unknown field 'threads'");
 }
 
+#define ETCD_YAML(url) "store: {backend: etcd, etcd: {endpoints: ['http://a:1', '" url "']}}\n"
+
+/* Malformed etcd endpoints are refused here, naming the entry, not later as request errors. */
+static void test_bad_endpoints(void **state)
+{
+    expect_bad(ETCD_YAML("httpx"), "endpoints[1]': not an http(s)");
+    expect_bad(ETCD_YAML("http://"), "endpoints[1]': no host");
+    expect_bad(ETCD_YAML("http://:2379"), "endpoints[1]': no host");
+    expect_bad(ETCD_YAML("http://[::1"), "endpoints[1]': IPv6");
+    expect_bad(ETCD_YAML("http://[::1]x"), "endpoints[1]': text after");
+    expect_bad(ETCD_YAML("http://h:99999"), "endpoints[1]': port");
+    expect_bad(ETCD_YAML("http://h:"), "endpoints[1]': port");
+    expect_bad(ETCD_YAML("http://h:0"), "endpoints[1]': port");
+    expect_bad(ETCD_YAML("http://h:12ab"), "endpoints[1]': port");
+    expect_bad(ETCD_YAML("http://h/v3"), "endpoints[1]': only scheme");
+    expect_bad(ETCD_YAML("http://u@h"), "endpoints[1]': only scheme");
+    expect_bad(ETCD_YAML("http://h h"), "endpoints[1]': only scheme");
+    expect_bad("store: {backend: etcd, etcd: {endpoints: [null]}}\n", "endpoints[0]'");
+    expect_bad("store: {backend: etcd, etcd: {endpoints: [{a: 1}]}}\n", "endpoints[0]'");
+    struct ctl_config c;
+    static const char *const good[] = {ETCD_YAML("http://127.0.0.1:2379"),
+                                       ETCD_YAML("https://etcd.example:2379/"),
+                                       ETCD_YAML("http://[::1]:2379"), ETCD_YAML("http://etcd")};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(decode_yaml(good[i], &c, NULL), 0);
+        ctl_config_clear(&c);
+    }
+}
+
+/* Durations and counts beyond any sane setting are refused, naming the field. */
+static void test_huge_values(void **state)
+{
+    expect_bad("store: {path: /x}\nunknown_after: 2562047h\noffline_after: 2562048h\n",
+               "unknown_after': ");
+    expect_bad("store: {path: /x}\noffline_after: 9999h\n", "offline_after': ");
+    expect_bad("store: {path: /x}\nlimits: {max_events: 4294967295}\n", "limits.max_events");
+    expect_bad("store: {path: /x}\nheartbeat_interval: 99999999999999h\n", "heartbeat_interval");
+    expect_bad("store: {path: /x}\nlimits: {max_body: 1Ei}\n", "limits.max_body");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_full),
-        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_defaults),    cmocka_unit_test(test_full),
+        cmocka_unit_test(test_bad),         cmocka_unit_test(test_bad_endpoints),
+        cmocka_unit_test(test_huge_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,6 +250,97 @@ static void test_kind_change(void **state)
     sched_view_free(v);
 }
 
+/* Pools a node's agent stops reporting leave the choices; their volumes stay counted. */
+static void test_unreported_pools(void **state)
+{
+    struct sched_view *v = fx_view(NULL);
+    struct sched_pool_info a = fx_pool("n1/a", "n1", "r1", "z1"),
+                           b = fx_pool("n1/b", "n1", "r1", "z1"),
+                           c = fx_pool("n1/c", "n1", "r1", "z1"),
+                           other = fx_pool("n2/a", "n2", "r2", "z1");
+    fx_add_pool(v, &a);
+    fx_add_pool(v, &b);
+    fx_add_pool(v, &c);
+    fx_add_pool(v, &other);
+    fx_add_volume(v, "on-b", "n1/b", 30 * GiB, NULL, NULL);
+    other.ready = false;
+    fx_add_pool(v, &other); /* another node's pools are left alone below */
+
+    static const char *const only_a[] = {"n1/a"};
+    assert_int_equal(sched_view_retain_node_pools(v, "n1", only_a, 1), 0);
+    struct sched_pool_usage u = usage(v, "n1/b");
+    assert_true(u.unreported);
+    assert_int_equal(u.allocated, 30 * GiB);
+    assert_int_equal(u.n_volumes, 1);
+    assert_false(usage(v, "n1/a").unreported);
+    assert_int_equal(sched_view_pool_usage(v, "n1/c", &u), -ENOENT); /* empty: gone */
+    assert_int_equal(usage(v, "n2/a").n_volumes, 0);
+
+    /* never placed on, and said so */
+    char pool[SCHED_NAME_MAX + 1];
+    struct slio_err err;
+    struct sched_request req = fx_request("x1");
+    req.size = 80 * GiB; /* fits only an empty pool: a is the one left */
+    assert_int_equal(fx_place(v, &req, pool, &err), 0);
+    assert_string_equal(pool, "n1/a");
+    req.uuid = "x2";
+    assert_int_equal(fx_place(v, &req, pool, &err), -ENOSPC);
+    assert_string_equal(err.text, "volume \"x2\": 0/3 pools: 1 no longer reported by its agent, "
+                                  "1 not ready, 1 insufficient space");
+
+    /* reported again: a choice again, its volume still counted */
+    fx_add_pool(v, &b);
+    assert_false(usage(v, "n1/b").unreported);
+    req.size = 70 * GiB;
+    assert_int_equal(fx_place(v, &req, pool, &err), 0);
+    assert_string_equal(pool, "n1/b");
+    assert_int_equal(usage(v, "n1/b").allocated, 100 * GiB);
+
+    /* no pools reported at all; unknown nodes and bad names */
+    assert_int_equal(sched_view_retain_node_pools(v, "n1", NULL, 0), 0);
+    assert_true(usage(v, "n1/a").unreported && usage(v, "n1/b").unreported);
+    assert_int_equal(sched_view_retain_node_pools(v, "n9", NULL, 0), 0);
+    assert_int_equal(sched_view_retain_node_pools(v, "", NULL, 0), -EINVAL);
+    assert_int_equal(sched_view_retain_node_pools(v, "n1", NULL, 1), -EINVAL);
+    sched_view_free(v);
+}
+
+/* Reserves (snapshots) are checked against the room and counted by later placements. */
+static void test_reserve(void **state)
+{
+    struct sched_view *v = fx_view(NULL);
+    struct sched_pool_info thick = fx_pool("p1", "n1", "r1", "z1"),
+                           thin = fx_pool("t1", "n2", "r2", "z1");
+    thin.thin = true;
+    thin.overprovision = 3.0;
+    thin.free = 50 * GiB; /* real free is not what a thin reserve is judged by */
+    fx_add_pool(v, &thick);
+    fx_add_pool(v, &thin);
+    fx_add_volume(v, "v1", "p1", 60 * GiB, NULL, NULL);
+    struct slio_err err;
+    assert_int_equal(sched_view_reserve(v, "p1", 41 * GiB, false, &err), -ENOSPC);
+    assert_string_equal(err.text, "pool \"p1\" has 40.00 GiB left for reserves, 41.00 GiB asked "
+                                  "(60.00 GiB allocated, 0.00 GiB already reserved)");
+    assert_int_equal(sched_view_reserve(v, "p1", 30 * GiB, false, &err), 0);
+    assert_int_equal(usage(v, "p1").effective_capacity, 70 * GiB);
+    char pool[SCHED_NAME_MAX + 1];
+    struct sched_request req = fx_request("x");
+    req.size = 11 * GiB; /* 10 GiB left after the reserve */
+    assert_int_equal(fx_place(v, &req, pool, &err), -ENOSPC);
+    assert_int_equal(sched_view_reserve(v, "p1", 11 * GiB, false, &err), -ENOSPC);
+    req.size = 10 * GiB;
+    assert_int_equal(fx_place(v, &req, pool, &err), 0);
+
+    /* thin: virtual capacity 300 GiB, well beyond the 50 GiB really free */
+    assert_int_equal(sched_view_reserve(v, "t1", 200 * GiB, true, &err), 0);
+    assert_int_equal(sched_view_reserve(v, "t1", 101 * GiB, true, &err), -ENOSPC);
+    assert_non_null(strstr(err.text, "of virtual capacity left"));
+    assert_int_equal(sched_view_reserve(v, "t1", 100 * GiB, false, &err), -ENOSPC); /* real */
+    assert_int_equal(sched_view_reserve(v, "t9", GiB, true, &err), -ENOENT);
+    assert_int_equal(sched_view_reserve(v, "t1", 0, true, &err), -EINVAL);
+    sched_view_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_volume_refused),   cmocka_unit_test(test_resize),
         cmocka_unit_test(test_consumer_changes), cmocka_unit_test(test_consumer_changes_spread),
         cmocka_unit_test(test_topology_change),  cmocka_unit_test(test_kind_change),
+        cmocka_unit_test(test_unreported_pools), cmocka_unit_test(test_reserve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
