@@ -15,6 +15,7 @@
 #include <uuid/uuid.h>
 
 #include "slio/cleanup.h"
+#include "slio/nvme_auth.h" /* SLIO_DHCHAP_SECRET_MAX */
 
 #define SLIO_NQN_MAX         223
 #define SLIO_NQN_BUF         (SLIO_NQN_MAX + 1)
@@ -41,10 +42,10 @@ int slio_nqn_for_volume(const char *name, char ret[static SLIO_NQN_BUF]) _must_c
  * kernel and SPDK's keyring read it: "DHHC-1:<hh>:<base64>:" with hh 00..03
  * (the hash the key was transformed with: none, SHA-256/384/512) and the
  * base64 of a 32, 48 or 64-byte key followed by its CRC-32 (48, 72 or 92
- * characters), nothing after the final ':'. At most SLIO_DHCHAP_SECRET_MAX bytes.
+ * characters), nothing after the final ':'. At most SLIO_DHCHAP_SECRET_MAX
+ * (slio/nvme_auth.h) bytes.
  * Syntax only (the CRC is the reader's business); never logs the value.
  */
-#define SLIO_DHCHAP_SECRET_MAX 128
 bool slio_dhchap_secret_valid(const char *s);
 
 /*
