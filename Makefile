@@ -11,10 +11,17 @@
 #   make check-style
 #   make check-deploy  render and validate every deploy/k8s overlay offline
 #   make deb        Debian packages into $(DEB_OUT) (default build/debs)
+#   make fuzz-long  every fuzz target FUZZ_LONG_SECONDS (3600) each, FUZZ_JOBS at once;
+#                   summary in $(FUZZ_BUILD)/fuzz-results/summary.txt
+#   make images     build + check the container images (buildah, no registry)
+#   make test-system  Debian 12 + systemd guest: the .debs install and start a node
+#   make bench-mysql  MariaDB + sysbench on local / slio-tgt / nvmet volumes (VM)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_LONG_SECONDS ?= 3600
+FUZZ_JOBS ?= 1
 VM_SCENARIOS ?= lvm nvmet tgt agent csi
 PYTHON := /usr/bin/python3
 ABS_BUILD = $(abspath $(BUILD))
@@ -22,7 +29,7 @@ ABS_BUILD = $(abspath $(BUILD))
 VM_OUT ?= $(CURDIR)/build/vm
 DEB_OUT ?= $(BUILD)/debs
 
-.PHONY: all build deps test unit integration vm demo demo-stop sanitize fuzz check-style check-deploy deb clean
+.PHONY: all build deps test unit integration vm demo demo-stop sanitize fuzz fuzz-long check-style check-deploy deb images test-system bench-mysql clean
 
 all: build
 
@@ -56,6 +63,22 @@ fuzz: deps
 	    -Db_sanitize=address,undefined -Db_lundef=false $(FUZZ_BUILD)
 	ninja -C $(FUZZ_BUILD)
 	tools/run-fuzzers $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-long: deps
+	test -f $(FUZZ_BUILD)/build.ninja || CC=clang meson setup -Dfuzz=true \
+	    -Db_sanitize=address,undefined -Db_lundef=false $(FUZZ_BUILD)
+	ninja -C $(FUZZ_BUILD)
+	tools/run-fuzzers --long --jobs $(FUZZ_JOBS) $(FUZZ_BUILD) $(FUZZ_LONG_SECONDS)
+
+images: deb
+	deploy/images/build $(BUILD) $(DEB_OUT)
+
+test-system: deb
+	VM_OUT=$(VM_OUT) DEB_OUT=$(abspath $(DEB_OUT)) tests/vm/system/build
+	VM_OUT=$(VM_OUT) DEB_OUT=$(abspath $(DEB_OUT)) tests/vm/system/run deb-install
+
+bench-mysql: deb
+	VM_OUT=$(VM_OUT) DEB_OUT=$(abspath $(DEB_OUT)) bench/mysql/run
 
 check-style:
 	tools/check-style

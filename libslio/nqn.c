@@ -11,6 +11,9 @@
 #include "slio/fileio.h"
 #include "slio/log.h"
 #include "slio/nqn.h"
+
+#include <openssl/crypto.h>
+
 #include "slio/uuid.h"
 
 static bool is_alpha(char c)
@@ -204,28 +207,17 @@ void slio_host_identity_generate(char ret_nqn[static SLIO_NQN_BUF], uuid_t ret_h
     slio_nqn_from_uuid(ret_hostid, ret_nqn);
 }
 
-static bool is_base64_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/' || c == '=';
-}
-
 bool slio_dhchap_secret_valid(const char *s)
 {
-    static const char prefix[] = "DHHC-1:";
-    const char *p;
-    size_t b64;
+    struct slio_dhchap_key key;
+    struct slio_err err = {0};
+    size_t n = s ? strnlen(s, SLIO_DHCHAP_SECRET_MAX + 1) : 0;
 
-    if (!s || strnlen(s, SLIO_DHCHAP_SECRET_MAX + 1) > SLIO_DHCHAP_SECRET_MAX ||
-        strncmp(s, prefix, sizeof(prefix) - 1) != 0)
+    /* the parser tolerates a trailing newline (key files); a secret given as a value does not */
+    if (n == 0 || n > SLIO_DHCHAP_SECRET_MAX || s[n - 1] != ':')
         return false;
-    p = s + sizeof(prefix) - 1;
-    if (p[0] != '0' || p[1] < '0' || p[1] > '3' || p[2] != ':')
+    if (slio_dhchap_key_parse(s, &key, &err) < 0)
         return false;
-    p += 3;
-    for (b64 = 0; is_base64_char(p[b64]); b64++)
-        ;
-    if (b64 != 48 && b64 != 72 && b64 != 92)
-        return false;
-    return p[b64] == ':' && p[b64 + 1] == '\0';
+    OPENSSL_cleanse(&key, sizeof(key));
+    return true;
 }

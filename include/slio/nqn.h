@@ -44,7 +44,8 @@ int slio_nqn_for_volume(const char *name, char ret[static SLIO_NQN_BUF]) _must_c
  * base64 of a 32, 48 or 64-byte key followed by its CRC-32 (48, 72 or 92
  * characters), nothing after the final ':'. At most SLIO_DHCHAP_SECRET_MAX
  * (slio/nvme_auth.h) bytes.
- * Syntax only (the CRC is the reader's business); never logs the value.
+ * Checked by slio_dhchap_key_parse (CRC-32 included: a corrupted secret is
+ * refused where it is given, not when the target loads it); never logs the value.
  */
 bool slio_dhchap_secret_valid(const char *s);
 

@@ -19,8 +19,8 @@ from controller_proc import Agent as PlayedNode
 from controller_proc import Controller
 from test_agent import MiB, NQN_PREFIX, Agent, create, phase, poll_until, subsystems
 
-HOST_KEY = "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW:"
-CTRL_KEY = "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTDJq5Fz:"
+HOST_KEY = "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYOtVl3:"
+CTRL_KEY = "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTCf/nwX:"
 NEW_KEY = "DHHC-1:01:cm90YXRlZC1rZXktcm90YXRlZC1rZXktcm90YXRlZCGfaVSe:"
 AUTH_METHODS = {"keyring_file_add_key", "keyring_file_remove_key", "nvmf_subsystem_add_host"}
 

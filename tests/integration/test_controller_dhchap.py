@@ -12,8 +12,8 @@ import pytest
 from controller_proc import GiB, Agent, Controller
 
 # As `nvme gen-dhchap-key` prints them; the base64 parts are what must never leak.
-HOST_KEY = "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW:"
-CTRL_KEY = "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTDJq5Fz:"
+HOST_KEY = "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYOtVl3:"
+CTRL_KEY = "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTCf/nwX:"
 NEW_KEY = "DHHC-1:01:cm90YXRlZC1rZXktcm90YXRlZC1rZXktcm90YXRlZCGfaVSe:"
 SECRETS = [k.split(":")[2] for k in (HOST_KEY, CTRL_KEY, NEW_KEY)]
 

@@ -32,9 +32,11 @@ static const struct slio_json_field key_name_fields[] = {
                     .max = TGT_KEY_NAME_MAX),
 };
 
+/* SPDK's keyring RPCs answer a failure with the negative errno as the code (-17 for a name
+ * taken, -2 for an unknown key): clients such as the agent tell those apart. */
 static int finish(int r, const struct slio_err *e, json_t **ret, struct tgt_rpc_err *err)
 {
-    return r < 0 ? tgt_rpc_error_from(err, r, e, false) : tgt_rpc_ok(ret);
+    return r < 0 ? tgt_rpc_error_from(err, r, e, true) : tgt_rpc_ok(ret);
 }
 
 static int keyring_file_add_key(json_t *params, json_t **ret, struct tgt_rpc_err *err)

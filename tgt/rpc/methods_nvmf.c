@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "nvmf/ctrlr.h"
+#include "registry/keyring.h"
 #include "registry/registry_mgmt.h"
 #include "rpc/methods.h"
 #include "slio/log.h"
@@ -268,6 +269,20 @@ static json_t *listen_view_json(const struct tgt_listen_addr *a)
     return merged(json_pack("{s:s}", "transport", a->trtype), tgt_rpc_listen_json(a));
 }
 
+/* A host entry as SPDK lists it: its NQN and the names (never the material) of its keys. */
+static json_t *host_json(const char *subnqn, const char *hostnqn)
+{
+    char key[TGT_KEY_NAME_MAX + 1], ckey[TGT_KEY_NAME_MAX + 1];
+    json_t *h = json_pack("{s:s}", "nqn", hostnqn);
+
+    if (h && tgt_host_keys_names(subnqn, hostnqn, key, ckey)) {
+        json_object_set_new(h, "dhchap_key", json_string(key));
+        if (ckey[0])
+            json_object_set_new(h, "dhchap_ctrlr_key", json_string(ckey));
+    }
+    return h;
+}
+
 static json_t *subsys_json(const struct tgt_subsys_view *v)
 {
     json_t *listeners = json_array(), *hosts = json_array();
@@ -275,7 +290,7 @@ static json_t *subsys_json(const struct tgt_subsys_view *v)
     for (unsigned i = 0; i < v->nr_listeners; i++)
         json_array_append_new(listeners, listen_view_json(&v->listeners[i]));
     for (unsigned i = 0; i < v->nr_hosts; i++)
-        json_array_append_new(hosts, json_pack("{s:s}", "nqn", v->hosts[i]));
+        json_array_append_new(hosts, host_json(v->nqn, v->hosts[i]));
     json_t *o =
         json_pack("{s:s, s:s, s:o, s:b, s:o}", "nqn", v->nqn, "subtype",
                   v->type == TGT_SUBSYS_DISCOVERY ? "Discovery" : "NVMe", "listen_addresses",

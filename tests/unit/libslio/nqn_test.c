@@ -180,7 +180,7 @@ static void test_dhchap_secret(void **state)
 {
     (void)state;
     assert_true(
-        slio_dhchap_secret_valid("DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTDJq5Fz:"));
+        slio_dhchap_secret_valid("DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTCf/nwX:"));
     assert_false(slio_dhchap_secret_valid(NULL));
     assert_false(
         slio_dhchap_secret_valid("DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTDJq5Fz"));

@@ -27,8 +27,8 @@
 #define NQN      "nqn.2024-01.io.slite:vol:" VOL
 #define HOST_A   "nqn.2024-01.io.slite:host-a"
 #define HOST_B   "nqn.2024-01.io.slite:host-b"
-#define HOST_KEY "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW:"
-#define CTRL_KEY "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTDJq5Fz:"
+#define HOST_KEY "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYOtVl3:"
+#define CTRL_KEY "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTCf/nwX:"
 #define NEW_KEY  "DHHC-1:01:cm90YXRlZC1rZXktcm90YXRlZC1rZXktcm90YXRlZCGfaVSe:"
 
 struct env {

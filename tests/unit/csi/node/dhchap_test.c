@@ -22,8 +22,8 @@
 #define VOL "0b5e2a1c-8a41-4c36-9d0e-2f4a9e6c7b10"
 #define NQN "nqn.2024-01.io.slite:vol:" VOL
 /* As `nvme gen-dhchap-key -m 1` / `-m 0` print them (32-byte keys + CRC-32). */
-#define HOST_KEY "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW:"
-#define CTRL_KEY "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTDJq5Fz:"
+#define HOST_KEY "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYOtVl3:"
+#define CTRL_KEY "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTCf/nwX:"
 #define CONNECT_ARGV                                                                               \
     "\"nvme\", \"connect\", \"-t\", \"tcp\", \"-a\", \"10.0.0.5\", \"-s\", \"4420\", \"-n\", "     \
     "\"" NQN "\", \"--ctrl-loss-tmo\", \"60\", \"--reconnect-delay\", \"2\", \"--hostnqn\", "      \
@@ -34,19 +34,20 @@ static void test_secret_format(void **state)
     (void)state;
     assert_true(csi_dhchap_secret_ok(HOST_KEY));
     assert_true(csi_dhchap_secret_ok(CTRL_KEY));
-    assert_true(csi_dhchap_secret_ok("DHHC-1:03:" /* 64-byte key: 92 base64 characters */
+    assert_true(csi_dhchap_secret_ok("DHHC-1:03:" /* 64-byte key + CRC-32: 92 base64 characters */
                                      "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJj"
-                                     "ZGVmMDEyMzQ1Njc4OWFiY2RlZpmUvQ==:"));
+                                     "ZGVmMDEyMzQ1Njc4OWFiY2RlZmOsfKc=:"));
     const char *bad[] = {
         "",
         "secret",
+        "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW:",  /* CRC-32 wrong */
         "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW",   /* no final ':' */
         "DHHC-1:04:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW:",  /* hash 04 */
         "DHHC-2:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW:",  /* version */
         "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0n:",   /* 47 characters */
         "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0n!:",  /* not base64 */
-        "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW: ", /* trailing */
-        "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWaXt0nW:\n-a",
+        "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYOtVl3: ", /* trailing */
+        "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYOtVl3:\n-a",
     };
     for (size_t i = 0; i < SLIO_ARRAY_SIZE(bad); i++)
         assert_false(csi_dhchap_secret_ok(bad[i]));
