@@ -27,22 +27,17 @@ static int render_http_counters(struct agent *a, struct slio_strbuf *sb)
     int r;
 
     slio_http_server_stats(a->server, &st);
-    r = slio_prom_family(sb, "sliteio_agent_http_rate_limited", SLIO_PROM_COUNTER,
-                         "Requests to this endpoint answered 429 by the per-client rate limit.");
+    r = slio_prom_counter(sb, "sliteio_agent_http_rate_limited",
+                          "Requests to this endpoint answered 429 by the per-client rate limit.",
+                          (double)st.rate_limited);
     if (r == 0)
-        r = slio_prom_sample(sb, "sliteio_agent_http_rate_limited_total", NULL,
-                             (double)st.rate_limited);
+        r = slio_prom_counter(sb, "sliteio_agent_tls_reloads",
+                              "TLS certificate pairs loaded again after their files changed.",
+                              (double)st.tls_reloads);
     if (r == 0)
-        r = slio_prom_family(sb, "sliteio_agent_tls_reloads", SLIO_PROM_COUNTER,
-                             "TLS certificate pairs loaded again after their files changed.");
-    if (r == 0)
-        r = slio_prom_sample(sb, "sliteio_agent_tls_reloads_total", NULL, (double)st.tls_reloads);
-    if (r == 0)
-        r = slio_prom_family(sb, "sliteio_agent_tls_reload_failures", SLIO_PROM_COUNTER,
-                             "Changed TLS files that did not load (the previous pair kept).");
-    if (r == 0)
-        r = slio_prom_sample(sb, "sliteio_agent_tls_reload_failures_total", NULL,
-                             (double)st.tls_reload_failures);
+        r = slio_prom_counter(sb, "sliteio_agent_tls_reload_failures",
+                              "Changed TLS files that did not load (the previous pair kept).",
+                              (double)st.tls_reload_failures);
     return r;
 }
 

@@ -164,6 +164,17 @@ static int append_sample(struct slio_strbuf *sb, const char *name, const char *s
     return r;
 }
 
+int slio_prom_counter(struct slio_strbuf *sb, const char *name, const char *help, double value)
+{
+    char total[256]; /* metric names are short; a longer one is refused */
+    int r;
+
+    if (snprintf(total, sizeof(total), "%s_total", name) >= (int)sizeof(total))
+        return -EINVAL;
+    r = slio_prom_family(sb, name, SLIO_PROM_COUNTER, help);
+    return r < 0 ? r : slio_prom_sample(sb, total, NULL, value);
+}
+
 int slio_prom_sample(struct slio_strbuf *sb, const char *name, const char *const *labels,
                      double value)
 {

@@ -164,23 +164,17 @@ static int write_http(struct ctl *c, struct slio_strbuf *sb)
 
     if (c->server)
         slio_http_server_stats(c->server, &st);
-    r = slio_prom_family(sb, "sliteio_controller_rate_limited", SLIO_PROM_COUNTER,
-                         "Requests answered 429 by the per-client rate limit.");
+    r = slio_prom_counter(sb, "sliteio_controller_rate_limited",
+                          "Requests answered 429 by the per-client rate limit.",
+                          (double)st.rate_limited);
     if (r == 0)
-        r = slio_prom_sample(sb, "sliteio_controller_rate_limited_total", NULL,
-                             (double)st.rate_limited);
+        r = slio_prom_counter(sb, "sliteio_controller_tls_reloads",
+                              "TLS certificate pairs loaded again after their files changed.",
+                              (double)st.tls_reloads);
     if (r == 0)
-        r = slio_prom_family(sb, "sliteio_controller_tls_reloads", SLIO_PROM_COUNTER,
-                             "TLS certificate pairs loaded again after their files changed.");
-    if (r == 0)
-        r = slio_prom_sample(sb, "sliteio_controller_tls_reloads_total", NULL,
-                             (double)st.tls_reloads);
-    if (r == 0)
-        r = slio_prom_family(sb, "sliteio_controller_tls_reload_failures", SLIO_PROM_COUNTER,
-                             "Changed TLS files that did not load (the previous pair kept).");
-    if (r == 0)
-        r = slio_prom_sample(sb, "sliteio_controller_tls_reload_failures_total", NULL,
-                             (double)st.tls_reload_failures);
+        r = slio_prom_counter(sb, "sliteio_controller_tls_reload_failures",
+                              "Changed TLS files that did not load (the previous pair kept).",
+                              (double)st.tls_reload_failures);
     return r;
 }
 

@@ -47,6 +47,11 @@ int slio_prom_family(struct slio_strbuf *sb, const char *name, enum slio_prom_ty
 int slio_prom_sample(struct slio_strbuf *sb, const char *name, const char *const *labels,
                      double value) _must_check_;
 
+/* A counter without labels in one call: its family lines and "name_total value"
+ * (name given without "_total"). */
+int slio_prom_counter(struct slio_strbuf *sb, const char *name, const char *help,
+                      double value) _must_check_;
+
 /* A fixed-bucket latency histogram (seconds) that threads can observe into. */
 #define SLIO_PROM_HIST_MAX_BUCKETS 16
 struct slio_prom_hist {

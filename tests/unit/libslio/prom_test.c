@@ -6,6 +6,7 @@
  * by `promtool check metrics` (/usr/bin/promtool must exist: the test fails
  * without it).
  */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -45,6 +46,18 @@ static void test_families(void **state)
                         "# TYPE sliteio_errors_total counter\n"
                         "# HELP sliteio_lvm_seconds LVM.\n"
                         "# TYPE sliteio_lvm_seconds histogram\n");
+}
+
+static void test_counter_in_one_call(void **state)
+{
+    _cleanup_strbuf_ struct slio_strbuf sb = SLIO_STRBUF_INIT(4096);
+
+    (void)state;
+    assert_int_equal(slio_prom_counter(&sb, "sliteio_x_reloads", "Reloads.", 3), 0);
+    assert_string_equal(slio_strbuf_str(&sb), "# HELP sliteio_x_reloads_total Reloads.\n"
+                                              "# TYPE sliteio_x_reloads_total counter\n"
+                                              "sliteio_x_reloads_total 3\n");
+    assert_int_equal(slio_prom_counter(&sb, "9bad", "Bad.", 1), -EINVAL);
 }
 
 static void test_bad_names(void **state)
@@ -231,6 +244,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_families),
+        cmocka_unit_test(test_counter_in_one_call),
         cmocka_unit_test(test_bad_names),
         cmocka_unit_test(test_samples_labels_escaping_values),
         cmocka_unit_test(test_cap_is_all_or_nothing),
