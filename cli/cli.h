@@ -180,7 +180,8 @@ struct cli_command {
 extern const struct cli_command cli_cmd_get, cli_cmd_describe, cli_cmd_create_volume,
     cli_cmd_delete_volume, cli_cmd_expand_volume, cli_cmd_snapshot_create, cli_cmd_snapshot_delete,
     cli_cmd_cordon, cli_cmd_uncordon, cli_cmd_drain, cli_cmd_top, cli_cmd_completion,
-    cli_cmd_attach, cli_cmd_detach, cli_cmd_set_qos, cli_cmd_health;
+    cli_cmd_attach, cli_cmd_detach, cli_cmd_set_qos, cli_cmd_health, cli_cmd_dhchap_set,
+    cli_cmd_dhchap_show, cli_cmd_dhchap_delete;
 
 /* Column sets shared by get and describe. */
 extern const struct cli_column cli_node_cols[], cli_pool_cols[], cli_volume_cols[],

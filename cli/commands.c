@@ -31,6 +31,9 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_detach,
     &cli_cmd_set_qos,
     &cli_cmd_health,
+    &cli_cmd_dhchap_set,
+    &cli_cmd_dhchap_show,
+    &cli_cmd_dhchap_delete,
 };
 
 const struct cli_command *const *cli_commands(size_t *ret_n)

@@ -13,7 +13,7 @@ static const char bash_script[] =
     "        prev=\"${COMP_WORDS[COMP_CWORD-1]}\"; words=(\"${COMP_WORDS[@]}\"); "
     "cword=$COMP_CWORD; }\n"
     "    local cmds=\"get describe create delete expand snapshot cordon uncordon drain top "
-    "attach detach set health completion\"\n"
+    "attach detach set show health completion\"\n"
     "    local flags=\"--server --token-file --ca-file --config --help -o --output --node --limit "
     "--all "
     "--chunk-size --size --thin --position --consumer-node --spread-group --spread-level "

@@ -75,7 +75,8 @@ def reconcile(agents):
 COMMANDS = [["get"], ["describe"], ["create", "volume"], ["delete", "volume"], ["expand", "volume"],
             ["attach", "volume"], ["detach", "volume"], ["set", "qos", "volume"], ["health"],
             ["snapshot", "create"], ["snapshot", "delete"], ["cordon", "pool"],
-            ["uncordon", "pool"], ["drain", "pool"], ["top"], ["completion"]]
+            ["uncordon", "pool"], ["drain", "pool"], ["top"], ["completion"],
+            ["set", "dhchap"], ["show", "dhchap"], ["delete", "dhchap"]]
 
 
 def test_help_for_every_command(env):
@@ -469,6 +470,34 @@ def test_set_qos(env):
     assert out.startswith('volume "q1" qos {') and '"rw_ios_per_sec":0' in out
     cli.run("set", "qos", "volume", "q1", "--qos-iops", "1", token="readonly",
             want=EXIT_UNAVAILABLE)
+
+
+HOST_KEY = "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYOtVl3:"
+CTRL_KEY = "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTCf/nwX:"
+
+
+def test_dhchap_set_show_delete(env, tmp_path):
+    """Secrets go from files to the controller, come back as key ids only; every refusal has
+    its exit code and names the file, never its content."""
+    cli, ctl, _ = env
+    host, ctrl, bad = tmp_path / "host.key", tmp_path / "ctrl.key", tmp_path / "bad.key"
+    host.write_text(HOST_KEY + "\n")
+    ctrl.write_text(CTRL_KEY)
+    bad.write_text(HOST_KEY.replace("OtVl3", "OtVl4"))  # CRC-32 no longer matches
+    st = cli.json("set", "dhchap", "node-c", str(host))
+    assert st["configured"] and not st["bidirectional"] and len(st["host_key_id"]) == 16
+    hdr, rows = cli.table("set", "dhchap", "node-c", str(host), str(ctrl))
+    assert hdr[:3] == ["NODE", "CONFIGURED", "BIDIRECTIONAL"] and rows[0]["BIDIRECTIONAL"] == "true"
+    shown = cli.run("show", "dhchap", "node-c", "-o", "yaml").stdout
+    assert "ctrl_key_id:" in shown and "MDEyMzQ1" not in shown and "ZmVkY2Jh" not in shown
+    assert ctl.ok("GET", "/v1/nodes/node-c/dhchap")["ctrl_key_id"] == cli.json(
+        "show", "dhchap", "node-c")["ctrl_key_id"]
+    p = cli.run("set", "dhchap", "node-c", str(bad), want=EXIT_USAGE)
+    assert str(bad) in p.stderr and "DHHC" not in p.stderr.replace("DHHC-1:<hh>", "")
+    cli.run("set", "dhchap", "node-c", str(tmp_path / "missing.key"), want=EXIT_USAGE)
+    cli.run("set", "dhchap", "node-c", str(host), token="csi", want=EXIT_UNAVAILABLE)
+    assert cli.run("delete", "dhchap", "node-c").stdout.startswith('node "node-c": DH-HMAC-CHAP')
+    assert cli.json("show", "dhchap", "node-c")["configured"] is False
 
 
 def test_health(env):
