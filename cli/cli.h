@@ -58,10 +58,11 @@ enum cli_flag {
 
 struct cli_opts {
     /* connection (every command) */
-    const char *server;     /* --server URL[,URL] */
-    const char *token_file; /* --token-file */
-    const char *ca_file;    /* --ca-file */
-    const char *config;     /* --config */
+    const char *server;             /* --server URL[,URL] */
+    const char *token_file;         /* --token-file */
+    const char *ca_file;            /* --ca-file */
+    const char *metrics_token_file; /* --metrics-token-file (the agents' /metrics) */
+    const char *config;             /* --config */
     bool help;
     unsigned flags; /* enum cli_flag bits seen */
     /* output and lists */
@@ -89,8 +90,9 @@ struct cli {
     struct slio_http_client *http;
     const struct cli_opts *o;
     FILE *out, *err;
-    const char *prog; /* "slioctl" or "kubectl sliteio" */
-    time_t now;       /* for AGE columns (fixed in tests) */
+    const char *prog;            /* "slioctl" or "kubectl sliteio" */
+    time_t now;                  /* for AGE columns (fixed in tests) */
+    const struct cli_conn *conn; /* the resolved settings (top reads ca_file, metrics_token) */
 };
 
 /* ---- config.c: where the controller is and which token to send ---------------------- */
@@ -98,12 +100,14 @@ struct cli {
 struct cli_conn {
     char **urls;
     size_t n_urls;
-    char *token;      /* NULL = none */
-    char *ca_file;    /* CA bundle for https://; NULL = the system's */
-    char source[128]; /* where the servers came from, for error messages */
+    char *token;         /* NULL = none */
+    char *metrics_token; /* for the agents' /metrics (top); NULL = none */
+    char *ca_file;       /* CA bundle for https:// (controller and agents); NULL = the system's */
+    char source[128];    /* where the servers came from, for error messages */
 };
-/* Flags, then $SLIOCTL_SERVER/$SLIOCTL_TOKEN_FILE, then the config file, then the default
- * http://127.0.0.1:8360. -EINVAL/-errno with the file or variable named in err. */
+/* Flags, then $SLIOCTL_SERVER/$SLIOCTL_TOKEN_FILE/$SLIOCTL_METRICS_TOKEN_FILE/$SLIOCTL_CA_FILE,
+ * then the config file, then the default http://127.0.0.1:8360.
+ * -EINVAL/-errno with the file or variable named in err. */
 int cli_conn_resolve(const struct cli_opts *o, struct cli_conn *ret, struct slio_err *err);
 void cli_conn_clear(struct cli_conn *c);
 /* Split "a,b,c" into a NULL-terminated list; -EINVAL for an empty element. */

@@ -5,6 +5,9 @@
  * apart (default 1 s), and the rates are the counters' differences over the
  * measured time. Volumes are named from GET /v1/volumes; pools add up their
  * volumes. An agent that cannot be scraped is named on stderr and skipped.
+ * The agents are verified with the same CA bundle as the controller and get
+ * the metrics token (never the controller token: their URLs are the
+ * controller's word, not the operator's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,10 @@ static int scrape_all(struct cli *c, const json_t *nodes, json_t **ret, int *ret
     json_t *all = json_object();
     size_t i;
     const json_t *n;
+    const struct scrape_auth auth = {
+        .ca_file = c->conn ? c->conn->ca_file : NULL,
+        .token = c->conn ? c->conn->metrics_token : NULL,
+    };
     *ret_ok = 0;
     if (!all)
         return CLI_FAILED;
@@ -55,7 +62,7 @@ static int scrape_all(struct cli *c, const json_t *nodes, json_t **ret, int *ret
         _cleanup_json_ json_t *one = NULL;
         if (!url || !*url)
             continue;
-        if (scrape_fetch(url, &one, &err) < 0) {
+        if (scrape_fetch(url, &auth, &one, &err) < 0) {
             fprintf(c->err, "%s: warning: node \"%s\": metrics: %s\n", c->prog, name, err.text);
             continue;
         }

@@ -66,6 +66,7 @@ enum {
     O_FROM_SNAP,
     O_FROM_VOL,
     O_CA_FILE,
+    O_METRICS_TOKEN_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -73,6 +74,7 @@ static const struct option long_opts[] = {
     {"token-file", required_argument, NULL, O_TOKEN_FILE},
     {"config", required_argument, NULL, O_CONFIG},
     {"ca-file", required_argument, NULL, O_CA_FILE},
+    {"metrics-token-file", required_argument, NULL, O_METRICS_TOKEN_FILE},
     {"help", no_argument, NULL, 'h'},
     {"output", required_argument, NULL, 'o'},
     {"node", required_argument, NULL, O_NODE},
@@ -138,6 +140,9 @@ static int parse_flag(int c, const char *arg, struct cli_opts *o, struct slio_er
         break;
     case O_CA_FILE:
         o->ca_file = arg;
+        break;
+    case O_METRICS_TOKEN_FILE:
+        o->metrics_token_file = arg;
         break;
     case 'h':
         o->help = true;
@@ -368,7 +373,11 @@ static const char global_help[] =
     "Connection (every command):\n"
     "  -s, --server URL[,URL]  controller URLs (HA: all of them); env SLIOCTL_SERVER\n"
     "      --token-file FILE   bearer token file; env SLIOCTL_TOKEN_FILE\n"
-    "      --ca-file FILE      CA bundle (PEM) to verify https:// servers; env SLIOCTL_CA_FILE\n"
+    "      --ca-file FILE      CA bundle (PEM) to verify https:// servers (controller and\n"
+    "                          agents); env SLIOCTL_CA_FILE\n"
+    "      --metrics-token-file FILE\n"
+    "                          bearer token for the agents' /metrics (top); env\n"
+    "                          SLIOCTL_METRICS_TOKEN_FILE\n"
     "      --config FILE       default ~/.config/slioctl/config.yaml; env SLIOCTL_CONFIG\n"
     "  -h, --help              help for the command\n";
 

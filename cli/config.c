@@ -7,7 +7,10 @@
  * ~/.config/slioctl/config.yaml; a missing default file is fine, a missing
  * named one is an error), then the default server http://127.0.0.1:8360 and
  * no token. The token itself is only ever read from a file, never a flag, so
- * it does not show in `ps`.
+ * it does not show in `ps`. The agents' /metrics token (--metrics-token-file,
+ * SLIOCTL_METRICS_TOKEN_FILE, metrics_token_file:) is a file of its own: the
+ * agents' URLs come from the controller, not from the operator, so the
+ * controller token is never sent to them.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -29,6 +32,7 @@ struct file_config {
     json_t *server; /* "URL" or ["URL", ...] or "URL,URL" */
     const char *token_file;
     const char *ca_file;
+    const char *metrics_token_file;
 };
 
 static const struct slio_json_field file_fields[] = {
@@ -37,6 +41,13 @@ static const struct slio_json_field file_fields[] = {
                     .max = 4096),
     SLIO_JSON_FIELD(struct file_config, ca_file, "ca_file", SLIO_JSON_STRING, .min = 1,
                     .max = 4096),
+    SLIO_JSON_FIELD(struct file_config, metrics_token_file, "metrics_token_file", SLIO_JSON_STRING,
+                    .min = 1, .max = 4096),
+};
+
+/* The token files to read once every source has been looked at. */
+struct token_files {
+    char *token, *metrics;
 };
 
 int cli_split_urls(const char *s, char ***ret, size_t *ret_n)
@@ -105,7 +116,7 @@ static int config_path(const struct cli_opts *o, char *buf, size_t len, bool *re
 }
 
 /* Read the config file (if any) into the settings the flags and environment left open. */
-static int apply_file(const struct cli_opts *o, struct cli_conn *c, char **token_file,
+static int apply_file(const struct cli_opts *o, struct cli_conn *c, struct token_files *tf,
                       struct slio_err *err)
 {
     char path[4096];
@@ -124,7 +135,10 @@ static int apply_file(const struct cli_opts *o, struct cli_conn *c, char **token
         r = file_servers(fc.server, c, err);
         snprintf(c->source, sizeof(c->source), "config file");
     }
-    if (r == 0 && fc.token_file && !*token_file && !(*token_file = strdup(fc.token_file)))
+    if (r == 0 && fc.token_file && !tf->token && !(tf->token = strdup(fc.token_file)))
+        r = -ENOMEM;
+    if (r == 0 && fc.metrics_token_file && !tf->metrics &&
+        !(tf->metrics = strdup(fc.metrics_token_file)))
         r = -ENOMEM;
     if (r == 0 && fc.ca_file && !c->ca_file && !(c->ca_file = strdup(fc.ca_file)))
         r = -ENOMEM;
@@ -154,13 +168,26 @@ static int read_token(const char *path, char **ret, struct slio_err *err)
     return 0;
 }
 
+/* The first set, non-empty value of a flag or an environment variable, copied into *ret. */
+static int take_setting(const char *flag, const char *env, char **ret)
+{
+    const char *v = flag ?: getenv(env);
+    if (!v || !*v)
+        return 0;
+    return (*ret = strdup(v)) ? 0 : -ENOMEM;
+}
+
+static void token_files_clear(struct token_files *tf)
+{
+    free(tf->token);
+    free(tf->metrics);
+}
+
 int cli_conn_resolve(const struct cli_opts *o, struct cli_conn *ret, struct slio_err *err)
 {
     struct cli_conn c = {0};
-    _cleanup_free_ char *token_file = NULL;
+    _cleanup_(token_files_clear) struct token_files tf = {0};
     const char *server = o->server ?: getenv("SLIOCTL_SERVER");
-    const char *tf = o->token_file ?: getenv("SLIOCTL_TOKEN_FILE");
-    const char *ca = o->ca_file ?: getenv("SLIOCTL_CA_FILE");
     int r = 0;
 
     if (server && *server) {
@@ -169,18 +196,22 @@ int cli_conn_resolve(const struct cli_opts *o, struct cli_conn *ret, struct slio
         if (r == -EINVAL)
             slio_err_set(err, "%s: \"%s\" has an empty URL", c.source, server);
     }
-    if (r == 0 && tf && *tf && !(token_file = strdup(tf)))
-        r = -ENOMEM;
-    if (r == 0 && ca && *ca && !(c.ca_file = strdup(ca)))
-        r = -ENOMEM;
     if (r == 0)
-        r = apply_file(o, &c, &token_file, err);
+        r = take_setting(o->token_file, "SLIOCTL_TOKEN_FILE", &tf.token);
+    if (r == 0)
+        r = take_setting(o->metrics_token_file, "SLIOCTL_METRICS_TOKEN_FILE", &tf.metrics);
+    if (r == 0)
+        r = take_setting(o->ca_file, "SLIOCTL_CA_FILE", &c.ca_file);
+    if (r == 0)
+        r = apply_file(o, &c, &tf, err);
     if (r == 0 && !c.urls) {
         snprintf(c.source, sizeof(c.source), "default");
         r = cli_split_urls(DEFAULT_SERVER, &c.urls, &c.n_urls);
     }
-    if (r == 0 && token_file)
-        r = read_token(token_file, &c.token, err);
+    if (r == 0 && tf.token)
+        r = read_token(tf.token, &c.token, err);
+    if (r == 0 && tf.metrics)
+        r = read_token(tf.metrics, &c.metrics_token, err);
     if (r < 0) {
         if (r == -ENOMEM)
             slio_err_set(err, "out of memory");
@@ -191,14 +222,20 @@ int cli_conn_resolve(const struct cli_opts *o, struct cli_conn *ret, struct slio
     return 0;
 }
 
+static void wipe_free(char *secret)
+{
+    if (secret)
+        explicit_bzero(secret, strlen(secret));
+    free(secret);
+}
+
 void cli_conn_clear(struct cli_conn *c)
 {
     for (size_t i = 0; c->urls && i < c->n_urls; i++)
         free(c->urls[i]);
     free(c->urls);
-    if (c->token)
-        explicit_bzero(c->token, strlen(c->token));
-    free(c->token);
+    wipe_free(c->token);
+    wipe_free(c->metrics_token);
     free(c->ca_file);
     *c = (struct cli_conn){0};
 }

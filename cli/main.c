@@ -37,13 +37,16 @@ static int connect_and_run(struct cli *c, const struct cli_command *cmd)
         .timeout_ms = 30000,
     };
     r = slio_http_client_new(&ho, &c->http, &err);
-    cli_conn_clear(&conn);
     if (r < 0) {
         fprintf(c->err, "%s: error: %s\n", c->prog, err.text);
+        cli_conn_clear(&conn);
         return CLI_USAGE;
     }
+    c->conn = &conn;
     int rc = cmd->run(c);
+    c->conn = NULL;
     slio_http_client_free(c->http);
+    cli_conn_clear(&conn);
     return rc;
 }
 

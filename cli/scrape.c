@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading the agents' /metrics for `slioctl top`. Plain libcurl rather than
- * the JSON client: the body is Prometheus text, not JSON.
+ * the JSON client: the body is Prometheus text, not JSON, and the URLs come
+ * from the controller rather than from the operator (the JSON client only
+ * follows configured URLs).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -129,10 +131,40 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     return slio_strbuf_append(arg, data, size * n) == 0 ? size * n : 0;
 }
 
-int scrape_fetch(const char *agent_url, json_t **ret, struct slio_err *err)
+/* The handle for one GET of url, with the CA and the bearer token when given. */
+static CURL *scrape_handle(const char *url, const struct scrape_auth *auth,
+                           struct curl_slist **ret_hdrs, struct slio_strbuf *body)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return NULL;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+    if (auth && auth->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, auth->ca_file);
+    if (auth && auth->token) {
+        _cleanup_free_ char *hdr = NULL;
+        if (asprintf(&hdr, "Authorization: Bearer %s", auth->token) < 0 ||
+            !(*ret_hdrs = curl_slist_append(NULL, hdr))) {
+            curl_easy_cleanup(h);
+            return NULL;
+        }
+        explicit_bzero(hdr, strlen(hdr));
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, *ret_hdrs);
+    }
+    return h;
+}
+
+int scrape_fetch(const char *agent_url, const struct scrape_auth *auth, json_t **ret,
+                 struct slio_err *err)
 {
     _cleanup_(slio_strbuf_freep) struct slio_strbuf body = SLIO_STRBUF_INIT(BODY_MAX);
     _cleanup_free_ char *url = NULL;
+    struct curl_slist *hdrs = NULL;
     long status = 0;
     size_t ul = strlen(agent_url);
     if (asprintf(&url, "%.*s/metrics", (int)(ul && agent_url[ul - 1] == '/' ? ul - 1 : ul),
@@ -142,20 +174,20 @@ int scrape_fetch(const char *agent_url, json_t **ret, struct slio_err *err)
         slio_err_set(err, "agent URL \"%s\" is not http(s)", agent_url);
         return -EINVAL;
     }
-    CURL *h = curl_easy_init();
+    CURL *h = scrape_handle(url, auth, &hdrs, &body);
     if (!h)
         return -ENOMEM;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     CURLcode cr = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
-    if (cr != CURLE_OK || status != 200) {
-        slio_err_set(err, "%s: %s", url, cr != CURLE_OK ? curl_easy_strerror(cr) : "not HTTP 200");
+    curl_slist_free_all(hdrs);
+    if (cr != CURLE_OK) {
+        slio_err_set(err, "%s: %s", url, curl_easy_strerror(cr));
+        return -EIO;
+    }
+    if (status != 200) {
+        slio_err_set(err, "%s: HTTP %ld%s", url, status,
+                     status == 401 ? " (the agent wants a token: --metrics-token-file)" : "");
         return -EIO;
     }
     json_t *acc = json_object();

@@ -30,7 +30,15 @@ extern const char *const scrape_names[SCRAPE_N]; /* "read_ops", ... */
  */
 int scrape_parse(const char *text, size_t len, json_t *acc);
 
-/* GET url + "/metrics" (bounded to 16 MiB, 5 s), then scrape_parse into a new object. */
-int scrape_fetch(const char *agent_url, json_t **ret, struct slio_err *err);
+/* How to reach the agents: both NULL = the system's CAs and no Authorization header. */
+struct scrape_auth {
+    const char *ca_file; /* CA bundle (PEM) for https:// agents */
+    const char *token;   /* the agents' listen.token_file token (sent as a bearer token) */
+};
+
+/* GET url + "/metrics" (bounded to 16 MiB, 5 s), then scrape_parse into a new object.
+ * -EIO (err names the URL and the curl error or the HTTP status), -EINVAL, -ENOMEM. */
+int scrape_fetch(const char *agent_url, const struct scrape_auth *auth, json_t **ret,
+                 struct slio_err *err);
 
 #endif

@@ -22,6 +22,7 @@ import pytest
 
 from conftest import binary
 from controller_proc import TOKENS, Controller
+from controller_proc import Agent as PlayedNode
 
 
 # ---- a throw-away PKI ----------------------------------------------------------------------
@@ -253,12 +254,14 @@ def test_controller_refuses_half_tls_config(tmp_path, pki):
 
 # ---- the agent: HTTPS endpoint, /metrics token, controller over HTTPS ----------------------
 
-def test_agent_https_metrics_token_and_controller_ca(tmp_path, pki, tls_ctl, target):
+def tls_agent(tmp_path, pki, tls_ctl, target, metrics_token, agent_pki=None):
+    """A real slio-agent serving HTTPS (a certificate of agent_pki, default pki) with /metrics
+    behind metrics_token (a file), registering with tls_ctl over HTTPS verified with pki's CA;
+    get(path, token) reads it."""
     from test_agent import Agent as FileAgent
 
-    cert, key = pki.server("agent")
-    metrics_token = tmp_path / "metrics.token"
-    metrics_token.write_text("metrics-token-0123456789abcdef\n")
+    agent_pki = agent_pki or pki
+    cert, key = agent_pki.server("agent")
     a = FileAgent(tmp_path, target, tls_ctl, token_file=tls_ctl.dir / "agent.token")
     conf = a.conf.read_text()
     listen = f"listen: {{address: 127.0.0.1, port: {a.port}}}"
@@ -269,7 +272,8 @@ def test_agent_https_metrics_token_and_controller_ca(tmp_path, pki, tls_ctl, tar
     conf = conf.replace(f'urls: ["{tls_ctl.url}"]', f'urls: ["{tls_ctl.url}"]\n  ca_file: "{pki.ca}"')
     a.conf.write_text(conf)
     a.url = f"https://127.0.0.1:{a.port}"
-    ctx = ssl.create_default_context(cafile=str(pki.ca))
+    a.cert, a.key = cert, key
+    ctx = ssl.create_default_context(cafile=str(agent_pki.ca))
 
     def get(path, token=None):
         req = urllib.request.Request(a.url + path, headers=(
@@ -280,13 +284,26 @@ def test_agent_https_metrics_token_and_controller_ca(tmp_path, pki, tls_ctl, tar
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
 
+    a.get = get
     a.healthz = lambda: json.loads(get("/healthz")[1])
+    return a
+
+
+def wait_registered(tls_ctl):
+    return wait_for("the agent registered over HTTPS",
+                    lambda: tls_ctl.call("GET", "/v1/nodes/n1")[1]
+                    if tls_ctl.call("GET", "/v1/nodes/n1")[0] == 200 else None, timeout=20)
+
+
+def test_agent_https_metrics_token_and_controller_ca(tmp_path, pki, tls_ctl, target):
+    metrics_token = tmp_path / "metrics.token"
+    metrics_token.write_text("metrics-token-0123456789abcdef\n")
+    a = tls_agent(tmp_path, pki, tls_ctl, target, metrics_token)
+    get = a.get
     a.start()
     try:
         # registered with the controller over verified HTTPS, advertising its https URL
-        node = wait_for("the agent registered over HTTPS",
-                        lambda: tls_ctl.call("GET", "/v1/nodes/n1")[1]
-                        if tls_ctl.call("GET", "/v1/nodes/n1")[0] == 200 else None, timeout=20)
+        node = wait_registered(tls_ctl)
         assert json.dumps(node).find(a.url) >= 0, node
         assert get("/healthz")[0] == 200  # probes need no token
         assert get("/metrics")[0] == 401
@@ -297,11 +314,68 @@ def test_agent_https_metrics_token_and_controller_ca(tmp_path, pki, tls_ctl, tar
         plain_http_gets_no_answer("127.0.0.1", a.port)
         # the agent's certificate is reloaded like the controller's
         cert2, key2 = pki.server("agent-rotated")
-        replace_file(key, key2)
-        replace_file(cert, cert2)
+        replace_file(a.key, key2)
+        replace_file(a.cert, cert2)
         wait_for("the agent's new certificate",
                  lambda: served_fingerprint("127.0.0.1", a.port) == der_fingerprint(cert2))
         assert get("/healthz")[0] == 200
+    finally:
+        a.stop()
+
+
+def test_slioctl_top_reads_a_tls_agent_with_the_metrics_token(tmp_path, pki, tls_ctl, target):
+    """slioctl top against a real agent on HTTPS whose /metrics wants the readonly token
+    (docs/security.md): the CA bundle of --ca-file and the token of --metrics-token-file reach
+    it; without either the agent is named as unreadable and top exits 4. The agent's
+    certificate comes from another CA than the controller's, so the bundle must hold both."""
+    readonly = tls_ctl.dir / "readonly.token"
+    agent_pki = Pki(tmp_path / "agent-pki", name="agent-ca")
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(pki.ca.read_bytes() + agent_pki.ca.read_bytes())
+    a = tls_agent(tmp_path, pki, tls_ctl, target, readonly, agent_pki=agent_pki)
+    a.start()
+    try:
+        wait_registered(tls_ctl)
+        # a volume on n1 attached to a played consumer node: exported, so counted
+        PlayedNode(tls_ctl, "node-b", pools=[{"name": "small", "engine": "file",
+                                              "capacity": 1 << 20, "free": 1 << 20}]).register()
+        vol = tls_ctl.ok("POST", "/v1/volumes", {"name": "top-tls", "size": 8 << 20,
+                                                 "consumer_node": "n1",
+                                                 "position": "must_local"}, token="csi")
+        tls_ctl.ok("POST", f"/v1/volumes/{vol['id']}/attachments", {"node": "node-b"},
+                   token="csi")
+        line = f'sliteio_volume_read_ops_total{{volume="{vol["id"]}"'
+        wait_for("the volume's counters in /metrics",
+                 lambda: line in a.get("/metrics", token=TOKENS["readonly"])[1], timeout=30)
+        top = ["top", "volumes", "--interval", "100ms", "-o", "json"]
+        ok = slioctl(tls_ctl, "--ca-file", str(bundle), "--metrics-token-file", str(readonly),
+                     *top)
+        # node-b is played (its agent_url answers nobody): only n1's agent is read
+        assert ok.returncode == 0 and 'node "n1"' not in ok.stderr, ok.stderr
+        items = json.loads(ok.stdout)["items"]
+        assert [i["name"] for i in items] == ["top-tls"], items
+        # the same from the environment and from the config file
+        r = slioctl(tls_ctl, *top, env={"SLIOCTL_CA_FILE": str(bundle),
+                                        "SLIOCTL_METRICS_TOKEN_FILE": str(readonly)})
+        assert r.returncode == 0 and json.loads(r.stdout)["items"], r.stderr
+        cfg = Path(tls_ctl.dir) / "top.yaml"
+        cfg.write_text(f'ca_file: "{bundle}"\nmetrics_token_file: "{readonly}"\n')
+        r = slioctl(tls_ctl, "--config", str(cfg), *top)
+        assert r.returncode == 0 and json.loads(r.stdout)["items"], r.stderr
+        # no metrics token (the admin token of --token-file is not sent to agents): 401, exit 4
+        r = slioctl(tls_ctl, "--ca-file", str(bundle), *top)
+        assert r.returncode == 4 and 'node "n1": metrics: https://' in r.stderr, r.stderr
+        assert "HTTP 401 (the agent wants a token: --metrics-token-file)" in r.stderr, r.stderr
+        # a token that is not the agent's: 401 as well
+        r = slioctl(tls_ctl, "--ca-file", str(bundle), "--metrics-token-file",
+                    str(tls_ctl.dir / "admin.token"), *top)
+        assert r.returncode == 4 and "HTTP 401" in r.stderr, r.stderr
+        # the controller's CA alone: the controller answers, the agent's certificate is refused
+        r = slioctl(tls_ctl, "--ca-file", str(pki.ca), "--metrics-token-file", str(readonly),
+                    *top)
+        n1 = [l for l in r.stderr.splitlines() if 'node "n1"' in l]
+        assert r.returncode == 4 and len(n1) == 2 and "HTTP" not in r.stderr, r.stderr
+        assert "certificate" in n1[0].lower() or "ssl" in n1[0].lower(), r.stderr
     finally:
         a.stop()
 

@@ -337,11 +337,13 @@ class FakeMetrics:
     def __init__(self, volumes):
         self.volumes = volumes  # id -> (read_iops, write_iops, read_Bps, write_Bps)
         self.t0 = time.monotonic()
+        self.auth = []  # the Authorization header of each scrape (None: none sent)
         fake = self
 
         class H(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 t = time.monotonic() - fake.t0
+                fake.auth.append(self.headers.get("Authorization"))
                 lines = ["# TYPE sliteio_volume_read_ops_total counter", "junk line {",
                          'sliteio_volume_read_ops_total{volume="not-a-uuid"} 5']
                 for vid, (ri, wi, rb, wb) in fake.volumes.items():
@@ -400,6 +402,15 @@ def test_top_volumes_and_pools(env):
         assert float(pools[0]["read_iops"]) == pytest.approx(1100, rel=0.1)
         # n2's agent URL does not answer: a warning naming it, n1's figures still printed
         assert "node \"n2\"" in cli.run("top", "volumes", "--interval", "100ms").stderr
+        # the controller (admin) token never goes to the agents' URLs
+        assert fake.auth and set(fake.auth) == {None}, fake.auth
+        # the metrics token does, from the flag or the environment
+        fake.auth.clear()
+        cli.run("top", "volumes", "--interval", "100ms",
+                "--metrics-token-file", str(ctl.dir / "readonly.token"))
+        cli.run("top", "pools", "--interval", "100ms",
+                env={"SLIOCTL_METRICS_TOKEN_FILE": str(ctl.dir / "readonly.token")})
+        assert fake.auth == [f"Bearer {TOKENS['readonly']}"] * 4, fake.auth
     finally:
         fake.close()
 

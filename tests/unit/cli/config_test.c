@@ -42,6 +42,8 @@ static int setup(void **state)
     unsetenv("SLIOCTL_SERVER");
     unsetenv("SLIOCTL_TOKEN_FILE");
     unsetenv("SLIOCTL_CONFIG");
+    unsetenv("SLIOCTL_METRICS_TOKEN_FILE");
+    unsetenv("SLIOCTL_CA_FILE");
     write_file("tok", "secret-token\n\n");
     write_file("tok2", "other\n");
     return 0;
@@ -102,6 +104,35 @@ static void test_precedence(void **state)
     unlink(path(".config/slioctl/config.yaml"));
 }
 
+/* The agents' token is a setting of its own: never the controller token, same precedence. */
+static void test_metrics_token(void **state)
+{
+    char cfg[512];
+    snprintf(cfg, sizeof(cfg), "token_file: %s\nmetrics_token_file: %s\nca_file: /etc/ca.pem\n",
+             path("tok"), path("tok2"));
+    write_file("m.yaml", cfg);
+    struct cli_opts o = {.token_file = path("tok")};
+    struct cli_conn c;
+    assert_int_equal(cli_conn_resolve(&o, &c, NULL), 0);
+    assert_string_equal(c.token, "secret-token");
+    assert_null(c.metrics_token); /* not the controller's token */
+    cli_conn_clear(&c);
+    o.config = path("m.yaml");
+    assert_int_equal(cli_conn_resolve(&o, &c, NULL), 0);
+    assert_string_equal(c.metrics_token, "other");
+    assert_string_equal(c.ca_file, "/etc/ca.pem");
+    cli_conn_clear(&c);
+    setenv("SLIOCTL_METRICS_TOKEN_FILE", path("tok"), 1);
+    assert_int_equal(cli_conn_resolve(&o, &c, NULL), 0);
+    assert_string_equal(c.metrics_token, "secret-token");
+    cli_conn_clear(&c);
+    o.metrics_token_file = path("tok2");
+    assert_int_equal(cli_conn_resolve(&o, &c, NULL), 0);
+    assert_string_equal(c.metrics_token, "other");
+    cli_conn_clear(&c);
+    unsetenv("SLIOCTL_METRICS_TOKEN_FILE");
+}
+
 static void expect_error(const struct cli_opts *o, const char *want)
 {
     struct cli_conn c;
@@ -119,6 +150,7 @@ static void test_refusals(void **state)
     expect_error(&(struct cli_opts){.server = "http://a,,http://b"}, "has an empty URL");
     expect_error(&(struct cli_opts){.token_file = path("empty.tok")}, "empty or not text");
     expect_error(&(struct cli_opts){.token_file = path("missing")}, "missing");
+    expect_error(&(struct cli_opts){.metrics_token_file = path("empty.tok")}, "empty or not text");
     expect_error(&(struct cli_opts){.config = path("bad.yaml")}, "server[0]");
     expect_error(&(struct cli_opts){.config = path("unknown.yaml")}, "servers");
     expect_error(&(struct cli_opts){.config = path("nope.yaml")}, "nope.yaml");
@@ -144,6 +176,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_server_no_token),
         cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_metrics_token),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_split_urls),
     };
