@@ -64,6 +64,7 @@ struct cli_opts {
     const char *metrics_token_file; /* --metrics-token-file (the agents' /metrics) */
     const char *config;             /* --config */
     bool help;
+    bool version;   /* --version: print it and exit, whatever else is on the line */
     unsigned flags; /* enum cli_flag bits seen */
     /* output and lists */
     enum cli_output output;

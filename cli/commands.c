@@ -67,6 +67,7 @@ enum {
     O_FROM_VOL,
     O_CA_FILE,
     O_METRICS_TOKEN_FILE,
+    O_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -76,6 +77,7 @@ static const struct option long_opts[] = {
     {"ca-file", required_argument, NULL, O_CA_FILE},
     {"metrics-token-file", required_argument, NULL, O_METRICS_TOKEN_FILE},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, O_VERSION},
     {"output", required_argument, NULL, 'o'},
     {"node", required_argument, NULL, O_NODE},
     {"limit", required_argument, NULL, O_LIMIT},
@@ -146,6 +148,9 @@ static int parse_flag(int c, const char *arg, struct cli_opts *o, struct slio_er
         break;
     case 'h':
         o->help = true;
+        break;
+    case O_VERSION:
+        o->version = true;
         break;
     case 'o':
         o->flags |= F_OUTPUT;
@@ -379,7 +384,8 @@ static const char global_help[] =
     "                          bearer token for the agents' /metrics (top); env\n"
     "                          SLIOCTL_METRICS_TOKEN_FILE\n"
     "      --config FILE       default ~/.config/slioctl/config.yaml; env SLIOCTL_CONFIG\n"
-    "  -h, --help              help for the command\n";
+    "  -h, --help              help for the command\n"
+    "      --version           print the version\n";
 
 void cli_print_help(FILE *f, const char *prog, const struct cli_command *cmd)
 {

@@ -59,7 +59,10 @@ int main(int argc, char **argv)
         .o = &o, .out = stdout, .err = stderr, .prog = program_name(argv[0]), .now = time(NULL)};
 
     int rc = cli_parse(argc, argv, &o, &cmd, &err);
-    if (o.help && (rc == CLI_OK || !cmd)) {
+    if (o.version && (rc == CLI_OK || !cmd)) {
+        puts("slioctl " SLIO_VERSION);
+        rc = CLI_OK;
+    } else if (o.help && (rc == CLI_OK || !cmd)) {
         cli_print_help(stdout, c.prog, rc == CLI_OK ? cmd : NULL);
         rc = CLI_OK;
     } else if (rc != CLI_OK) {

@@ -41,7 +41,8 @@ static void usage(FILE *f)
           "                [--node-id N]\n"
           "                [--state-dir D] [--rack R] [--zone Z] [--max-volumes N]\n"
           "                [--host-nqn-dir D] [--sysfs-root P] [--mountinfo P] [--workers N]\n"
-          "                [--ctrl-loss-tmo S] [--reconnect-delay S] [--attach-timeout 60s]\n",
+          "                [--ctrl-loss-tmo S] [--reconnect-delay S] [--attach-timeout 60s]\n"
+          "       slio-csi --help | --version\n",
           f);
 }
 
@@ -137,11 +138,12 @@ static int parse_args(int argc, char **argv, struct args *a, struct csi_ctx *ctx
         {"reconnect-delay", required_argument, NULL, 'D'},
         {"attach-timeout", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     int c, r = 0;
     uint64_t u;
-    while (r == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while (r == 0 && (c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             a->mode = optarg;
@@ -171,6 +173,9 @@ static int parse_args(int argc, char **argv, struct args *a, struct csi_ctx *ctx
             break;
         case 'h':
             usage(stdout);
+            exit(0);
+        case 'v':
+            puts("slio-csi " SLIO_VERSION);
             exit(0);
         default:
             r = node_opt(c, optarg, ctx);

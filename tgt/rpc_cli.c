@@ -3,6 +3,7 @@
  * slio-tgt-rpc: send one JSON-RPC call to slio-tgt (or SPDK's nvmf_tgt).
  *
  *   slio-tgt-rpc [-s SOCK] [-t TIMEOUT_S] METHOD ['JSON-PARAMS']
+ *   slio-tgt-rpc --version
  *
  * Exit status: 0 success (result on stdout), 1 the server answered with a
  * JSON-RPC error ("error CODE: MESSAGE" on stderr), 2 usage or connection
@@ -29,6 +30,7 @@ static void usage(FILE *f)
             "  -s, --socket SOCK    JSON-RPC unix socket (default %s)\n"
             "  -t, --timeout SECS   give up after SECS seconds (default %d, 0: wait forever)\n"
             "  -h, --help           this text\n"
+            "  -v, --version        print the version\n"
             "Example: slio-tgt-rpc bdev_aio_create '{\"name\": \"aio0\", \"filename\": "
             "\"/dev/sdb\"}'\n",
             DEFAULT_SOCKET, DEFAULT_TIMEOUT);
@@ -59,13 +61,14 @@ int main(int argc, char **argv)
         {"socket", required_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'v'},
         {0},
     };
     const char *sock = DEFAULT_SOCKET;
     uint32_t timeout_s = DEFAULT_TIMEOUT;
     int c;
 
-    while ((c = getopt_long(argc, argv, "+s:t:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+s:t:hv", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             sock = optarg;
@@ -78,6 +81,9 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
+            return 0;
+        case 'v':
+            puts("slio-tgt-rpc " SLIO_VERSION);
             return 0;
         default:
             usage(stderr);

@@ -149,8 +149,11 @@ def test_default_configuration_is_accepted_by_the_packaged_agent(root):
     proc = subprocess.run([str(root / "usr/bin/slio-agent"), "-c", str(root / "etc/sliteio/agent.yaml"),
                            "--check-config"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    version = subprocess.run([str(root / "usr/bin/slio-tgt"), "--version"], capture_output=True, text=True)
-    assert version.stdout.strip() == "slio-tgt 0.1.0"
+    # every daemon and client prints "NAME VERSION" (meson's project version) and exits 0
+    for name in ("slio-tgt", "slio-tgt-rpc", "slio-agent", "slio-controller", "slio-csi", "slioctl"):
+        version = subprocess.run([str(root / "usr/bin" / name), "--version"], capture_output=True,
+                                 text=True, timeout=30)
+        assert version.returncode == 0 and version.stdout == f"{name} 0.1.0\n", (name, version)
 
 
 def test_maintainer_scripts_are_valid_sh(debs, tmp_path):

@@ -80,6 +80,18 @@ static void test_two_word_commands(void **state)
     done(&p);
 }
 
+static void test_version_needs_no_command(void **state)
+{
+    struct parsed p = parse("--version", NULL);
+    assert_true(p.o.version);
+    assert_null(p.cmd); /* main prints the version instead of the missing command's error */
+    done(&p);
+    p = parse("get", "volumes", "--version", NULL);
+    assert_int_equal(p.rc, CLI_OK);
+    assert_true(p.o.version);
+    done(&p);
+}
+
 static void test_help_needs_no_arguments(void **state)
 {
     struct parsed p = parse("describe", "--help", NULL);
@@ -157,6 +169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_with_flags_anywhere),
         cmocka_unit_test(test_two_word_commands),
+        cmocka_unit_test(test_version_needs_no_command),
         cmocka_unit_test(test_help_needs_no_arguments),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_exit_codes),
