@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 from conftest import Target, binary, free_port  # noqa: E402
 from controller_proc import Controller  # noqa: E402
 from csi_helpers import Csi, generate_stubs  # noqa: E402
-from test_agent import Agent  # noqa: E402
+from agent_helpers import Agent  # noqa: E402
 
 MiB = 1 << 20
 

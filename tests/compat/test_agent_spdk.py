@@ -30,12 +30,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests/integration"))
+import agent_helpers  # noqa: E402
+from agent_helpers import (MiB, NQN_PREFIX, bdevs, create, new_agent, phase,  # noqa: E402
+                           poll_until, running, subsystems)
 from conftest import binary, free_port  # noqa: E402
-from controller_proc import Agent as PlayedNode  # noqa: E402
-from controller_proc import Controller  # noqa: E402
-from test_agent import NQN_PREFIX, Agent, create, phase, poll_until  # noqa: E402
 
-MiB = 1 << 20
+ctl, consumer = agent_helpers.ctl, agent_helpers.consumer  # the shared fixtures
 
 
 class SpdkTarget:
@@ -123,32 +123,12 @@ def spdk(tmp_path):
     assert alive, f"nvmf_tgt died during the test:\n{t.logtail()}"
 
 
-@pytest.fixture
-def ctl(tmp_path):
-    d = tmp_path / "controller"
-    d.mkdir()
-    c = Controller(d).start()
-    yield c
-    c.stop()
-
-
 def spdk_agent(tmp_path, spdk, ctl):
-    d = tmp_path / "agent"
-    d.mkdir()
-    a = Agent(d, spdk, ctl, token_file=ctl.dir / "agent.token")
+    a = new_agent(tmp_path, spdk, ctl)
     conf = a.conf.read_text()
     assert "target: {socket:" in conf
     a.conf.write_text(conf.replace("target: {socket:", "target: {kind: spdk, socket:"))
     return a
-
-
-def subsystems(spdk):
-    return {s["nqn"]: s for s in spdk.rpc("nvmf_get_subsystems")
-            if s["nqn"].startswith(NQN_PREFIX)}
-
-
-def bdevs(spdk):
-    return {b["name"]: b for b in spdk.rpc("bdev_get_bdevs") if b["name"].startswith("slio-")}
 
 
 def perf_verify(spdk, nqn, hostnqn, size):
@@ -161,24 +141,12 @@ def perf_verify(spdk, nqn, hostnqn, size):
     return json.loads(r.stdout)
 
 
-def test_agent_exports_through_spdk(tmp_path, spdk, ctl):
-    a = spdk_agent(tmp_path, spdk, ctl)
-    a.start()
-    try:
-        run_lifecycle(a, spdk, ctl)
-    finally:
-        alive = a.proc is not None and a.proc.poll() is None
-        if alive:
-            a.stop()
-    assert alive, f"slio-agent died during the test:\n{a.logtail()}"
+def test_agent_exports_through_spdk(tmp_path, spdk, ctl, consumer):
+    with running(spdk_agent(tmp_path, spdk, ctl), ctl) as a:
+        run_lifecycle(a, spdk, ctl, consumer)
 
 
-def run_lifecycle(a, spdk, ctl):
-    ctl.wait_for("node n1 ready", lambda: ctl.call("GET", "/v1/nodes/n1")[0] == 200 and
-                 ctl.ok("GET", "/v1/nodes/n1")["status"] == "ready", timeout=15)
-    consumer = PlayedNode(ctl, "node-b", pools=[{"name": "small", "engine": "file",
-                                                 "capacity": MiB, "free": MiB}])
-    consumer.register()
+def run_lifecycle(a, spdk, ctl, consumer):
     v = phase(ctl, create(ctl, "pvc-spdk", 16 * MiB)["id"], "ready")
     vid, nqn, bdev = v["id"], NQN_PREFIX + v["id"], "slio-" + v["id"]
 

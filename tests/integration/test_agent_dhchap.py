@@ -14,10 +14,11 @@ import stat
 
 import pytest
 
+import agent_helpers
+from agent_helpers import MiB, NQN_PREFIX, create, new_agent, phase, poll_until, running, subsystems
 from conftest import RpcError
-from controller_proc import Agent as PlayedNode
-from controller_proc import Controller
-from test_agent import MiB, NQN_PREFIX, Agent, create, phase, poll_until, subsystems
+
+ctl, consumer = agent_helpers.ctl, agent_helpers.consumer  # the shared fixtures
 
 HOST_KEY = "DHHC-1:01:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYOtVl3:"
 CTRL_KEY = "DHHC-1:00:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTCf/nwX:"
@@ -37,42 +38,17 @@ def key_name(vid, host_nqn, ctrl=False):
 
 
 @pytest.fixture
-def ctl(tmp_path):
-    d = tmp_path / "controller"
-    d.mkdir()
-    c = Controller(d).start()
-    yield c
-    c.stop()
-
-
-@pytest.fixture
 def keys_dir(tmp_path):
     return tmp_path / "agent" / "state" / "dhchap"
 
 
 @pytest.fixture
 def agent(tmp_path, target, ctl, keys_dir):
-    d = tmp_path / "agent"
-    d.mkdir()
-    a = Agent(d, target, ctl, token_file=ctl.dir / "agent.token")
+    a = new_agent(tmp_path, target, ctl)
     a.conf.write_text(a.conf.read_text().replace(
         "timeout: 10s}", f'timeout: 10s, keys_dir: "{keys_dir}"}}'))
-    a.start()
-    ctl.wait_for("node n1 ready", lambda: ctl.call("GET", "/v1/nodes/n1")[0] == 200 and
-                 ctl.ok("GET", "/v1/nodes/n1")["status"] == "ready", timeout=15)
-    yield a
-    alive = a.proc is not None and a.proc.poll() is None
-    if alive:
-        a.stop()
-    assert alive or a.proc is None, f"slio-agent died during the test:\n{a.logtail()}"
-
-
-@pytest.fixture
-def consumer(ctl):
-    b = PlayedNode(ctl, "node-b", pools=[{"name": "small", "engine": "file",
-                                          "capacity": MiB, "free": MiB}])
-    b.register()
-    return b
+    with running(a, ctl):
+        yield a
 
 
 def host_entry(target, nqn, host_nqn):

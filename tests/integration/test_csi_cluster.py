@@ -17,7 +17,7 @@ import pytest
 from conftest import binary
 from controller_proc import Controller
 from csi_helpers import Csi, generate_stubs
-from test_agent import Agent
+from agent_helpers import Agent
 
 GiB = 1 << 30
 MiB = 1 << 20

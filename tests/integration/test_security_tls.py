@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_helpers import Agent as FileAgent
 from conftest import binary
 from controller_proc import TOKENS, Controller
 from controller_proc import Agent as PlayedNode
@@ -258,8 +259,6 @@ def tls_agent(tmp_path, pki, tls_ctl, target, metrics_token, agent_pki=None):
     """A real slio-agent serving HTTPS (a certificate of agent_pki, default pki) with /metrics
     behind metrics_token (a file), registering with tls_ctl over HTTPS verified with pki's CA;
     get(path, token) reads it."""
-    from test_agent import Agent as FileAgent
-
     agent_pki = agent_pki or pki
     cert, key = agent_pki.server("agent")
     a = FileAgent(tmp_path, target, tls_ctl, token_file=tls_ctl.dir / "agent.token")
