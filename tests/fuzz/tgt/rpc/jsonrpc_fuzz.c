@@ -6,58 +6,15 @@
  * into reads. After each input the registry is emptied, so leaks show.
  *
  * bdev_aio_create opens files: this executable is compiled with
- * -Dopen=tgt_fuzz_open so that only the two scratch files below can be
- * opened, never a device of the machine running the fuzzer.
+ * -Dopen=tgt_fuzz_open so that only the two scratch files of fuzz_sandbox.c
+ * can be opened, never a device of the machine running the fuzzer.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "registry/registry_mgmt.h"
-#include "rpc/methods.h"
+#include "fuzz_sandbox.h"
 #include "rpc/rpc.h"
-#include "slio/log.h"
-#include "tgt_fakes.h"
-
-#define FUZZ_DIR "/tmp/slio-rpc-fuzz"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-/* `open` is renamed to this by the build; anything but the scratch files is refused. */
-int open(const char *path, int flags, ...)
-{
-    if (strncmp(path, FUZZ_DIR "/disk", sizeof(FUZZ_DIR "/disk") - 1) != 0 || strstr(path, "..")) {
-        errno = ENOENT;
-        return -1;
-    }
-    return openat(AT_FDCWD, path, flags & ~O_CREAT);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    slio_log_set_level(SLIO_LOG_ERR); /* failures are the point; do not flood */
-    mkdir(FUZZ_DIR, 0700);
-    for (int i = 0; i < 2; i++) {
-        char p[64];
-        snprintf(p, sizeof(p), FUZZ_DIR "/disk%d", i);
-        int fd = openat(AT_FDCWD, p, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            if (ftruncate(fd, 1 << 20) < 0)
-                perror(p);
-            close(fd);
-        }
-    }
-    return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -69,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)data[0] + 1;
     data++;
     size--;
-    fakes_reset();
+    fuzz_sandbox_reset();
     tgt_rpc_stream_init(&st);
     for (size_t off = 0; off < size; off += chunk) {
         size_t n = size - off < chunk ? size - off : chunk;
@@ -79,10 +36,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     tgt_rpc_stream_free(&st);
     slio_strbuf_free(&out);
-    tgt_registry_clear();
-    tgt_rpc_ana_clear();
-    tgt_rpc_options_clear();
-    if (tgt_config_set_spdk_compat(TGT_CONFIG_SPDK_DEFAULT) < 0)
-        abort();
+    fuzz_sandbox_reset(); /* emptied now, so that leaks of this input show */
     return 0;
 }
