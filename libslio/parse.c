@@ -268,3 +268,18 @@ int slio_parse_duration_us(const char *s, uint64_t *ret_us)
     *ret_us = total;
     return 0;
 }
+
+int slio_parse_duration_unit_us(const char *s, uint64_t bare_unit_us, uint64_t *ret_us)
+{
+    uint64_t n;
+    int r = slio_parse_u64(s, 0, UINT64_MAX, &n);
+
+    if (r == -EINVAL) /* not a bare number: it must carry its units */
+        return slio_parse_duration_us(s, ret_us);
+    if (r < 0)
+        return r;
+    if (bare_unit_us == 0 || __builtin_mul_overflow(n, bare_unit_us, &n))
+        return bare_unit_us == 0 ? -EINVAL : -ERANGE;
+    *ret_us = n;
+    return 0;
+}

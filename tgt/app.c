@@ -41,10 +41,14 @@ enum {
     /* connection caps and deadlines (issue 17): parse_limit_opt() */
     OPT_MAX_CONNS,
     OPT_MAX_CONNS_PER_HOST,
-    OPT_ICREQ_TIMEOUT,
+    OPT_ICREQ_TIMEOUT, /* the four deadlines, then their -ms spellings in the same order */
     OPT_CONNECT_TIMEOUT,
     OPT_PDU_TIMEOUT,
     OPT_IDLE_RELEASE,
+    OPT_ICREQ_TIMEOUT_MS,
+    OPT_CONNECT_TIMEOUT_MS,
+    OPT_PDU_TIMEOUT_MS,
+    OPT_IDLE_RELEASE_MS,
     OPT_LOG_LEVEL,
     OPT_RPC_MAX_CLIENTS,
     OPT_RPC_IDLE_TIMEOUT,
@@ -60,10 +64,15 @@ static const struct option long_opts[] = {
     {"reactors", required_argument, NULL, OPT_REACTORS},
     {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
     {"max-conns-per-host", required_argument, NULL, OPT_MAX_CONNS_PER_HOST},
-    {"icreq-timeout-ms", required_argument, NULL, OPT_ICREQ_TIMEOUT},
-    {"connect-timeout-ms", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-    {"pdu-timeout-ms", required_argument, NULL, OPT_PDU_TIMEOUT},
-    {"idle-release-ms", required_argument, NULL, OPT_IDLE_RELEASE},
+    {"icreq-timeout", required_argument, NULL, OPT_ICREQ_TIMEOUT},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"pdu-timeout", required_argument, NULL, OPT_PDU_TIMEOUT},
+    {"idle-release", required_argument, NULL, OPT_IDLE_RELEASE},
+    /* the first spellings: a bare number is milliseconds (a unit is taken too) */
+    {"icreq-timeout-ms", required_argument, NULL, OPT_ICREQ_TIMEOUT_MS},
+    {"connect-timeout-ms", required_argument, NULL, OPT_CONNECT_TIMEOUT_MS},
+    {"pdu-timeout-ms", required_argument, NULL, OPT_PDU_TIMEOUT_MS},
+    {"idle-release-ms", required_argument, NULL, OPT_IDLE_RELEASE_MS},
     {"engine", required_argument, NULL, OPT_ENGINE},
     {"poll-us", required_argument, NULL, OPT_POLL_US},
     {"disk-batch", required_argument, NULL, OPT_DISK_BATCH},
@@ -98,19 +107,22 @@ static void usage(FILE *f)
             "  -m, --cpumask MASK      CPUs for the reactors, hex (e.g. 0x3)\n"
             "      --reactors N        number of reactor threads (default: one per CPU)\n"
             "      --engine E          I/O engine: auto, io_uring or epoll (default auto)\n"
-            "      --poll-us N         spin N us while I/O is in flight (default 50; 0 never,\n"
-            "                          -1 always: burns a core per reactor)\n"
+            "      --poll-us T         spin T while I/O is in flight (default 50us; a bare\n"
+            "                          number is us; 0 never, -1 always: a core per reactor)\n"
             "      --disk-batch N      io_uring: submit disk I/O every N requests (default 2;\n"
             "                          0: once per loop iteration)\n"
             "  -L, --logflag COMP      enable debug logs of a component (tgt, rpc, nvmf, all)\n"
             "      --log-level LEVEL   err, warn, info or debug (default info)\n"
             "      --max-conns N       NVMe/TCP connections in total (default 4096)\n"
             "      --max-conns-per-host N  ...from one source address (default 256)\n"
-            "      --icreq-timeout-ms MS   close a connection without ICReq (default 10000)\n"
-            "      --connect-timeout-ms MS ...without a Connect after ICResp (default 10000)\n"
-            "      --pdu-timeout-ms MS     ...that leaves a PDU half-sent (default 30000)\n"
-            "      --idle-release-ms MS    idle this long: data buffers released (default 5000)\n"
-            "                          (a timeout of 0 disables it)\n"
+            "      --icreq-timeout T   close a connection without ICReq (default 10s)\n"
+            "      --connect-timeout T ...without a Connect after ICResp (default 10s)\n"
+            "      --pdu-timeout T     ...that leaves a PDU half-sent (default 30s)\n"
+            "      --idle-release T    idle this long: data buffers released (default 5s)\n"
+            "                          (durations as 10s, 500ms, 1m, at most 1h; 0 disables;\n"
+            "                          --icreq-timeout-ms, --connect-timeout-ms,\n"
+            "                          --pdu-timeout-ms, --idle-release-ms: the same, a bare\n"
+            "                          number in ms)\n"
             "  -h, --help              this text\n"
             "  -v, --version           print the version\n",
             TGT_RPC_DEFAULT_SOCKET);
@@ -143,6 +155,49 @@ static int parse_u32_opt(const char *name, const char *arg, uint32_t min, uint32
     return 0;
 }
 
+/*
+ * A duration option in whole milliseconds, 0 (off) to max_ms (whole hours); a nonzero one under
+ * 1 ms counts as 1 ms, never as off. bare_ms: the spellings ending in -ms, where a
+ * bare number is milliseconds; the others want units ("10s") like --rpc-idle-timeout.
+ */
+static int parse_ms_opt(const char *name, const char *arg, bool bare_ms, uint32_t max_ms,
+                        unsigned *ret)
+{
+    uint64_t us;
+    int r =
+        bare_ms ? slio_parse_duration_unit_us(arg, 1000, &us) : slio_parse_duration_us(arg, &us);
+
+    if (r < 0 || us / 1000 > max_ms) {
+        fprintf(stderr,
+                "slio-tgt: %s \"%s\": expected a duration (10s, 500ms%s) of at most %uh, "
+                "0 for none\n",
+                name, arg, bare_ms ? ", or a number of ms" : "", max_ms / 3600000);
+        return -EINVAL;
+    }
+    *ret = us && us < 1000 ? 1 : (unsigned)(us / 1000);
+    return 0;
+}
+
+/* --poll-us: -1 (spin always), or a duration up to 10 s; a bare number is microseconds. */
+static int parse_poll(const char *arg, int64_t *ret_us)
+{
+    uint64_t us;
+
+    if (strcmp(arg, "-1") == 0) {
+        *ret_us = -1;
+        return 0;
+    }
+    if (slio_parse_duration_unit_us(arg, 1, &us) < 0 || us > 10000000) {
+        fprintf(stderr,
+                "slio-tgt: --poll-us \"%s\": expected -1 to 10000000 (us), or a "
+                "duration up to 10s\n",
+                arg);
+        return -EINVAL;
+    }
+    *ret_us = (int64_t)us;
+    return 0;
+}
+
 /* --rpc-*: the JSON-RPC server's limits (docs/tgt-rpc.md, "RPC limits"); --spdk-compat. */
 static int parse_rpc_opt(int c, const char *arg, struct tgt_rpc_server_opts *o)
 {
@@ -152,17 +207,7 @@ static int parse_rpc_opt(int c, const char *arg, struct tgt_rpc_server_opts *o)
     case OPT_RPC_MAX_CLIENTS:
         return parse_u32_opt("--rpc-max-clients", arg, 1, 4096, &o->max_clients);
     case OPT_RPC_IDLE_TIMEOUT:
-        if (slio_parse_duration_us(arg, &v) < 0 || v / 1000 > 86400000) {
-            fprintf(stderr,
-                    "slio-tgt: --rpc-idle-timeout \"%s\": expected a duration (10s, "
-                    "500ms) of at most a day, 0 for none\n",
-                    arg);
-            return -EINVAL;
-        }
-        o->idle_timeout_ms = (unsigned)(v / 1000);
-        if (v && !o->idle_timeout_ms)
-            o->idle_timeout_ms = 1;
-        return 0;
+        return parse_ms_opt("--rpc-idle-timeout", arg, false, 86400000, &o->idle_timeout_ms);
     case OPT_SPDK_COMPAT:
         if (tgt_config_set_spdk_compat(arg) < 0) {
             fprintf(stderr, "slio-tgt: --spdk-compat \"%s\": expected an SPDK release (v23.05)\n",
@@ -180,6 +225,23 @@ static int parse_rpc_opt(int c, const char *arg, struct tgt_rpc_server_opts *o)
     }
 }
 
+/* The connection deadlines, both spellings of each; -ENOENT when c is not one of them. */
+static int parse_deadline_opt(int c, const char *arg, struct tgt_conn_limits *l)
+{
+    static const char *const names[] = {"--icreq-timeout", "--connect-timeout", "--pdu-timeout",
+                                        "--idle-release"};
+    uint32_t *const fields[] = {&l->icreq_timeout_ms, &l->connect_timeout_ms, &l->pdu_timeout_ms,
+                                &l->idle_release_ms};
+    bool ms = c >= OPT_ICREQ_TIMEOUT_MS && c <= OPT_IDLE_RELEASE_MS;
+    int i = c - (ms ? OPT_ICREQ_TIMEOUT_MS : OPT_ICREQ_TIMEOUT);
+    char name[32];
+
+    if (i < 0 || i >= (int)SLIO_ARRAY_SIZE(names))
+        return -ENOENT;
+    snprintf(name, sizeof(name), "%s%s", names[i], ms ? "-ms" : "");
+    return parse_ms_opt(name, arg, ms, 3600000, fields[i]);
+}
+
 /* The connection caps and deadlines; -ENOENT when c is not one of them. */
 static int parse_limit_opt(int c, const char *arg, struct tgt_conn_limits *l)
 {
@@ -188,16 +250,8 @@ static int parse_limit_opt(int c, const char *arg, struct tgt_conn_limits *l)
         return parse_u32_opt("--max-conns", arg, 1, 1000000, &l->max_conns);
     case OPT_MAX_CONNS_PER_HOST:
         return parse_u32_opt("--max-conns-per-host", arg, 1, 1000000, &l->max_conns_per_host);
-    case OPT_ICREQ_TIMEOUT:
-        return parse_u32_opt("--icreq-timeout-ms", arg, 0, 3600000, &l->icreq_timeout_ms);
-    case OPT_CONNECT_TIMEOUT:
-        return parse_u32_opt("--connect-timeout-ms", arg, 0, 3600000, &l->connect_timeout_ms);
-    case OPT_PDU_TIMEOUT:
-        return parse_u32_opt("--pdu-timeout-ms", arg, 0, 3600000, &l->pdu_timeout_ms);
-    case OPT_IDLE_RELEASE:
-        return parse_u32_opt("--idle-release-ms", arg, 0, 3600000, &l->idle_release_ms);
     default:
-        return -ENOENT;
+        return parse_deadline_opt(c, arg, l);
     }
 }
 
@@ -234,10 +288,8 @@ static int parse_args(int argc, char **argv, struct app_opts *o)
             }
             break;
         case OPT_POLL_US:
-            if (slio_parse_i64(optarg, -1, 10000000, &i) < 0) {
-                fprintf(stderr, "slio-tgt: --poll-us \"%s\": expected -1 to 10000000\n", optarg);
+            if (parse_poll(optarg, &i) < 0)
                 return -EINVAL;
-            }
             o->reactor.poll_us = i;
             break;
         case OPT_DISK_BATCH:

@@ -44,5 +44,12 @@ const char *slio_format_size(uint64_t bytes, char buf[static SLIO_FORMAT_SIZE_MA
 
 /* Microseconds from a duration ("30s", "100ms", "1h30m", "1.5s"). */
 int slio_parse_duration_us(const char *s, uint64_t *ret_us) _must_check_;
+/*
+ * The same, or a bare whole number counted in units of bare_unit_us microseconds
+ * ("500" with 1000: 500 ms). For options whose older spelling named the unit
+ * (slio-tgt's --pdu-timeout-ms 500), so that they take "2s" too. bare_unit_us > 0.
+ */
+int slio_parse_duration_unit_us(const char *s, uint64_t bare_unit_us,
+                                uint64_t *ret_us) _must_check_;
 
 #endif

@@ -130,6 +130,13 @@ def test_both_engines_end_to_end(target, perf, tmp_path, engine, batch):
     ("--disk-batch", "4097", '--disk-batch "4097": expected 0 to 4096'),
     ("--reactors", "0", '--reactors "0": expected 1 to 1024'),
     ("--poll-us", "-2", '--poll-us "-2": expected -1 to 10000000'),
+    ("--poll-us", "11s", '--poll-us "11s": expected -1 to 10000000 (us), or a duration up to 10s'),
+    # durations want a unit; the -ms spellings also take a bare number of ms
+    ("--icreq-timeout", "300", '--icreq-timeout "300": expected a duration (10s, 500ms)'),
+    ("--pdu-timeout-ms", "2h", '--pdu-timeout-ms "2h": expected a duration (10s, 500ms, or a '
+                               'number of ms) of at most 1h'),
+    ("--idle-release", "soon", '--idle-release "soon": expected a duration'),
+    ("--connect-timeout-ms", "-1", '--connect-timeout-ms "-1": expected a duration'),
     ("--engine", "spdk", '--engine "spdk": expected auto, io_uring or epoll'),
 ])
 def test_bad_option_is_named(tmp_path, opt, value, expect):
@@ -137,6 +144,22 @@ def test_bad_option_is_named(tmp_path, opt, value, expect):
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 2 and expect in r.stderr, (r.returncode, r.stderr)
     assert not (tmp_path / "t.sock").exists(), "a refused start must not open the socket"
+
+
+def test_every_duration_takes_units_and_old_spellings_still_work(tmp_path):
+    """Each spelling parses (--help after them exits 0 only if all did): durations with
+    units, the -ms and -us spellings with bare numbers or with units, -1 and 0."""
+    r = subprocess.run([binary("tgt/slio-tgt"), "-r", str(tmp_path / "t.sock"),
+                        "--icreq-timeout", "1s", "--connect-timeout", "1m", "--pdu-timeout", "500ms",
+                        "--idle-release", "0", "--icreq-timeout-ms", "300",
+                        "--connect-timeout-ms", "2s", "--pdu-timeout-ms", "0",
+                        "--idle-release-ms", "250us", "--poll-us", "50", "--poll-us", "1ms",
+                        "--poll-us", "-1", "--rpc-idle-timeout", "1h", "--help"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    for opt in ("--icreq-timeout T", "--connect-timeout T", "--pdu-timeout T",
+                "--idle-release T", "--icreq-timeout-ms", "--poll-us T"):
+        assert opt in r.stdout, opt
 
 
 def test_resize_seen_by_host(target, perf, tmp_path):
@@ -314,7 +337,8 @@ def test_idle_peers_cost_nothing_for_long(target, perf, tmp_path):
     or never connects is closed at its deadline, and one address cannot open more than
     --max-conns-per-host connections; real hosts are unaffected."""
     target.stop()
-    target.start(extra=("--icreq-timeout-ms", "300", "--connect-timeout-ms", "300"))
+    # the ICReq deadline in the unit-suffixed spelling, the Connect one in the first (-ms)
+    target.start(extra=("--icreq-timeout", "300ms", "--connect-timeout-ms", "300"))
     target.export(NQN1, tmp_path / "a.img")
     t0 = time.monotonic()
     silent = connect_raw(target.port)

@@ -182,12 +182,42 @@ static void test_duration(void **state)
     assert_true(v == SENTINEL);
 }
 
+static void test_duration_unit(void **state)
+{
+    uint64_t v = SENTINEL;
+
+    /* bare numbers count in the given unit, anything else is a duration */
+    assert_int_equal(slio_parse_duration_unit_us("500", 1000, &v), 0);
+    assert_true(v == 500000);
+    assert_int_equal(slio_parse_duration_unit_us("2s", 1000, &v), 0);
+    assert_true(v == 2000000);
+    assert_int_equal(slio_parse_duration_unit_us("250us", 1000, &v), 0);
+    assert_true(v == 250);
+    assert_int_equal(slio_parse_duration_unit_us("0", 1000, &v), 0);
+    assert_true(v == 0);
+    assert_int_equal(slio_parse_duration_unit_us("50", 1, &v), 0);
+    assert_true(v == 50);
+    v = SENTINEL;
+    static const char *const bad[] = {"", "-1", "1.5", " 5", "5 ", "5x", "ms", "+5", "0x10"};
+    for (size_t i = 0; i < SLIO_ARRAY_SIZE(bad); i++) {
+        int r = slio_parse_duration_unit_us(bad[i], 1000, &v);
+        if (r != -EINVAL)
+            fail_msg("\"%s\": expected -EINVAL, got %d", bad[i], r);
+    }
+    assert_int_equal(slio_parse_duration_unit_us(NULL, 1000, &v), -EINVAL);
+    assert_int_equal(slio_parse_duration_unit_us("5", 0, &v), -EINVAL);
+    /* 2^64/1000 ms does not fit in microseconds; nor does a number past 2^64 */
+    assert_int_equal(slio_parse_duration_unit_us("18446744073709552", 1000, &v), -ERANGE);
+    assert_int_equal(slio_parse_duration_unit_us("18446744073709551616", 1, &v), -ERANGE);
+    assert_true(v == SENTINEL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_u64),      cmocka_unit_test(test_i64_u32),
         cmocka_unit_test(test_size),     cmocka_unit_test(test_format_size),
-        cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_duration), cmocka_unit_test(test_duration_unit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
