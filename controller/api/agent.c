@@ -23,6 +23,8 @@ static void live_update(struct ctl *c, const char *node, const json_t *pools, bo
 {
     size_t i;
     json_t *p;
+    char now[32];
+    model_now(now);
     pthread_mutex_lock(&c->live_lock);
     json_t *entry = json_object_get(c->live, node);
     if (!entry) {
@@ -33,6 +35,7 @@ static void live_update(struct ctl *c, const char *node, const json_t *pools, bo
         json_object_set_new(entry, "pools", json_object());
     if (entry) {
         json_object_set_new(entry, "seen", json_integer((json_int_t)ctl_now_us()));
+        json_object_set_new(entry, "seen_at", json_string(now));
         json_array_foreach (pools, i, p) {
             json_t *fig = json_deep_copy(p);
             json_object_del(fig, "name");
@@ -236,9 +239,12 @@ static int agent_register(struct api_call *call)
     if (r < 0)
         return r;
     log_info("node \"%s\" registered (%zu pools)", a.node, json_array_size(a.pools));
-    call->out = json_pack("{s:s,s:I,s:I}", "node", a.node, "heartbeat_interval_s",
-                          (json_int_t)(call->ctl->cfg.heartbeat_interval_us / 1000000u), "revision",
-                          (json_int_t)rev);
+    /* _ms is exact (the config allows 100ms); _s, whole seconds and at least 1, is for
+     * agents that read only it: 0 would be no interval at all */
+    uint64_t every = call->ctl->cfg.heartbeat_interval_us;
+    call->out = json_pack("{s:s,s:I,s:I,s:I}", "node", a.node, "heartbeat_interval_ms",
+                          (json_int_t)(every / 1000u), "heartbeat_interval_s",
+                          (json_int_t)SLIO_MAX(every / 1000000u, 1u), "revision", (json_int_t)rev);
     return call->out ? 0 : -ENOMEM;
 }
 
