@@ -72,6 +72,16 @@ uint64_t ctl_live_seen(struct ctl *c, const char *node)
     return t;
 }
 
+bool ctl_live_seen_at(struct ctl *c, const char *node, char buf[static 32])
+{
+    pthread_mutex_lock(&c->live_lock);
+    const char *s = json_string_value(json_object_get(json_object_get(c->live, node), "seen_at"));
+    if (s)
+        snprintf(buf, 32, "%s", s);
+    pthread_mutex_unlock(&c->live_lock);
+    return s != NULL;
+}
+
 /* Labels of a JSON object as an array (values borrowed from obj); *n set. */
 static struct sched_label *labels_of(const json_t *obj, size_t *n)
 {

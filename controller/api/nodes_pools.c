@@ -48,6 +48,9 @@ static json_t *render_node(struct api_call *call, const json_t *doc, int64_t mod
         json_array_append_new(pools, render_pool(call, doc, p));
     json_object_set_new(out, "pools", pools);
     json_object_set_new(out, "status", json_string(ctl_node_status(doc)));
+    char seen[32];
+    if (ctl_live_seen_at(call->ctl, model_str(doc, "name"), seen))
+        json_object_set_new(out, "last_heartbeat", json_string(seen));
     return out;
 }
 
