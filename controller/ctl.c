@@ -172,7 +172,8 @@ static int sync_node_into(struct ctl *c, struct sched_view *v, const json_t *nod
     size_t i;
     json_t *p;
     json_array_foreach (json_object_get(node_doc, "pools"), i, p) {
-        int r = view_upsert_pool(c, v, node_doc, p, err);
+        /* a pool its agent dropped is listed for its volumes, never offered (agent.c) */
+        int r = model_pool_unreported(p) ? 0 : view_upsert_pool(c, v, node_doc, p, err);
         if (r < 0)
             return r;
     }
@@ -183,7 +184,7 @@ int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *e
 {
     struct sched_view *v = ctl_view(c);
     const json_t *pools = json_object_get(node_doc, "pools");
-    size_t n = json_array_size(pools), i;
+    size_t n = json_array_size(pools), i, n_reported = 0;
     json_t *p;
     int r = sync_node_into(c, v, node_doc, err);
     if (r < 0)
@@ -195,10 +196,12 @@ int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *e
     if (!ids || !idp)
         r = -ENOMEM;
     json_array_foreach (pools, i, p)
-        if (r == 0)
-            idp[i] = model_pool_id(ids[i], node, model_str(p, "name"));
+        if (r == 0 && !model_pool_unreported(p)) {
+            idp[n_reported] = model_pool_id(ids[n_reported], node, model_str(p, "name"));
+            n_reported++;
+        }
     if (r == 0)
-        r = sched_view_retain_node_pools(v, node, idp, n);
+        r = sched_view_retain_node_pools(v, node, idp, n_reported);
     if (r < 0)
         slio_err_set(err, "node \"%s\": its pools not updated in the scheduler's view (%s)", node,
                      strerror(-r));
