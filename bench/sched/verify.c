@@ -53,6 +53,14 @@ int bench_record(struct bench *b, struct bench_req *br, int r, const struct sche
         bp->n_remote++;
         bp->remote_bytes += br->req.size;
     }
+    if (br->req.position == SCHED_POS_MUST_LOCAL || br->pinned_pool != NONE)
+        bp->forced += br->req.size;
+    else if (br->req.position == SCHED_POS_PREFER_LOCAL && br->consumer_node == bp->node)
+        bp->pref_local += br->req.size;
+    if (br->req.position == SCHED_POS_PREFER_LOCAL) {
+        b->n_prefer_local++;
+        b->n_prefer_local_kept += br->consumer_node == bp->node;
+    }
     return 0;
 }
 
