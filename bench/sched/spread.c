@@ -26,6 +26,11 @@ static bool choices_only(const struct bench *b, const struct bench_pool *p)
     return p->forced == 0 && p->pref_local == 0;
 }
 
+static bool not_forced(const struct bench *b, const struct bench_pool *p)
+{
+    return p->forced == 0;
+}
+
 static bool with_forced(const struct bench *b, const struct bench_pool *p)
 {
     return p->forced > 0;
@@ -74,6 +79,7 @@ static bool capped(const struct bench *b, const struct bench_pool *p)
 
 static const struct subset subsets[] = {
     {"every ready pool (the requirement's figure)", all},
+    {"pools with nothing forced on them", not_forced},
     {"pools holding only the scorers' free choices", choices_only},
     {"pools holding MustLocal or pinned volumes", with_forced},
     {"pools holding PreferLocal, nothing forced", pref_not_forced},
@@ -147,6 +153,28 @@ static void fullest(const struct bench *b, bool thin, uint32_t top)
     }
 }
 
+/* The pools more than 10 points above the emptiest of their kind, and what was forced there. */
+static void over_band(const struct bench *b, bool thin)
+{
+    double lo = 1e9, f_lo = 1e9, f_hi = 0;
+    uint32_t n = 0, n_forced = 0;
+    for (uint32_t i = 0; i < b->n_pools; i++)
+        if (counted(&b->pools[i], thin) && pct(&b->pools[i], b->pools[i].allocated) < lo)
+            lo = pct(&b->pools[i], b->pools[i].allocated);
+    for (uint32_t i = 0; i < b->n_pools; i++) {
+        const struct bench_pool *p = &b->pools[i];
+        if (!counted(p, thin) || pct(p, p->allocated) <= lo + 10.0)
+            continue;
+        n++;
+        n_forced += p->forced > 0;
+        f_lo = pct(p, p->forced) < f_lo ? pct(p, p->forced) : f_lo;
+        f_hi = pct(p, p->forced) > f_hi ? pct(p, p->forced) : f_hi;
+    }
+    printf("  %s pools more than 10 points above the emptiest: %u, %u of them holding MustLocal or "
+           "pinned volumes (%.1f..%.1f points of them)\n",
+           thin ? "thin" : "thick", n, n_forced, n ? f_lo : 0.0, n ? f_hi : 0.0);
+}
+
 /* How the MustLocal requests' consumer nodes fell: per node, and the largest forced share. */
 static void consumers(const struct bench *b)
 {
@@ -188,8 +216,10 @@ void bench_spread_report(const struct bench *b)
            "p99", "max", "spread");
     for (int thin = 0; thin < 2; thin++)
         for (size_t s = 0; s < SLIO_ARRAY_SIZE(subsets); s++)
-            if (!thin || s < 4) /* thin pools are all 2 TiB x 2 */
+            if (!thin || s < 5) /* thin pools are all 2 TiB x 2 */
                 subset_line(b, &subsets[s], thin, used);
+    over_band(b, false);
+    over_band(b, true);
     printf("  the fullest thick pools:\n");
     fullest(b, false, 5);
     consumers(b);
