@@ -425,7 +425,12 @@ int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
     *cfg = (struct ctl_config){0}; /* owned by c now */
     pthread_mutex_init(&c->live_lock, NULL);
     pthread_mutex_init(&c->stop_lock, NULL);
-    pthread_cond_init(&c->stop_cond, NULL);
+    /* the monitor's tick: a wall clock set back must not stall it */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->stop_cond, &ca);
+    pthread_condattr_destroy(&ca);
     c->live = json_object();
     c->reserves = json_object();
     c->started_us = ctl_now_us();
