@@ -71,7 +71,10 @@ struct bench_req *bench_make_request(struct bench *b, uint32_t i);
 int bench_record(struct bench *b, struct bench_req *br, int r, const struct sched_decision *d,
                  const struct slio_err *err);
 uint32_t bench_verify(const struct bench *b);
-void bench_spread(const struct bench *b, double *ret_thick, double *ret_thin, double *ret_all);
+/* max - min used share over the ready pools of each kind (unforced_only: of those holding no
+ * MustLocal or pinned volume, i.e. least_allocated's own balance), in points */
+void bench_spread(const struct bench *b, bool unforced_only, double *ret_thick, double *ret_thin,
+                  double *ret_all);
 /* spread.c: the used-capacity spread over subsets of the pools, and what forced it */
 void bench_spread_report(const struct bench *b);
 void bench_free(struct bench *b);

@@ -99,6 +99,7 @@ struct round {
     double wall_p50_us, wall_p99_us, wall_per_s;
     uint32_t max_at; /* the request that took longest */
     double spread_thick, spread_thin, spread;
+    double free_thick, free_thin, free; /* over the pools with nothing forced on them */
     uint32_t placed, refused, refused_pinned;
     uint32_t prefer_local, prefer_local_kept;
 };
@@ -120,6 +121,9 @@ static void print_round(const char *title, const struct bench *b, const struct r
            r->wall_p50_us, r->wall_p99_us, r->wall_per_s);
     printf("  used-capacity spread: %.2f points (thick pools %.2f, thin pools %.2f)\n", r->spread,
            r->spread_thick, r->spread_thin);
+    printf("  used-capacity spread over the pools with nothing forced on them (no MustLocal or "
+           "pinned volume: least_allocated's balance): %.2f points (thick %.2f, thin %.2f)\n",
+           r->free, r->free_thick, r->free_thin);
 }
 
 static int run_round(struct bench *b, const char *title, struct round *ret)
@@ -173,7 +177,8 @@ static int run_round(struct bench *b, const char *title, struct round *ret)
         .prefer_local = b->n_prefer_local,
         .prefer_local_kept = b->n_prefer_local_kept,
     };
-    bench_spread(b, &ret->spread_thick, &ret->spread_thin, &ret->spread);
+    bench_spread(b, false, &ret->spread_thick, &ret->spread_thin, &ret->spread);
+    bench_spread(b, true, &ret->free_thick, &ret->free_thin, &ret->free);
     print_round(title, b, ret);
     bench_spread_report(b);
     free(lat);
