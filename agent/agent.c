@@ -155,7 +155,7 @@ int agent_start(struct agent *a, const struct agent_config *cfg, struct slio_err
     pthread_condattr_t ca;
     int r;
 
-    *a = (struct agent){.cfg = cfg, .heartbeat_interval_s = 5, .applied_revision = -1};
+    *a = (struct agent){.cfg = cfg, .heartbeat_interval_us = 5000000, .applied_revision = -1};
     agent_metrics_init(&a->metrics);
     observed_metrics = &a->metrics;
     agent_engine_set_exec_observer(observe_command, &a->metrics);

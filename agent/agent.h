@@ -49,9 +49,9 @@ struct agent {
     bool stopping;
     bool registered;
     bool controller_ok;
-    bool kick; /* the controller is reachable again: run a pass */
-    uint32_t heartbeat_interval_s;
-    struct agent_desired *pending; /* fetched, not yet taken by the reconciler (owned) */
+    bool kick;                      /* the controller is reachable again: run a pass */
+    uint64_t heartbeat_interval_us; /* the controller's answer at registration */
+    struct agent_desired *pending;  /* fetched, not yet taken by the reconciler (owned) */
     struct agent_pool_status pool;
     bool pool_valid;
     enum agent_thin_level thin_level;

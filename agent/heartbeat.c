@@ -17,7 +17,6 @@ static int do_register(struct agent *a, struct slio_err *err)
 {
     struct agent_pool_status ps;
     _cleanup_json_ json_t *body = NULL, *reply = NULL;
-    json_t *interval;
     int r;
 
     pthread_mutex_lock(&a->lock);
@@ -29,11 +28,8 @@ static int do_register(struct agent *a, struct slio_err *err)
     r = slio_http_call_ok(a->http, "POST", "/v1/agent/register", body, &reply, err);
     if (r < 0)
         return r;
-    interval = json_object_get(reply, "heartbeat_interval_s");
     pthread_mutex_lock(&a->lock);
-    if (json_is_integer(interval) && json_integer_value(interval) >= 1 &&
-        json_integer_value(interval) <= 300)
-        a->heartbeat_interval_s = (uint32_t)json_integer_value(interval);
+    a->heartbeat_interval_us = agent_report_interval_us(reply, a->heartbeat_interval_us);
     a->registered = true;
     pthread_mutex_unlock(&a->lock);
     log_info("node \"%s\": registered with the controller at %s", a->cfg->node.name,
@@ -87,8 +83,7 @@ void *agent_heartbeat_main(void *arg)
         }
         pthread_mutex_lock(&a->lock);
         a->controller_ok = r == 0;
-        wait_us = r < 0 && !a->registered ? a->cfg->controller.retry_us
-                                          : a->heartbeat_interval_s * 1000000ull;
+        wait_us = r < 0 && !a->registered ? a->cfg->controller.retry_us : a->heartbeat_interval_us;
         if (r == -ENOENT)
             wait_us = 0; /* register again at once */
         if (wait_us)

@@ -72,6 +72,16 @@ uint64_t ctl_live_seen(struct ctl *c, const char *node)
     return t;
 }
 
+bool ctl_live_seen_at(struct ctl *c, const char *node, char buf[static 32])
+{
+    pthread_mutex_lock(&c->live_lock);
+    const char *s = json_string_value(json_object_get(json_object_get(c->live, node), "seen_at"));
+    if (s)
+        snprintf(buf, 32, "%s", s);
+    pthread_mutex_unlock(&c->live_lock);
+    return s != NULL;
+}
+
 /* Labels of a JSON object as an array (values borrowed from obj); *n set. */
 static struct sched_label *labels_of(const json_t *obj, size_t *n)
 {
@@ -162,7 +172,8 @@ static int sync_node_into(struct ctl *c, struct sched_view *v, const json_t *nod
     size_t i;
     json_t *p;
     json_array_foreach (json_object_get(node_doc, "pools"), i, p) {
-        int r = view_upsert_pool(c, v, node_doc, p, err);
+        /* a pool its agent dropped is listed for its volumes, never offered (agent.c) */
+        int r = model_pool_unreported(p) ? 0 : view_upsert_pool(c, v, node_doc, p, err);
         if (r < 0)
             return r;
     }
@@ -173,7 +184,7 @@ int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *e
 {
     struct sched_view *v = ctl_view(c);
     const json_t *pools = json_object_get(node_doc, "pools");
-    size_t n = json_array_size(pools), i;
+    size_t n = json_array_size(pools), i, n_reported = 0;
     json_t *p;
     int r = sync_node_into(c, v, node_doc, err);
     if (r < 0)
@@ -185,10 +196,12 @@ int ctl_view_sync_node(struct ctl *c, const json_t *node_doc, struct slio_err *e
     if (!ids || !idp)
         r = -ENOMEM;
     json_array_foreach (pools, i, p)
-        if (r == 0)
-            idp[i] = model_pool_id(ids[i], node, model_str(p, "name"));
+        if (r == 0 && !model_pool_unreported(p)) {
+            idp[n_reported] = model_pool_id(ids[n_reported], node, model_str(p, "name"));
+            n_reported++;
+        }
     if (r == 0)
-        r = sched_view_retain_node_pools(v, node, idp, n);
+        r = sched_view_retain_node_pools(v, node, idp, n_reported);
     if (r < 0)
         slio_err_set(err, "node \"%s\": its pools not updated in the scheduler's view (%s)", node,
                      strerror(-r));
@@ -412,7 +425,12 @@ int ctl_open(struct ctl_config *cfg, struct ctl **ret, struct slio_err *err)
     *cfg = (struct ctl_config){0}; /* owned by c now */
     pthread_mutex_init(&c->live_lock, NULL);
     pthread_mutex_init(&c->stop_lock, NULL);
-    pthread_cond_init(&c->stop_cond, NULL);
+    /* the monitor's tick: a wall clock set back must not stall it */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->stop_cond, &ca);
+    pthread_condattr_destroy(&ca);
     c->live = json_object();
     c->reserves = json_object();
     c->started_us = ctl_now_us();

@@ -48,7 +48,7 @@ struct ctl {
     struct slio_http_server *server; /* set by api_start: its counters go to /metrics */
 
     pthread_mutex_t live_lock;
-    json_t *live;     /* node → {"seen": monotonic µs, "pools": {pool: figures}} */
+    json_t *live; /* node → {"seen": monotonic µs, "seen_at": RFC 3339, "pools": {pool: figures}} */
     json_t *reserves; /* pool id → bytes held for snapshots' copy-on-write (live_lock) */
 
     uint64_t started_us;
@@ -142,6 +142,12 @@ bool ctl_live_status(struct ctl *c, const char *node, char *buf, size_t size);
 void ctl_live_set_status(struct ctl *c, const char *node, const char *status);
 /* Monotonic µs of the node's last heartbeat or register (0: none since start). */
 uint64_t ctl_live_seen(struct ctl *c, const char *node);
+/*
+ * The same instant on the wall clock (RFC 3339, what the API shows as last_heartbeat),
+ * copied into buf; false when none since this controller started. Ages are judged on
+ * the monotonic time only: a wall clock set back or forth never turns a node unknown.
+ */
+bool ctl_live_seen_at(struct ctl *c, const char *node, char buf[static 32]);
 
 /*
  * Rebuild the view from the store (start-up; after gaining leadership, when

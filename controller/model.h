@@ -63,6 +63,11 @@ const char *model_key(char buf[static MODEL_KEY_MAX], const char *prefix, const 
 void model_uuid_new(char ret[static SLIO_UUID_STR_LEN]);
 /* RFC 3339 UTC with milliseconds of the current time. */
 void model_now(char ret[static 32]);
+/* A node document's pool its agent no longer reports, kept listed while it holds volumes. */
+static inline bool model_pool_unreported(const json_t *pool)
+{
+    return json_is_true(json_object_get(pool, "unreported"));
+}
 
 /* 0 or -EINVAL naming `what`: DNS-1123 subdomain of at most 63 bytes. */
 int model_check_name(const char *what, const char *s, struct slio_err *err);

@@ -28,9 +28,16 @@ static const char *wanted_status(struct ctl *c, const char *node, uint64_t now)
     return "ready";
 }
 
+/*
+ * Judged again on the document being written, with the time of the node's latest
+ * heartbeat: the tick decided before reading it, and a registration or heartbeat may
+ * have come in between (the document may be the one a registration just wrote). A
+ * node is never marked unknown from a heartbeat time older than its last one.
+ */
 static int set_status(struct ctl *c, json_t *doc, struct txb *t, void *arg, struct slio_err *err)
 {
-    const char *status = arg, *old = ctl_node_status(doc);
+    const char *status = wanted_status(c, model_str(doc, "name"), ctl_now_us());
+    const char *old = ctl_node_status(doc);
     if (strcmp(old, status) == 0)
         return CTL_UNCHANGED;
     bool bad = strcmp(status, "ready") != 0;
@@ -54,11 +61,11 @@ static void check_node(struct ctl *c, const json_t *doc, uint64_t now)
         ctl_live_set_status(c, name, want);
         return;
     }
-    int r = ctl_update(c, model_key(key, K_NODES, name, NULL), set_status, (void *)want, &updated,
-                       NULL, &err);
+    int r =
+        ctl_update(c, model_key(key, K_NODES, name, NULL), set_status, NULL, &updated, NULL, &err);
     if (r == 0 && updated) {
         ctl_live_set_status(c, name, ctl_node_status(updated));
-        log_info("node \"%s\" is %s", name, want);
+        log_info("node \"%s\" is %s", name, ctl_node_status(updated));
         if (ctl_view_sync_node(c, updated, &err) < 0)
             log_warn("%s", err.text);
     } else if (r < 0)
@@ -171,8 +178,8 @@ static void *monitor_main(void *arg)
             prune_events(c);
         }
         pthread_mutex_lock(&c->stop_lock);
-        struct timespec d;
-        clock_gettime(CLOCK_REALTIME, &d);
+        struct timespec d; /* stop_cond waits on the monotonic clock (ctl_open) */
+        clock_gettime(CLOCK_MONOTONIC, &d);
         d.tv_sec += (time_t)(tick / 1000000u);
         d.tv_nsec += (long)(tick % 1000000u) * 1000;
         if (d.tv_nsec >= 1000000000L) {

@@ -73,6 +73,18 @@ json_t *agent_report_heartbeat(const struct agent_config *cfg, const struct agen
     return body;
 }
 
+uint64_t agent_report_interval_us(const json_t *registered, uint64_t current_us)
+{
+    const json_t *ms = json_object_get(registered, "heartbeat_interval_ms");
+    const json_t *s = json_object_get(registered, "heartbeat_interval_s");
+
+    if (json_is_integer(ms) && json_integer_value(ms) >= 100 && json_integer_value(ms) <= 3600000)
+        return (uint64_t)json_integer_value(ms) * 1000u;
+    if (json_is_integer(s) && json_integer_value(s) >= 1 && json_integer_value(s) <= 3600)
+        return (uint64_t)json_integer_value(s) * 1000000u;
+    return current_us;
+}
+
 static json_t *status_json(const struct agent_obj_status *st)
 {
     char u[SLIO_UUID_STR_LEN], nqn[SLIO_NQN_BUF];

@@ -23,6 +23,12 @@ json_t *agent_report_register(const struct agent_config *cfg, const char *host_n
 /* AgentHeartbeat; ps may be NULL (figures not measured yet). */
 json_t *agent_report_heartbeat(const struct agent_config *cfg, const struct agent_pool_status *ps);
 
+/* The heartbeat interval an AgentRegistered answer gives, in µs: heartbeat_interval_ms
+ * when present (100 ms .. 1 h, what the controller's config allows), else the whole
+ * seconds of heartbeat_interval_s (1 s .. 1 h, older controllers); current_us when the
+ * answer has neither in range. */
+uint64_t agent_report_interval_us(const json_t *registered, uint64_t current_us);
+
 /* NodeStatusReport (partial: false) of one reconcile pass: every desired object's
  * status, and every tagged object no record explains as an orphan. */
 json_t *agent_report_status(const struct agent_config *cfg, int64_t revision,

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "sched/sched.h"
 
 #define BENCH_ZONES 10
@@ -27,6 +29,9 @@ struct bench_pool {
     /* what the bench placed there */
     uint64_t allocated, remote_bytes;
     uint32_t n_remote;
+    /* of allocated: volumes that had to go here (MustLocal, pinned clones), and PreferLocal
+     * volumes that did, i.e. bytes the scorers' balance did not choose freely */
+    uint64_t forced, pref_local;
 };
 
 enum bench_affinity {
@@ -53,10 +58,12 @@ struct bench {
     uint32_t n_pools, n_vols;
     uint64_t seed, rng;
     bool free_only; /* no MustLocal/PreferLocal/pinned: every placement is the scorers' choice */
+    json_t *config; /* the scheduler section (--config), NULL = defaults; borrowed */
     struct sched_view *view;
     struct bench_pool *pools;
     struct bench_req *reqs;
     uint32_t n_placed, n_refused, n_refused_pinned;
+    uint32_t n_prefer_local, n_prefer_local_kept; /* PreferLocal placed, and placed locally */
 };
 
 int bench_setup(struct bench *b);
@@ -64,7 +71,12 @@ struct bench_req *bench_make_request(struct bench *b, uint32_t i);
 int bench_record(struct bench *b, struct bench_req *br, int r, const struct sched_decision *d,
                  const struct slio_err *err);
 uint32_t bench_verify(const struct bench *b);
-void bench_spread(const struct bench *b, double *ret_thick, double *ret_thin, double *ret_all);
+/* max - min used share over the ready pools of each kind (unforced_only: of those holding no
+ * MustLocal or pinned volume, i.e. least_allocated's own balance), in points */
+void bench_spread(const struct bench *b, bool unforced_only, double *ret_thick, double *ret_thin,
+                  double *ret_all);
+/* spread.c: the used-capacity spread over subsets of the pools, and what forced it */
+void bench_spread_report(const struct bench *b);
 void bench_free(struct bench *b);
 
 /* topology of node n */

@@ -11,7 +11,14 @@
  * used-capacity spread (max - min allocated share over the pools, in
  * percentage points) under least_allocated.
  *
- *   sched-bench [--pools N] [--volumes N] [--seed N]
+ * Each round also takes the spread apart (bench_spread_report): by pool
+ * subset, the fullest pools' forced / preferred / free shares, and how the
+ * MustLocal consumers fell on the nodes.
+ *
+ *   sched-bench [--pools N] [--volumes N] [--seed N] [--config FILE.json]
+ *
+ * --config gives the scheduler section (filters, scorers, weights) instead
+ * of the defaults.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,15 +47,38 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static int usage(const char *argv0)
+{
+    fprintf(stderr, "usage: %s [--pools N] [--volumes N] [--seed N] [--config FILE.json]\n", argv0);
+    return -EINVAL;
+}
+
+/* --config: the scheduler section as JSON, e.g. {"scorers": [{"name": "least_allocated"}]} */
+static int load_config(const char *path, struct bench *b)
+{
+    json_error_t je;
+    b->config = json_load_file(path, 0, &je);
+    if (!b->config) {
+        fprintf(stderr, "sched-bench: %s:%d: %s\n", path, je.line, je.text);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct bench *b)
 {
     /* options come in pairs: --name VALUE */
     for (int i = 1; i < argc; i += 2) {
         uint64_t n;
-        if (i + 1 >= argc || slio_parse_u64(argv[i + 1], 1, 10000000, &n) < 0) {
-            fprintf(stderr, "usage: %s [--pools N] [--volumes N] [--seed N]\n", argv[0]);
-            return -EINVAL;
+        if (i + 1 >= argc)
+            return usage(argv[0]);
+        if (strcmp(argv[i], "--config") == 0) {
+            if (load_config(argv[i + 1], b) < 0)
+                return -EINVAL;
+            continue;
         }
+        if (slio_parse_u64(argv[i + 1], 1, 10000000, &n) < 0)
+            return usage(argv[0]);
         if (strcmp(argv[i], "--pools") == 0)
             b->n_pools = (uint32_t)(n & ~1ull) ? (uint32_t)(n & ~1ull) : 2;
         else if (strcmp(argv[i], "--volumes") == 0)
@@ -69,10 +99,34 @@ struct round {
     double wall_p50_us, wall_p99_us, wall_per_s;
     uint32_t max_at; /* the request that took longest */
     double spread_thick, spread_thin, spread;
+    double free_thick, free_thin, free; /* over the pools with nothing forced on them */
     uint32_t placed, refused, refused_pinned;
+    uint32_t prefer_local, prefer_local_kept;
 };
 
-static int run_round(struct bench *b, struct round *ret)
+static void print_round(const char *title, const struct bench *b, const struct round *r)
+{
+    printf("%s\n", title);
+    printf("  requests %u: placed %u, refused %u (%u of them pinned to a full or unfit pool)\n",
+           b->n_vols, r->placed, r->refused, r->refused_pinned);
+    printf("  constraint violations: %u\n", r->violations);
+    if (r->prefer_local)
+        printf("  PreferLocal placed on the consumer's node: %u of %u (%.1f%%)\n",
+               r->prefer_local_kept, r->prefer_local,
+               100.0 * r->prefer_local_kept / r->prefer_local);
+    printf("  decision latency (CPU): p50 %.1f us, p99 %.1f us, max %.1f us (request %u)\n",
+           r->p50_us, r->p99_us, r->max_us, r->max_at);
+    printf("  placements/s (one core, CPU): %.0f\n", r->per_s);
+    printf("  wall clock (shared host): p50 %.1f us, p99 %.1f us, %.0f placements/s\n",
+           r->wall_p50_us, r->wall_p99_us, r->wall_per_s);
+    printf("  used-capacity spread: %.2f points (thick pools %.2f, thin pools %.2f)\n", r->spread,
+           r->spread_thick, r->spread_thin);
+    printf("  used-capacity spread over the pools with nothing forced on them (no MustLocal or "
+           "pinned volume: least_allocated's balance): %.2f points (thick %.2f, thin %.2f)\n",
+           r->free, r->free_thick, r->free_thin);
+}
+
+static int run_round(struct bench *b, const char *title, struct round *ret)
 {
     *ret = (struct round){0};
     if (bench_setup(b) < 0) {
@@ -120,27 +174,17 @@ static int run_round(struct bench *b, struct round *ret)
         .placed = b->n_placed,
         .refused = b->n_refused,
         .refused_pinned = b->n_refused_pinned,
+        .prefer_local = b->n_prefer_local,
+        .prefer_local_kept = b->n_prefer_local_kept,
     };
-    bench_spread(b, &ret->spread_thick, &ret->spread_thin, &ret->spread);
+    bench_spread(b, false, &ret->spread_thick, &ret->spread_thin, &ret->spread);
+    bench_spread(b, true, &ret->free_thick, &ret->free_thin, &ret->free);
+    print_round(title, b, ret);
+    bench_spread_report(b);
     free(lat);
     free(wall);
     bench_free(b);
     return 0;
-}
-
-static void print_round(const char *title, const struct bench *b, const struct round *r)
-{
-    printf("%s\n", title);
-    printf("  requests %u: placed %u, refused %u (%u of them pinned to a full or unfit pool)\n",
-           b->n_vols, r->placed, r->refused, r->refused_pinned);
-    printf("  constraint violations: %u\n", r->violations);
-    printf("  decision latency (CPU): p50 %.1f us, p99 %.1f us, max %.1f us (request %u)\n",
-           r->p50_us, r->p99_us, r->max_us, r->max_at);
-    printf("  placements/s (one core, CPU): %.0f\n", r->per_s);
-    printf("  wall clock (shared host): p50 %.1f us, p99 %.1f us, %.0f placements/s\n",
-           r->wall_p50_us, r->wall_p99_us, r->wall_per_s);
-    printf("  used-capacity spread: %.2f points (thick pools %.2f, thin pools %.2f)\n", r->spread,
-           r->spread_thick, r->spread_thin);
 }
 
 int main(int argc, char **argv)
@@ -148,17 +192,20 @@ int main(int argc, char **argv)
     struct bench b = {.n_pools = 10000, .n_vols = 100000, .seed = 42};
     if (parse_args(argc, argv, &b) < 0)
         return 2;
-    printf("sched-bench: %u pools (%u nodes, %u racks, %u zones), default config\n", b.n_pools,
-           b.n_pools / 2, BENCH_RACKS, BENCH_ZONES);
+    printf("sched-bench: %u pools (%u nodes, %u racks, %u zones), %s config\n", b.n_pools,
+           b.n_pools / 2, BENCH_RACKS, BENCH_ZONES, b.config ? "the given" : "default");
     struct round full, free_run;
-    if (run_round(&b, &full) < 0)
+    struct bench b2 = {.n_pools = b.n_pools,
+                       .n_vols = b.n_vols,
+                       .seed = b.seed,
+                       .config = b.config,
+                       .free_only = true};
+    if (run_round(&b, "round 1, the full mix (MustLocal, PreferLocal and pinned clones included):",
+                  &full) < 0 ||
+        run_round(&b2,
+                  "round 2, every placement the scorers' choice (no MustLocal/PreferLocal/pinned):",
+                  &free_run) < 0)
         return 1;
-    print_round("round 1, the full mix (MustLocal, PreferLocal and pinned clones included):", &b,
-                &full);
-    struct bench b2 = {.n_pools = b.n_pools, .n_vols = b.n_vols, .seed = b.seed, .free_only = true};
-    if (run_round(&b2, &free_run) < 0)
-        return 1;
-    print_round("round 2, every placement the scorers' choice (no MustLocal/PreferLocal/pinned):",
-                &b2, &free_run);
+    json_decref(b.config);
     return full.violations || free_run.violations ? 1 : 0;
 }

@@ -79,9 +79,12 @@ int bench_setup(struct bench *b)
 {
     b->rng = b->seed * 0x9e3779b97f4a7c15ull + 1;
     struct sched_config *cfg;
-    int r = sched_config_from_json(NULL, &cfg, NULL);
-    if (r < 0)
+    struct slio_err err = {{0}};
+    int r = sched_config_from_json(b->config, &cfg, &err);
+    if (r < 0) {
+        fprintf(stderr, "sched-bench: config: %s\n", err.text);
         return r;
+    }
     r = sched_view_new(cfg, &b->view);
     sched_config_free(cfg);
     if (r < 0)

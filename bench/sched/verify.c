@@ -53,6 +53,14 @@ int bench_record(struct bench *b, struct bench_req *br, int r, const struct sche
         bp->n_remote++;
         bp->remote_bytes += br->req.size;
     }
+    if (br->req.position == SCHED_POS_MUST_LOCAL || br->pinned_pool != NONE)
+        bp->forced += br->req.size;
+    else if (br->req.position == SCHED_POS_PREFER_LOCAL && br->consumer_node == bp->node)
+        bp->pref_local += br->req.size;
+    if (br->req.position == SCHED_POS_PREFER_LOCAL) {
+        b->n_prefer_local++;
+        b->n_prefer_local_kept += br->consumer_node == bp->node;
+    }
     return 0;
 }
 
@@ -162,12 +170,13 @@ uint32_t bench_verify(const struct bench *b)
     return violations;
 }
 
-void bench_spread(const struct bench *b, double *ret_thick, double *ret_thin, double *ret_all)
+void bench_spread(const struct bench *b, bool unforced_only, double *ret_thick, double *ret_thin,
+                  double *ret_all)
 {
     double lo[2] = {1e9, 1e9}, hi[2] = {-1e9, -1e9};
     for (uint32_t i = 0; i < b->n_pools; i++) {
         const struct bench_pool *p = &b->pools[i];
-        if (!p->ready || p->cordoned)
+        if (!p->ready || p->cordoned || (unforced_only && p->forced))
             continue; /* they take nothing by design */
         double used = 100.0 * (double)p->allocated / (double)effective(p);
         lo[p->thin] = used < lo[p->thin] ? used : lo[p->thin];

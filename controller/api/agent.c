@@ -23,6 +23,8 @@ static void live_update(struct ctl *c, const char *node, const json_t *pools, bo
 {
     size_t i;
     json_t *p;
+    char now[32];
+    model_now(now);
     pthread_mutex_lock(&c->live_lock);
     json_t *entry = json_object_get(c->live, node);
     if (!entry) {
@@ -33,6 +35,7 @@ static void live_update(struct ctl *c, const char *node, const json_t *pools, bo
         json_object_set_new(entry, "pools", json_object());
     if (entry) {
         json_object_set_new(entry, "seen", json_integer((json_int_t)ctl_now_us()));
+        json_object_set_new(entry, "seen_at", json_string(now));
         json_array_foreach (pools, i, p) {
             json_t *fig = json_deep_copy(p);
             json_object_del(fig, "name");
@@ -134,8 +137,34 @@ static bool thin_crossed(const json_t *doc, const json_t *pools)
     return false;
 }
 
+/*
+ * A pool the node had and its agent no longer reports stays in the document, marked
+ * "unreported", while the view holds volumes on it: listed (status unreported) so the
+ * operator sees where those volumes are, never offered to the scheduler (ctl.c). Once
+ * empty it is dropped at the next registration.
+ */
+static void keep_unreported(struct ctl *c, const struct agent_register *a, const json_t *old,
+                            json_t *pools)
+{
+    char id[MODEL_KEY_MAX];
+    size_t i;
+    json_t *op;
+    json_array_foreach (json_object_get(old, "pools"), i, op) {
+        struct sched_pool_usage u;
+        if (pool_named(a->pools, model_str(op, "name")) ||
+            json_array_size(pools) >= MODEL_MAX_POOLS ||
+            sched_view_pool_usage(ctl_view(c), model_pool_id(id, a->node, model_str(op, "name")),
+                                  &u) < 0 ||
+            u.n_volumes == 0)
+            continue;
+        json_t *kept = json_deep_copy(op);
+        json_object_set_new(kept, "unreported", json_true());
+        json_array_append_new(pools, kept);
+    }
+}
+
 /* The new node document: the agent's facts, our cordon flags and status kept per pool. */
-static json_t *node_doc(const struct agent_register *a, const json_t *old)
+static json_t *node_doc(struct ctl *c, const struct agent_register *a, const json_t *old)
 {
     char now[32];
     size_t i;
@@ -150,6 +179,7 @@ static json_t *node_doc(const struct agent_register *a, const json_t *old)
                 json_is_true(json_object_get(op, "cordoned")))
                 json_object_set_new(p, "cordoned", json_true());
     }
+    keep_unreported(c, a, old, pools);
     return json_pack("{s:s,s:s,s:s,s:O?,s:O?,s:O,s:s?,s:s?,s:o,s:s}", "name", a->node, "status",
                      "ready", "host_nqn", a->host_nqn, "labels", a->labels, "topology", a->topology,
                      "export_address", a->export_address, "agent_url", a->agent_url, "version",
@@ -164,7 +194,7 @@ static void pools_gone_event(struct txb *t, struct ctl *c, const struct agent_re
     size_t i, j, n_gone = 0, used = 0;
     const json_t *op, *np;
     json_array_foreach (json_object_get(old, "pools"), i, op) {
-        bool kept = false;
+        bool kept = model_pool_unreported(op); /* told when it was dropped */
         json_array_foreach (a->pools, j, np)
             kept = kept || strcmp(model_str(op, "name"), model_str(np, "name")) == 0;
         if (kept)
@@ -194,7 +224,7 @@ static int register_commit(struct api_call *call, const struct agent_register *a
                                &call->err);
         if (r < 0 && r != -ENOENT)
             return r;
-        json_t *doc = node_doc(a, old);
+        json_t *doc = node_doc(call->ctl, a, old);
         if (!doc)
             return -ENOMEM;
         struct txb t;
@@ -236,9 +266,12 @@ static int agent_register(struct api_call *call)
     if (r < 0)
         return r;
     log_info("node \"%s\" registered (%zu pools)", a.node, json_array_size(a.pools));
-    call->out = json_pack("{s:s,s:I,s:I}", "node", a.node, "heartbeat_interval_s",
-                          (json_int_t)(call->ctl->cfg.heartbeat_interval_us / 1000000u), "revision",
-                          (json_int_t)rev);
+    /* _ms is exact (the config allows 100ms); _s, whole seconds and at least 1, is for
+     * agents that read only it: 0 would be no interval at all */
+    uint64_t every = call->ctl->cfg.heartbeat_interval_us;
+    call->out = json_pack("{s:s,s:I,s:I,s:I}", "node", a.node, "heartbeat_interval_ms",
+                          (json_int_t)(every / 1000u), "heartbeat_interval_s",
+                          (json_int_t)SLIO_MAX(every / 1000000u, 1u), "revision", (json_int_t)rev);
     return call->out ? 0 : -ENOMEM;
 }
 

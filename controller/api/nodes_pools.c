@@ -23,7 +23,10 @@ static json_t *render_pool(struct api_call *call, const json_t *node, const json
     if (sched_view_pool_usage(ctl_view(call->ctl), model_pool_id(id, node_name, name), &u) < 0)
         u = (struct sched_pool_usage){0};
     json_object_set_new(out, "node", json_string(node_name));
-    json_object_set_new(out, "status", json_string(ctl_node_status(node)));
+    json_object_set_new(
+        out, "status",
+        json_string(model_pool_unreported(pool) ? "unreported" : ctl_node_status(node)));
+    json_object_del(out, "unreported");
     json_object_set_new(out, "cordoned",
                         json_boolean(json_is_true(json_object_get(pool, "cordoned"))));
     json_object_set_new(out, "reserved", json_integer((json_int_t)u.allocated));
@@ -48,6 +51,9 @@ static json_t *render_node(struct api_call *call, const json_t *doc, int64_t mod
         json_array_append_new(pools, render_pool(call, doc, p));
     json_object_set_new(out, "pools", pools);
     json_object_set_new(out, "status", json_string(ctl_node_status(doc)));
+    char seen[32];
+    if (ctl_live_seen_at(call->ctl, model_str(doc, "name"), seen))
+        json_object_set_new(out, "last_heartbeat", json_string(seen));
     return out;
 }
 

@@ -42,13 +42,15 @@ static void config_defaults(struct sched_config *c)
     for (size_t i = 0; i < SLIO_ARRAY_SIZE(default_filters); i++)
         c->filters[c->n_filters++] = sched_filter_find(default_filters[i]);
     /*
-     * least_allocated at 10 makes one point of balance worth 100,000: a
+     * least_allocated at 30 makes one point of balance worth 300,000: a
      * PreferLocal pool (position_advice, 1,000,000 at weight 1) wins unless
-     * it is more than 10 points fuller than the best other pool, and an
-     * unoccupied domain of a soft spread group (spread, weight 10) is worth
-     * about 45 points of balance.
+     * it is more than 3 1/3 points fuller than the best other pool, and an
+     * unoccupied domain of a soft spread group (spread, weight 30) is worth
+     * about 45 points of balance. At 10 (10 points) PreferLocal alone took
+     * pools 14 points apart on bench/sched: each honoured preference may sit
+     * 10 points above a floor that keeps rising (docs/scheduler.md).
      */
-    static const uint32_t default_weights[] = {10, 1, 10};
+    static const uint32_t default_weights[] = {30, 1, 30};
     for (size_t i = 0; i < SLIO_ARRAY_SIZE(default_scorers); i++) {
         c->weights[c->n_scorers] = default_weights[i];
         c->scorers[c->n_scorers++] = sched_scorer_find(default_scorers[i]);

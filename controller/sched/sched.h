@@ -9,8 +9,8 @@
  * then named, weighted scorers (the highest total wins), configured like
  *
  *   filters: [basic, affinity, position, spread]
- *   scorers: [{name: least_allocated, weight: 10}, {name: position_advice, weight: 1},
- *             {name: spread, weight: 10}]
+ *   scorers: [{name: least_allocated, weight: 30}, {name: position_advice, weight: 1},
+ *             {name: spread, weight: 30}]
  *
  * Space accounting is the view's own: a pool's allocation is the sum of the
  * sizes of the volumes the view holds on it (placed, and reserved by
@@ -177,10 +177,10 @@ struct sched_config;
 /*
  * Build a config from JSON (or YAML loaded by slio_config_load_*):
  *   {"filters": ["basic", "affinity", "position", "spread"],
- *    "scorers": [{"name": "least_allocated", "weight": 10}, ...]}
- * j NULL = the defaults above (weights least_allocated 10, position_advice 1,
- * spread 10: each scorer's scale is 0..1,000,000, so a PreferLocal pool wins
- * unless it is more than 10 points fuller than the best other one). An
+ *    "scorers": [{"name": "least_allocated", "weight": 30}, ...]}
+ * j NULL = the defaults above (weights least_allocated 30, position_advice 1,
+ * spread 30: each scorer's scale is 0..1,000,000, so a PreferLocal pool wins
+ * unless it is more than 3 1/3 points fuller than the best other one). An
  * absent key keeps its default; a scorer's weight defaults to 1. Unknown
  * keys, unknown names
  * ("filter 'basik' is unknown (known: basic, affinity, position, spread)"),

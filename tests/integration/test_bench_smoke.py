@@ -6,6 +6,7 @@ test checks that every runner produced I/O, that medians come from the runs
 they claim, and that the floor tool measures what it says."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -100,3 +101,37 @@ def test_bench_tgt_spdk_needs_a_build_and_pin(tmp_path):
                        timeout=30)
     assert r.returncode == 2
     assert f"{tmp_path}/bin/nvmf_tgt is not an executable" in r.stderr
+
+
+def run_sched_bench(tmp_path, scorers):
+    cfg = tmp_path / "sched.json"
+    cfg.write_text(json.dumps({"scorers": scorers}))
+    return subprocess.run([binary("bench/sched/sched-bench"), "--pools", "400", "--volumes",
+                           "4000", "--config", str(cfg)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_sched_bench_small_cluster_takes_the_spread_apart(tmp_path):
+    """Figures are not judged: both rounds run with no violation, and the spread over the
+    pools with nothing forced on them is never above the spread over every pool."""
+    r = run_sched_bench(tmp_path, [{"name": "least_allocated", "weight": 30},
+                                   {"name": "position_advice", "weight": 1}])
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert out.count("constraint violations: 0") == 2
+    every = [float(x) for x in re.findall(r"used-capacity spread: ([\d.]+) points", out)]
+    unforced = [float(x) for x in re.findall(
+        r"nothing forced on them \(no MustLocal.*?\): ([\d.]+) points", out)]
+    assert len(every) == len(unforced) == 2
+    assert all(0 <= u <= e for u, e in zip(unforced, every))
+    assert unforced[1] == every[1]  # round 2 forces nothing
+    kept, total = map(int, re.search(r"PreferLocal placed on the consumer's node: (\d+) of "
+                                     r"(\d+)", out).groups())
+    assert 0 < kept <= total
+    assert "the fullest thick pools:" in out and "MustLocal requests per consumer node" in out
+
+
+def test_sched_bench_refuses_an_unknown_scorer(tmp_path):
+    r = run_sched_bench(tmp_path, [{"name": "nope"}])
+    assert r.returncode == 1
+    assert "scorer 'nope' is unknown" in r.stderr

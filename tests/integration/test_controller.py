@@ -116,6 +116,7 @@ def test_volume_lifecycle_local_and_remote(ctl):
     a, b = Agent(ctl, "node-a"), Agent(ctl, "node-b")
     reg = a.register()
     assert reg["heartbeat_interval_s"] == 1 and reg["revision"] > 0
+    assert reg["heartbeat_interval_ms"] == 1000
     b.register()
     v = create(ctl, "pvc-1", 2 * GiB, position="must_local", consumer_node="node-a")
     assert v["phase"] == "creating" and v["node"] == "node-a" and v["pool"] == "vg0"
@@ -258,7 +259,15 @@ def test_heartbeat_loss_unknown_then_offline(tmp_path):
                      offline_after="2s").start()
     try:
         a = Agent(ctl, "node-a")
-        a.register()
+        # the sub-second interval reaches the agent exactly (not as 0 seconds)
+        reg = a.register()
+        assert reg["heartbeat_interval_ms"] == 200 and reg["heartbeat_interval_s"] == 1
+        # heartbeating at that interval for 3 x unknown_after: never unknown
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 3:
+            a.heartbeat()
+            assert ctl.ok("GET", "/v1/nodes/node-a")["status"] == "ready"
+            time.sleep(0.2)
         v = create(ctl, "hb")
         status = lambda: ctl.ok("GET", "/v1/nodes/node-a")["status"]
         ctl.wait_for("unknown", lambda: status() == "unknown", 5)

@@ -120,3 +120,42 @@ def test_thin_snapshot_costs_virtual_capacity(ctl):
     ctl.ok("DELETE", f"/v1/snapshots/{s['id']}", token="csi", want=(202,))
     a.reconcile()
     create(ctl, "y", 5 * GiB, thin=True)
+
+
+def test_reregistered_without_a_pool_never_placed_on_it(ctl):
+    """An agent registered with pools A and B, then again (its config changed) with A only:
+    no new volume lands on B, B is listed as unreported, its volume is flagged and stays in
+    the agent's desired state (never deleted); the agent's heartbeats change none of that."""
+    a = Agent(ctl, "node-a", pools=[pool("pool-a", 100 * GiB), pool("pool-b", 400 * GiB)])
+    a.register()
+    on_b = create(ctl, "on-b", 10 * GiB)
+    assert on_b["pool"] == "pool-b"  # the emptier after placing: least_allocated's choice
+    a.reconcile()
+    a.pools = [pool("pool-a", 100 * GiB)]
+    a.register()
+    a.heartbeat()
+    for i in range(5):  # B is far emptier, yet never chosen
+        v = create(ctl, f"after-{i}", 5 * GiB)
+        assert (v["node"], v["pool"]) == ("node-a", "pool-a")
+    msg = ctl.error("POST", "/v1/volumes", {"name": "big", "size": 90 * GiB}, token="csi",
+                    status=422)
+    assert "1 no longer reported by its agent" in msg
+    b = ctl.ok("GET", "/v1/nodes/node-a/pools/pool-b")
+    assert b["status"] == "unreported" and b["volumes"] == 1
+    listed = {p["name"]: p["status"] for p in ctl.ok("GET", "/v1/pools")["items"]}
+    assert listed == {"pool-a": "ready", "pool-b": "unreported"}
+    node = ctl.ok("GET", "/v1/nodes/node-a")
+    assert {p["name"]: p["status"] for p in node["pools"]} == listed
+    got = ctl.ok("GET", f"/v1/volumes/{on_b['id']}")
+    assert got["pool"] == "pool-b" and got["degraded"] and got["phase"] == "ready"
+    kept = [x for x in a.desired()["volumes"] if x["id"] == on_b["id"]]
+    assert kept and kept[0]["state"] == "present"
+    # registering again without B neither repeats the warning nor forgets B
+    a.register()
+    assert events_of(ctl, "node-a").count("PoolsUnreported") == 1
+    assert ctl.ok("GET", "/v1/nodes/node-a/pools/pool-b")["status"] == "unreported"
+    # B's volume deleted: the agent confirms, and B leaves the listing for good
+    ctl.ok("DELETE", f"/v1/volumes/{on_b['id']}", token="csi", want=(202, 200, 204))
+    a.reconcile()
+    a.register()
+    assert [p["name"] for p in ctl.ok("GET", "/v1/pools")["items"]] == ["pool-a"]

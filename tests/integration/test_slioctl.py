@@ -7,6 +7,7 @@ kubectl-sliteio name (through the real kubectl plugin mechanism)."""
 import http.server
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -208,9 +209,19 @@ def test_get_nodes_pools_events_and_comma_lists(env):
     header, rows = cli.table("get", "nodes")
     assert header == ["NAME", "STATUS", "POOLS", "RACK", "ZONE", "HEARTBEAT"]
     assert [r["NAME"] for r in rows] == ["n1", "n2"] and rows[0]["POOLS"] == "1"
+    # the agents were heard from (registration) just now: an age in seconds, not <unknown>
+    assert all(re.fullmatch(r"\d+s", r["HEARTBEAT"]) and int(r["HEARTBEAT"][:-1]) < 60
+               for r in rows), rows
     header, rows = cli.table("get", "nodes", "-o", "wide")
     assert header[6:] == ["ADDRESS", "AGENT", "HOST-NQN"] and rows[0]["ADDRESS"] == "127.0.0.9:4420"
     assert cli.json("get", "node", "n2")["name"] == "n2"
+    # last_heartbeat is the controller's wall clock at the latest register/heartbeat
+    before = cli.json("get", "node", "n2")["last_heartbeat"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", before)
+    time.sleep(0.01)
+    agents[1].heartbeat()
+    after = cli.json("get", "node", "n2")["last_heartbeat"]
+    assert after > before and cli.json("get", "node", "n1")["last_heartbeat"] < after
 
     header, rows = cli.table("get", "pools")
     assert header == ["NODE", "NAME", "STATUS", "ENGINE", "THIN", "CAPACITY", "FREE", "RESERVED",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* agent/reconcile/report.c: the bodies have the members api/openapi.yaml requires. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,6 +92,37 @@ static void test_thin_level_reported(void **state)
     agent_config_release(&c);
 }
 
+/* The register answer's interval: exact milliseconds first (a sub-second interval is not
+ * 0 seconds), whole seconds from older controllers, the current value for anything else. */
+static void test_interval_from_register_answer(void **state)
+{
+    static const struct {
+        const char *answer;
+        uint64_t want_us;
+    } rows[] = {
+        {"{\"heartbeat_interval_ms\": 200, \"heartbeat_interval_s\": 1}", 200000},
+        {"{\"heartbeat_interval_ms\": 100}", 100000},
+        {"{\"heartbeat_interval_ms\": 10000, \"heartbeat_interval_s\": 10}", 10000000},
+        {"{\"heartbeat_interval_ms\": 3600000}", 3600000000ull},
+        {"{\"heartbeat_interval_s\": 7}", 7000000},          /* an older controller */
+        {"{\"heartbeat_interval_s\": 3600}", 3600000000ull}, /* 1 h, the config's maximum */
+        {"{\"heartbeat_interval_ms\": 99, \"heartbeat_interval_s\": 2}", 2000000},
+        {"{\"heartbeat_interval_ms\": 3600001}", 5000000},
+        {"{\"heartbeat_interval_s\": 0}", 5000000}, /* the old sub-second answer */
+        {"{\"heartbeat_interval_ms\": \"200\"}", 5000000},
+        {"{\"heartbeat_interval_s\": -1}", 5000000},
+        {"{}", 5000000},
+        {"null", 5000000},
+    };
+    for (size_t i = 0; i < SLIO_ARRAY_SIZE(rows); i++) {
+        json_t *j = json_loads(rows[i].answer, JSON_DECODE_ANY, NULL);
+        if (agent_report_interval_us(j, 5000000) != rows[i].want_us)
+            fail_msg("row %zu (%s): got %" PRIu64, i, rows[i].answer,
+                     agent_report_interval_us(j, 5000000));
+        json_decref(j);
+    }
+}
+
 static void test_status(void **state)
 {
     struct agent_config c;
@@ -140,6 +172,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_and_heartbeat),
         cmocka_unit_test(test_thin_level_reported),
+        cmocka_unit_test(test_interval_from_register_answer),
         cmocka_unit_test(test_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,9 +124,9 @@ static void test_yaml_shape(void **state)
 {
     /* the default chain, written out, is accepted as is */
     const char *json = "{\"filters\": [\"basic\", \"affinity\", \"position\", \"spread\"],"
-                       " \"scorers\": [{\"name\": \"least_allocated\", \"weight\": 10},"
+                       " \"scorers\": [{\"name\": \"least_allocated\", \"weight\": 30},"
                        " {\"name\": \"position_advice\", \"weight\": 1},"
-                       " {\"name\": \"spread\", \"weight\": 10}]}";
+                       " {\"name\": \"spread\", \"weight\": 30}]}";
     assert_string_equal(pick(json, false), "pa");
 }
 

@@ -246,7 +246,8 @@ static void test_explain_pools(void **state)
     assert_int_equal(sched_explain_pools(v, &req, collect, &out, &err), 0);
     assert_int_equal(out.n, 3);
     assert_string_equal(out.lines[0], "p3 core thin pool for a thick volume 0");
-    assert_string_equal(out.lines[1], "p1 pass - 9000000");
+    /* least_allocated 30 x (1,000,000 - 100,000): the default weight */
+    assert_string_equal(out.lines[1], "p1 pass - 27000000");
     assert_string_equal(out.lines[2], "p2 basic insufficient space 0");
     sched_view_free(v);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * controller/sched/scores/: what each scorer prefers, table-driven, and the
- * decision's score and local flag. Default weights: least_allocated 10,
- * position_advice 1, spread 10.
+ * decision's score and local flag. Default weights: least_allocated 30,
+ * position_advice 1, spread 30: a PreferLocal pool wins while at most 3 1/3
+ * points fuller than the best other one.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -64,25 +65,50 @@ static void la_thin_virtual(struct sched_view *v, struct sched_request *req)
     req->thin = true;
 }
 
-static void prefer_local_near(struct sched_view *v, struct sched_request *req)
+/* p1 local and `fuller` GiB (= points of 100 GiB) fuller than p2, PreferLocal from n1 */
+static void prefer_local_by(struct sched_view *v, struct sched_request *req, uint64_t fuller)
 {
-    two(v, 5, 0); /* local p1 is 5 points fuller: locality wins */
+    two(v, fuller, 0);
     req->consumer_node = "n1";
     req->position = SCHED_POS_PREFER_LOCAL;
+}
+
+static void prefer_local_0(struct sched_view *v, struct sched_request *req)
+{
+    prefer_local_by(v, req, 0);
+}
+
+static void prefer_local_3(struct sched_view *v, struct sched_request *req)
+{
+    prefer_local_by(v, req, 3); /* 3 points fuller: within 3 1/3, locality wins */
+}
+
+static void prefer_local_4(struct sched_view *v, struct sched_request *req)
+{
+    prefer_local_by(v, req, 4); /* 4 points fuller: balance wins */
 }
 
 static void prefer_local_far(struct sched_view *v, struct sched_request *req)
 {
-    two(v, 20, 0); /* 20 points fuller: balance wins */
+    prefer_local_by(v, req, 20);
+}
+
+/* p2, the remote pool, `fuller` points fuller than the local p1; PreferRemote from n1 */
+static void prefer_remote_by(struct sched_view *v, struct sched_request *req, uint64_t fuller)
+{
+    two(v, 0, fuller);
     req->consumer_node = "n1";
-    req->position = SCHED_POS_PREFER_LOCAL;
+    req->position = SCHED_POS_PREFER_REMOTE;
 }
 
 static void prefer_remote(struct sched_view *v, struct sched_request *req)
 {
-    two(v, 0, 5);
-    req->consumer_node = "n1";
-    req->position = SCHED_POS_PREFER_REMOTE;
+    prefer_remote_by(v, req, 3);
+}
+
+static void prefer_remote_4(struct sched_view *v, struct sched_request *req)
+{
+    prefer_remote_by(v, req, 4);
 }
 
 static void any_ignores_consumer(struct sched_view *v, struct sched_request *req)
@@ -104,7 +130,7 @@ static void soft_rack(struct sched_view *v, struct sched_request *req)
 
 static void soft_node_within_rack(struct sched_view *v, struct sched_request *req)
 {
-    two(v, 0, 3); /* the node tenth of spread (5 points at weight 10) beats 2 points */
+    two(v, 0, 3); /* the node tenth of spread (5 points of balance) beats 2 points */
     fx_add_volume(v, "m1", "p1", GiB, "g", NULL);
     req->spread_group = "g";
     req->spread_level = SCHED_SPREAD_RACK; /* both in r1: the node tenth prefers n2 */
@@ -136,13 +162,24 @@ static const struct row rows[] = {
     {"least_allocated relative", NULL, la_relative, "p1"},
     {"least_allocated thin virtual", NULL, la_thin_virtual, "p1"},
     {"most_allocated", MOST, most_allocated, "p1"},
-    {"PreferLocal near", NULL, prefer_local_near, "p1"},
-    {"PreferLocal far", NULL, prefer_local_far, "p2"},
+    {"PreferLocal equal", NULL, prefer_local_0, "p1"},
+    {"PreferLocal 3 points fuller", NULL, prefer_local_3, "p1"},
+    {"PreferLocal 4 points fuller", NULL, prefer_local_4, "p2"},
+    {"PreferLocal 20 points fuller", NULL, prefer_local_far, "p2"},
+    /* the old default (10 : 1): 10 points of allowance */
+    {"PreferLocal 4 points, old weights",
+     "{\"scorers\": [{\"name\": \"least_allocated\", \"weight\": 10},"
+     " {\"name\": \"position_advice\", \"weight\": 1}]}",
+     prefer_local_4, "p1"},
     {"PreferLocal strong weight",
      "{\"scorers\": [{\"name\": \"least_allocated\", \"weight\": 10},"
      " {\"name\": \"position_advice\", \"weight\": 10}]}",
      prefer_local_far, "p1"},
-    {"PreferRemote", NULL, prefer_remote, "p2"},
+    /* least_allocated alone: locality counts for nothing */
+    {"PreferLocal without position_advice",
+     "{\"scorers\": [{\"name\": \"least_allocated\", \"weight\": 30}]}", prefer_local_3, "p2"},
+    {"PreferRemote 3 points fuller", NULL, prefer_remote, "p2"},
+    {"PreferRemote 4 points fuller", NULL, prefer_remote_4, "p1"},
     {"Any ignores the consumer", NULL, any_ignores_consumer, "p2"},
     {"soft spread other rack", NULL, soft_rack, "p3"},
     {"soft spread other node", NULL, soft_node_within_rack, "p2"},
@@ -179,14 +216,14 @@ static void test_decision_fields(void **state)
     assert_string_equal(d.pool_id, "p1");
     assert_string_equal(d.node, "n1");
     assert_true(d.local);
-    /* least_allocated 10 * (1,000,000 - 100,000) + position_advice 1 * 1,000,000 */
-    assert_int_equal(d.score, 10 * 900000 + 1000000);
+    /* least_allocated 30 * (1,000,000 - 100,000) + position_advice 1 * 1,000,000 */
+    assert_int_equal(d.score, 30 * 900000 + 1000000);
 
     req = fx_request("w");
     req.consumer_node = "elsewhere";
     assert_int_equal(sched_place(v, &req, &d, &err), 0);
     assert_false(d.local);
-    assert_int_equal(d.score, 10 * 800000);
+    assert_int_equal(d.score, 30 * 800000);
     sched_view_free(v);
 }
 
