@@ -9,6 +9,13 @@
  * TBKAS) is not advertised, so hosts keep sending Keep Alive every KATO/2
  * even under I/O load and the I/O path never touches shared state. A
  * controller silent for KATO + NVMF_KATO_SLACK_MS is torn down.
+ *
+ * The timer does not run while the admin queue is still authenticating
+ * (DH-HMAC-CHAP): until then the host's Keep Alive would be refused with
+ * "Authentication Required", and a host may spend more than KATO on DH
+ * between two messages (the Linux host under QEMU/TCG takes seconds for
+ * ffdhe8192). The authentication's own step timeout bounds that phase; the
+ * timer starts when it succeeds.
  */
 #define SLIO_LOG_COMPONENT "tgt"
 
@@ -207,9 +214,11 @@ static bool access_still_allowed(struct tgt_ctrlr *c)
            tgt_subsys_listener_allowed(c->subs, &c->listener);
 }
 
-static bool admin_tick(struct tgt_ctrlr *c, uint64_t now_us)
+static bool admin_tick(struct tgt_qpair *qp, struct tgt_ctrlr *c, uint64_t now_us)
 {
-    if (c->kato_ms) {
+    if (nvmf_auth_pending(qp)) {
+        nvmf_ctrlr_touch(c);
+    } else if (c->kato_ms) {
         uint64_t limit = ((uint64_t)c->kato_ms + NVMF_KATO_SLACK_MS) * 1000u;
         if (now_us > c->last_ka_us && now_us - c->last_ka_us > limit) {
             nvmf_ctrlr_kill(c, "keep-alive timeout");
@@ -232,7 +241,7 @@ bool tgt_nvmf_qpair_tick(struct tgt_qpair *qp, uint64_t now_us)
     if (atomic_load(&c->dead) || !nvmf_auth_tick(qp, now_us))
         return false;
     if (qp->qid == 0)
-        return admin_tick(c, now_us);
+        return admin_tick(qp, c, now_us);
     /* An I/O queue whose slot was cleared (controller reset, Disconnect) must go. */
     return qp->qid <= c->max_io_qpairs && atomic_load(&c->io_qps[qp->qid]) == qp;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Controllers: keep-alive, teardown, asynchronous events, management notifications. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +8,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "nvmf_fakes.h"
+#include "registry/keyring.h"
+#include "slio/nvme_auth.h"
 
 #define ST(sct, sc) ((uint16_t)(NVME_STATUS(sct, sc) | NVME_STATUS_DNR))
 
@@ -282,6 +288,104 @@ static void test_discovery_changed(void **state)
     t_close(&a);
 }
 
+/* One Fabrics Authentication Send (len bytes of q->buf) or Receive (len bytes into q->buf). */
+static uint16_t t_auth(struct t_qpair *q, bool send, uint32_t len)
+{
+    struct nvme_sqe cmd = {.opcode = NVME_FABRICS_OPCODE,
+                           .nsid = htole32(send ? NVMF_FCTYPE_AUTH_SEND : NVMF_FCTYPE_AUTH_RECV)};
+    cmd.cdw10 = htole32(SLIO_AUTH_SECP << 24 | SLIO_AUTH_SPSP << 16 | SLIO_AUTH_SPSP << 8);
+    cmd.cdw11 = htole32(len);
+    cmd.flags = 1u << 6; /* PSDT: SGL */
+    t_exec(q, &cmd, send ? TGT_XFER_H2C : TGT_XFER_C2H, len);
+    return q->req.status;
+}
+
+/* The host's side of DH-HMAC-CHAP with SHA-256 and the null group, one-way. */
+static void t_authenticate(struct t_qpair *a, const struct slio_dhchap_key *k)
+{
+    uint8_t rval[32];
+    int n = slio_auth_build_negotiate(a->buf, sizeof(a->buf), 7, 1u << 1, 1u << 0);
+    assert_true(n > 0);
+    assert_int_equal(t_auth(a, true, (uint32_t)n), 0);
+    assert_int_equal(t_auth(a, false, 128), 0);
+    struct slio_auth_challenge_view ch;
+    assert_int_equal(slio_auth_challenge_parse(a->buf, 128, 7, 1u << 1, 1u << 0, &ch), 0);
+    struct slio_dhchap_resp_in in = {.hash = ch.hash,
+                                     .key = k,
+                                     .challenge = ch.cval,
+                                     .seqnum = ch.seqnum,
+                                     .tid = 7,
+                                     .nqn1 = T_HOSTNQN,
+                                     .nqn2 = T_SUBNQN};
+    assert_int_equal(slio_dhchap_response(&in, rval), 0);
+    n = slio_auth_build_reply(a->buf, sizeof(a->buf), 7, sizeof(rval), rval, NULL, 0, NULL, 0);
+    assert_true(n > 0);
+    assert_int_equal(t_auth(a, true, (uint32_t)n), 0);
+    assert_int_equal(t_auth(a, false, 64), 0);
+    const uint8_t *crval;
+    assert_int_equal(slio_auth_success1_parse(a->buf, 64, 7, sizeof(rval), &crval), 0);
+}
+
+/*
+ * The keep-alive timer does not run while the admin queue authenticates: the host cannot send
+ * Keep Alive before it has authenticated, and the Linux host under QEMU/TCG spent more than KATO
+ * on ffdhe8192 between two messages (the controller was torn down under it). The authentication
+ * step timeout still bounds a silent host; after success the timer runs as usual.
+ */
+static void test_keep_alive_waits_for_authentication(void **state)
+{
+    char dir[] = "/tmp/slio-ka-auth-XXXXXX", path[64], secret[SLIO_DHCHAP_SECRET_MAX];
+    struct slio_dhchap_key k = {.hash = 0, .len = 32};
+    struct slio_err e = {{0}};
+    struct t_qpair a;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/host.key", dir);
+    assert_int_equal(slio_dhchap_random(k.key, k.len), 0);
+    assert_int_equal(slio_dhchap_key_format(&k, secret, sizeof(secret)), 0);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, secret, strlen(secret)), (ssize_t)strlen(secret));
+    close(fd);
+    assert_int_equal(tgt_keyring_add("h", path, &e), 0);
+    assert_int_equal(tgt_host_keys_set(T_SUBNQN, T_HOSTNQN, "h", NULL, &e), 0);
+
+    /* Connect (KATO 2 s) asks for authentication; the host goes quiet for 20 s: still there. */
+    t_qpair_init(&a);
+    assert_int_equal(t_connect(&a, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 31, 2000), 0);
+    assert_true(a.req.result & SLIO_CONNECT_AUTHREQ_ATR);
+    fake.now_us += 20000000;
+    assert_true(tgt_nvmf_qpair_tick(&a.qp, fake.now_us));
+    /* It authenticates 20 s later still; from then on KATO counts. */
+    fake.now_us += 20000000;
+    struct tgt_req ka = {.cmd = {.opcode = nvme_admin_keep_alive}, .qpair = &a.qp};
+    assert_int_equal(tgt_nvmf_precheck(&ka), ST(NVME_SCT_CMD_SPECIFIC, 0x91)); /* Auth Required */
+    t_authenticate(&a, &k);
+    assert_int_equal(tgt_nvmf_precheck(&ka), 0);
+    assert_int_equal(t_prop_set_cc(&a, CC_ENABLE_VALUE), 0);
+    fake.now_us += 2500000;
+    assert_true(tgt_nvmf_qpair_tick(&a.qp, fake.now_us));
+    keep_alive(&a);
+    fake.now_us += 3100000;
+    assert_false(tgt_nvmf_qpair_tick(&a.qp, fake.now_us));
+    t_close(&a);
+
+    /* A host that never answers is closed by the authentication's step timeout (30 s). */
+    t_qpair_init(&a);
+    assert_int_equal(t_connect(&a, 0, T_SUBNQN, T_HOSTNQN, 0xffff, 31, 2000), 0);
+    fake.now_us += 29000000;
+    assert_true(tgt_nvmf_qpair_tick(&a.qp, fake.now_us));
+    fake.now_us += 2000000;
+    assert_false(tgt_nvmf_qpair_tick(&a.qp, fake.now_us));
+    t_close(&a);
+
+    tgt_host_keys_drop(T_SUBNQN, T_HOSTNQN);
+    assert_int_equal(tgt_keyring_remove("h", &e), 0);
+    slio_dhchap_key_wipe(&k);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +396,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aer_abandoned_by_cid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aer_event_before_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discovery_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_alive_waits_for_authentication, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
