@@ -136,17 +136,14 @@ pool:
     thin: {pool: thin0, size: 2Gi}
 YAML
 run slio-agent --check-config -c /etc/sliteio/agent.yaml
-# A fresh cluster state: the controller keeps placing volumes on the file pool a re-registered
-# agent dropped ("pool node-1-file is not served by this agent"), a controller bug reported
-# separately; this phase checks the LVM pool under the hardened unit, not pool replacement.
-run systemctl stop slio-controller
-run rm -f /var/lib/sliteio-controller/controller.db /var/lib/sliteio-controller/controller.db-wal \
-    /var/lib/sliteio-controller/controller.db-shm
-run systemctl start slio-controller
-wait_for 60 "slio-controller active" unit_active slio-controller
+# The agent re-registers with node-1-lvm only: the empty node-1-file pool it no longer reports
+# leaves the cluster (a pool still holding volumes would stay listed as unreported and never be
+# offered to the scheduler), so the volumes below must land on node-1-lvm.
 run systemctl start slio-agent
 wait_for 60 "slio-agent active" unit_active slio-agent
 wait_for 120 "slioctl get pools shows node-1-lvm" pool_listed node-1-lvm
+pool_unlisted() { ! pool_listed "$1"; }
+wait_for 60 "the dropped, empty node-1-file left the pool list" pool_unlisted node-1-file
 "${SLIOCTL[@]}" get pools
 # A pool with a thin pool serves thin volumes only (the scheduler: "thin pool for a thick").
 vol_create deb-thin1 $((128 * 1024 * 1024)) '"thin": true'
