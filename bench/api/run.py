@@ -28,7 +28,8 @@ not comparable), so the figures side by side are a before/after.
 
 Targets (issue 13): p99 < 5 ms with 200 clients; serving < 5 s with 100,000 volumes.
   bench/api/run.py [--volumes 100000] [--clients 200] [--seconds 10] [--build DIR]
-                   [--rates 1000,2000,...] [--poisson] [--before DIR] [--pin] [--json]
+                   [--rates 1000,2000,...] [--poisson] [--repeat N] [--before DIR] [--pin]
+                   [--json]
 """
 import argparse
 import json
@@ -122,7 +123,17 @@ def line(name, m):
     return (f"  {name:7s} {what}: {m['rps']:7.0f} req/s  p50 {m['p50_ms']:6.2f}  "
             f"p90 {m['p90_ms']:6.2f}  p99 {m['p99_ms']:7.2f}  p99.9 {m['p999_ms']:7.2f}  "
             f"max {m['max_ms']:7.2f} ms  err {m['errors']}  CPU server {m['server_cpu_pct']:.0f}% "
-            f"client {m['client_cpu_pct']:.0f}%")
+            f"client {m['client_cpu_pct']:.0f}%  server {cpu_us(m):.0f} us/req")
+
+
+def cpu_us(m):
+    """Server CPU per request in µs: steadier than latency on a shared machine."""
+    return m["server_cpu_pct"] / 100 * 1e6 / m["rps"] if m["rps"] else 0
+
+
+def median_run(ms):
+    """The run with the median p99 of a case's repeats."""
+    return sorted(ms, key=lambda m: m["p99_ms"])[len(ms) // 2]
 
 
 def holds_up_to(results, limit_ms=5.0):
@@ -144,6 +155,9 @@ def main():
     ap.add_argument("--rates", default="1000,2000,3000,4000,6000,8000,10000",
                     help="offered loads (requests/s over all clients) of the open-loop runs")
     ap.add_argument("--poisson", action="store_true", help="exponential gaps in the open loop")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs of every case, interleaved between the runners; the median "
+                         "(by p99) is the case's figure")
     ap.add_argument("--pin", action="store_true", help="the client on the last CPU")
     ap.add_argument("--build", type=Path, default=REPO / "build")
     ap.add_argument("--before", type=Path, metavar="DIR",
@@ -189,14 +203,23 @@ def main():
                   f"(+1 s warm-up), latency in ms:")
             results = {name: [] for name in runners}
             for rate in [0] + rates:
-                for name, c in ctls.items():
-                    m = bench_get(a.build, c, idfile, a, rate)
-                    m["runner"] = name
-                    out["cases"].append(m)
+                runs = {name: [] for name in runners}
+                for _ in range(a.repeat):
+                    for name, c in ctls.items():
+                        m = bench_get(a.build, c, idfile, a, rate)
+                        m["runner"] = name
+                        out["cases"].append(m)
+                        runs[name].append(m)
+                        if not a.json:
+                            print(line(name, m), flush=True)
+                for name, ms in runs.items():
+                    med = median_run(ms)
+                    if a.repeat > 1 and not a.json:
+                        print(line(name, med).replace("  ", "  median ", 1) +
+                              f" (p99 over runs {min(x['p99_ms'] for x in ms):.2f}.."
+                              f"{max(x['p99_ms'] for x in ms):.2f})")
                     if rate:
-                        results[name].append(m)
-                    if not a.json:
-                        print(line(name, m), flush=True)
+                        results[name].append(med)
         finally:
             for c in ctls.values():
                 c.stop()
