@@ -170,6 +170,8 @@ const char *model_str(const json_t *doc, const char *key);
 uint64_t model_u64(const json_t *doc, const char *key);
 /* A deep copy without the '_' members (the API's view of a document). */
 json_t *model_public(const json_t *doc);
+/* Drop doc's '_' members in place (for a document the caller alone holds). */
+void model_public_strip(json_t *doc);
 /* "node/pool": the scheduler's pool id. */
 const char *model_pool_id(char buf[static MODEL_KEY_MAX], const char *node, const char *pool);
 

@@ -61,17 +61,21 @@ uint64_t model_u64(const json_t *doc, const char *key)
     return v > 0 ? (uint64_t)v : 0;
 }
 
-json_t *model_public(const json_t *doc)
+void model_public_strip(json_t *doc)
 {
-    json_t *out = json_deep_copy(doc);
     const char *k;
     void *tmp;
     json_t *v;
-    if (!out)
-        return NULL;
-    json_object_foreach_safe (out, tmp, k, v)
+    json_object_foreach_safe (doc, tmp, k, v)
         if (k[0] == '_')
-            json_object_del(out, k);
+            json_object_del(doc, k);
+}
+
+json_t *model_public(const json_t *doc)
+{
+    json_t *out = json_deep_copy(doc);
+    if (out)
+        model_public_strip(out);
     return out;
 }
 
