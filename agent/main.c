@@ -19,6 +19,26 @@ static void usage(FILE *f)
           f);
 }
 
+/*
+ * systemd's stop sends SIGTERM to the whole unit, so a stop during start-up also kills the
+ * lvm/nvme command the agent is waiting for and start-up fails on it. That is the stop the
+ * operator asked for, not a failure: exit 0 instead of leaving the unit "failed".
+ */
+static bool stopped_during_start(const sigset_t *stop_sigs)
+{
+    sigset_t pending;
+
+    if (sigpending(&pending) != 0)
+        return false;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGPIPE && sigismember(stop_sigs, sig) && sigismember(&pending, sig)) {
+            log_info("signal %d during start-up: stopping", sig);
+            return true;
+        }
+    }
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -75,9 +95,14 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     if (agent_start(&agent, &cfg, &err) < 0) {
-        log_error("cannot start: %s", err.text);
+        bool stopped = stopped_during_start(&sigs);
+
+        if (stopped)
+            log_info("start-up interrupted: %s", err.text);
+        else
+            log_error("cannot start: %s", err.text);
         agent_config_release(&cfg);
-        return 1;
+        return stopped ? 0 : 1;
     }
     log_info("node \"%s\", pool \"%s\" (%s): started", cfg.node.name, cfg.pool.name,
              cfg.pool.engine);
