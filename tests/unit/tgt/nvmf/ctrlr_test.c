@@ -293,7 +293,8 @@ static uint16_t t_auth(struct t_qpair *q, bool send, uint32_t len)
 {
     struct nvme_sqe cmd = {.opcode = NVME_FABRICS_OPCODE,
                            .nsid = htole32(send ? NVMF_FCTYPE_AUTH_SEND : NVMF_FCTYPE_AUTH_RECV)};
-    cmd.cdw10 = htole32(SLIO_AUTH_SECP << 24 | SLIO_AUTH_SPSP << 16 | SLIO_AUTH_SPSP << 8);
+    cmd.cdw10 = htole32((uint32_t)SLIO_AUTH_SECP << 24 | (uint32_t)SLIO_AUTH_SPSP << 16 |
+                        (uint32_t)SLIO_AUTH_SPSP << 8);
     cmd.cdw11 = htole32(len);
     cmd.flags = 1u << 6; /* PSDT: SGL */
     t_exec(q, &cmd, send ? TGT_XFER_H2C : TGT_XFER_C2H, len);
