@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Keys, identifiers, times, and reading the JSON documents of the store. */
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -22,18 +23,46 @@ const char *model_pool_id(char buf[static MODEL_KEY_MAX], const char *node, cons
     return buf;
 }
 
-/* 48 bits of Unix milliseconds, then random bits with the version (7) and variant set:
- * keys sort by creation time, and two controllers never pick the same one. */
+/* The (milliseconds, sequence) pair last handed out, so ids stay in creation order. */
+static pthread_mutex_t uuid_clock_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t uuid_last_ms;
+static unsigned uuid_last_seq;
+
+/* RFC 9562 method 1: within one millisecond (or if the wall clock steps back) the 12-bit
+ * rand_a field counts up from the last id instead of being random, and on overflow the
+ * timestamp borrows the next millisecond. Lists page by id, so a random rand_a would let
+ * two volumes created in one millisecond swap places and shift a page mid-listing. */
+static void uuid_clock_next(uint64_t now_ms, uint64_t *ret_ms, unsigned *ret_seq)
+{
+    pthread_mutex_lock(&uuid_clock_lock);
+    if (now_ms > uuid_last_ms) {
+        uuid_last_ms = now_ms;
+        uuid_last_seq = 0;
+    } else if (++uuid_last_seq > 0xfff) {
+        uuid_last_ms++;
+        uuid_last_seq = 0;
+    }
+    *ret_ms = uuid_last_ms;
+    *ret_seq = uuid_last_seq;
+    pthread_mutex_unlock(&uuid_clock_lock);
+}
+
+/* 48 bits of Unix milliseconds, a 12-bit sequence, then random bits with the version (7)
+ * and variant set: keys sort by creation time within one controller, and two controllers
+ * never pick the same one (62 random bits). */
 void model_uuid_new(char ret[static SLIO_UUID_STR_LEN])
 {
     uuid_t u;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint64_t ms;
+    unsigned seq;
+    uuid_clock_next((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u, &ms, &seq);
     slio_uuid_generate(u); /* random fill */
     for (int i = 0; i < 6; i++)
         u[i] = (unsigned char)(ms >> (40 - 8 * i));
-    u[6] = (unsigned char)(0x70 | (u[6] & 0x0f));
+    u[6] = (unsigned char)(0x70 | (seq >> 8));
+    u[7] = (unsigned char)(seq & 0xff);
     u[8] = (unsigned char)(0x80 | (u[8] & 0x3f));
     slio_uuid_format(u, ret);
 }
