@@ -11,6 +11,7 @@
 # re-authenticates with its new key through sysfs, the old key is refused, the new one connects;
 # as a reference the kernel's own nvmet accepts the same host key and refuses a wrong one.
 . /usr/lib/slio-vm/lib.sh
+. /usr/lib/slio-vm/tgt-lib.sh
 . /usr/lib/slio-vm/nvme-host.sh
 
 TGT=/usr/local/bin/slio-tgt
@@ -35,10 +36,6 @@ modprobe nvme_auth 2>/dev/null ||
     fail "kernel $(uname -r) has no nvme_auth module: run with VM_KERNEL=bpo (tests/vm/README.md)"
 echo "kernel $(uname -r), nvme-cli $($NVME version | head -n 1)"
 
-tgt_log_tail() {
-    echo "---- last 40 lines of the slio-tgt log ($TGT_LOG)"
-    tail -n 40 "$TGT_LOG" 2>/dev/null
-}
 nvmet_teardown() {
     [ -d "$NVMET_SUB" ] || return 0
     rm -f "$NVMET_PORT/subsystems/${NVMET_SUB##*/}" "$NVMET_SUB/allowed_hosts/$HOSTNQN"
@@ -54,30 +51,12 @@ cleanup() {
         tgt_log_tail
         timeout 20 $NVME disconnect-all 2>/dev/null
         nvmet_teardown
-        if [ -n "$TGT_PID" ] && kill -0 "$TGT_PID" 2>/dev/null; then
-            kill -TERM "$TGT_PID"
-            sleep 2
-            kill -KILL "$TGT_PID" 2>/dev/null
-        fi
+        tgt_stop_hard
     fi
     exit $rc
 }
 trap cleanup EXIT
 
-# rpc METHOD [JSON]: one JSON-RPC call; the result JSON is in RPC_OUT.
-rpc() {
-    echo "+ slio-tgt-rpc $*"
-    kill -0 "$TGT_PID" 2>/dev/null || fail "slio-tgt (pid $TGT_PID) is not running (before rpc $1)"
-    _rc=0
-    timeout -k 2 10 "$RPC" -s "$SOCK" "$@" > "$VM_TMP/rpc.out" 2> "$VM_TMP/rpc.err" || _rc=$?
-    RPC_OUT=$(cat "$VM_TMP/rpc.out")
-    [ -z "$RPC_OUT" ] || echo "$RPC_OUT"
-    [ $_rc -eq 0 ] || fail "rpc $1 failed (rc=$_rc): $(cat "$VM_TMP/rpc.err")"
-}
-tgt_ready() {
-    kill -0 "$TGT_PID" 2>/dev/null || { tgt_log_tail; fail "slio-tgt exited during startup"; }
-    [ -S "$SOCK" ]
-}
 # gen_key NAME HMAC NQN: a DH-HMAC-CHAP secret from nvme-cli in $KEYS/NAME (mode 0600); prints it.
 gen_key() {
     (umask 077 && $NVME gen-dhchap-key -m "$2" -n "$3" > "$KEYS/$1") ||

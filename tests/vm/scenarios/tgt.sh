@@ -15,6 +15,7 @@
 # Keep-alive expiry uses slio-perf (a user-space host we can freeze with SIGSTOP; the kernel host
 # cannot be frozen from inside the guest).
 . /usr/lib/slio-vm/lib.sh
+. /usr/lib/slio-vm/tgt-lib.sh
 . /usr/lib/slio-vm/nvme-host.sh
 
 TGT=/usr/local/bin/slio-tgt
@@ -35,10 +36,6 @@ for b in "$TGT" "$RPC" "$PERF"; do
         "(build it: make)"
 done
 
-tgt_log_tail() {
-    echo "---- last 40 lines of the slio-tgt log ($TGT_LOG)"
-    tail -n 40 "$TGT_LOG" 2>/dev/null
-}
 cleanup() {
     rc=$?
     trap - EXIT
@@ -47,28 +44,13 @@ cleanup() {
         tgt_log_tail
         umount /mnt/fio 2>/dev/null
         timeout 20 $NVME disconnect-all 2>/dev/null
-        if [ -n "$TGT_PID" ] && kill -0 "$TGT_PID" 2>/dev/null; then
-            kill -TERM "$TGT_PID"
-            sleep 2
-            kill -KILL "$TGT_PID" 2>/dev/null
-        fi
+        tgt_stop_hard
         vgchange -q -an "$VG" >/dev/null 2>&1
     fi
     exit $rc
 }
 trap cleanup EXIT
 
-# rpc METHOD [JSON]: one JSON-RPC call; the result JSON is in RPC_OUT.
-rpc() {
-    echo "+ slio-tgt-rpc $*"
-    kill -0 "$TGT_PID" 2>/dev/null || fail "slio-tgt (pid $TGT_PID) is not running (before rpc $1)"
-    _rc=0
-    timeout -k 2 10 "$RPC" -s "$SOCK" "$@" > "$VM_TMP/rpc.out" 2> "$VM_TMP/rpc.err" || _rc=$?
-    RPC_OUT=$(cat "$VM_TMP/rpc.out")
-    [ -z "$RPC_OUT" ] || echo "$RPC_OUT"
-    [ $_rc -ne 124 ] && [ $_rc -ne 137 ] || fail "rpc $1 got no answer within 10 s"
-    [ $_rc -eq 0 ] || fail "rpc $1 failed (rc=$_rc): $(cat "$VM_TMP/rpc.err")"
-}
 # rpc_must_fail METHOD JSON: the call must be refused with exit status 1 and a message on stderr.
 rpc_must_fail() {
     echo "+ slio-tgt-rpc $* (must fail)"
@@ -77,10 +59,6 @@ rpc_must_fail() {
     [ $_rc -eq 1 ] || fail "rpc $1 $2: expected exit status 1, got $_rc: $(cat "$VM_TMP/rpc.out")"
     [ -s "$VM_TMP/rpc.err" ] || fail "rpc $1 failed without an error message on stderr"
     echo "refused as expected: $(cat "$VM_TMP/rpc.err")"
-}
-tgt_ready() {
-    kill -0 "$TGT_PID" 2>/dev/null || { tgt_log_tail; fail "slio-tgt exited during startup"; }
-    [ -S "$SOCK" ]
 }
 # host_ctrl_count: controllers of our host NQN that slio-tgt reports for $NQN.
 host_ctrl_count() {
