@@ -3,13 +3,15 @@
  * libFuzzer target for slio-perf's host receive path (perf/host/rx.c and the
  * controller bring-up in ctrl.c): the fuzz input is the whole byte stream a
  * controller sends on the admin queue (ICResp, CapsuleResp, C2HData, R2T,
- * C2HTermReq ...). A fake controller thread on 127.0.0.1 accepts the host's
- * connection, sends the input, closes its sending side and drains what the
+ * C2HTermReq ...). A fake controller thread on 127.0.0.1 (one for the run) accepts
+ * the host's connection, sends the input, closes its sending side and drains what the
  * host sends. The host must fail or succeed cleanly: no crash, leak or hang.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,31 +22,75 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct fake_ctrl {
+/*
+ * One fake controller thread for the whole run, handed one input at a time: a thread per
+ * input made ASan's thread bookkeeping grow by about 250 bytes per created thread, so an
+ * hour-long campaign (16 M inputs) crossed the 2 GiB RSS limit with no leak of ours.
+ */
+static struct fake_ctrl {
+    pthread_mutex_t lock;
+    pthread_cond_t work_cv, done_cv;
+    bool pending; /* an input is handed over and not yet served */
     int listen_fd;
     const uint8_t *data;
     size_t size;
+} fake = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .work_cv = PTHREAD_COND_INITIALIZER,
+    .done_cv = PTHREAD_COND_INITIALIZER,
+    .listen_fd = -1,
 };
 
-static void *fake_ctrl_serve(void *arg)
+/* Serve one input: accept the host (it may have failed before connecting: give up after
+ * 2 s), send the input, close the sending side, drain what the host sends. */
+static void fake_ctrl_serve_one(struct fake_ctrl *f)
 {
-    struct fake_ctrl *f = arg;
+    struct pollfd pfd = {.fd = f->listen_fd, .events = POLLIN};
+    if (poll(&pfd, 1, 2000) != 1)
+        return;
     int fd = accept(f->listen_fd, NULL, NULL);
     if (fd < 0)
-        return NULL;
-    struct timeval tv = {.tv_sec = 1};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        return;
     for (size_t off = 0; off < f->size;) {
         ssize_t n = send(fd, f->data + off, f->size - off, MSG_NOSIGNAL);
         if (n <= 0)
             break;
         off += (size_t)n;
     }
-    shutdown(fd, SHUT_WR);
+    /* The end of the stream comes once the host has gone quiet for 2 ms, not with the
+     * data: a FIN that arrives with the bytes would end the connection before the host
+     * acted on them (sent its Connect, its Identify), and hide every path past ICResp. */
     char sink[4096];
-    while (recv(fd, sink, sizeof(sink), 0) > 0)
+    struct timeval quiet = {.tv_usec = 2000}, linger = {.tv_sec = 1};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof(quiet));
+    ssize_t n;
+    while ((n = recv(fd, sink, sizeof(sink), 0)) > 0)
         ;
+    if (n < 0) {
+        shutdown(fd, SHUT_WR);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &linger, sizeof(linger));
+        while (recv(fd, sink, sizeof(sink), 0) > 0)
+            ;
+    }
     close(fd);
+}
+
+static void *fake_ctrl_loop(void *arg)
+{
+    struct fake_ctrl *f = arg;
+    for (;;) {
+        pthread_mutex_lock(&f->lock);
+        while (!f->pending)
+            pthread_cond_wait(&f->work_cv, &f->lock);
+        pthread_mutex_unlock(&f->lock);
+
+        fake_ctrl_serve_one(f);
+
+        pthread_mutex_lock(&f->lock);
+        f->pending = false;
+        pthread_cond_signal(&f->done_cv);
+        pthread_mutex_unlock(&f->lock);
+    }
     return NULL;
 }
 
@@ -63,20 +109,46 @@ static int listen_loopback(uint16_t *ret_port)
     return fd;
 }
 
+/* Connections the host opened beyond the one served (an I/O queue after the admin queue, a
+ * retry) wait in the listen backlog: close them, or the next input's host would be left
+ * behind a stale connection and never be served. */
+static void fake_ctrl_discard_backlog(int listen_fd)
+{
+    struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
+    while (poll(&pfd, 1, 0) == 1) {
+        int fd = accept(listen_fd, NULL, NULL);
+        if (fd < 0)
+            return;
+        close(fd);
+    }
+}
+
+/* The listener and the fake controller thread, once. */
+static const char *fake_ctrl_start(void)
+{
+    static char port[8];
+    if (fake.listen_fd >= 0)
+        return port;
+    uint16_t p;
+    fake.listen_fd = listen_loopback(&p);
+    snprintf(port, sizeof(port), "%u", p);
+    pthread_t thr;
+    if (pthread_create(&thr, NULL, fake_ctrl_loop, &fake) != 0)
+        abort();
+    pthread_detach(thr);
+    return port;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int listen_fd = -1;
-    static char port[8];
-    if (listen_fd < 0) {
-        uint16_t p;
-        listen_fd = listen_loopback(&p);
-        snprintf(port, sizeof(port), "%u", p);
-    }
+    const char *port = fake_ctrl_start();
 
-    struct fake_ctrl f = {.listen_fd = listen_fd, .data = data, .size = size};
-    pthread_t thr;
-    if (pthread_create(&thr, NULL, fake_ctrl_serve, &f) != 0)
-        abort();
+    pthread_mutex_lock(&fake.lock);
+    fake.data = data;
+    fake.size = size;
+    fake.pending = true;
+    pthread_cond_signal(&fake.work_cv);
+    pthread_mutex_unlock(&fake.lock);
 
     struct slio_host_opts opts = {
         .traddr = "127.0.0.1",
@@ -95,6 +167,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)slio_host_identify_ns(ctrl, 1, &ns);
         slio_host_ctrl_disconnect(ctrl); /* also frees */
     }
-    pthread_join(thr, NULL);
+    /* the input's bytes must outlive the fake controller's use of them */
+    pthread_mutex_lock(&fake.lock);
+    while (fake.pending)
+        pthread_cond_wait(&fake.done_cv, &fake.lock);
+    pthread_mutex_unlock(&fake.lock);
+    fake_ctrl_discard_backlog(fake.listen_fd);
     return 0;
 }
