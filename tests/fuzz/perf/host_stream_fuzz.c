@@ -4,8 +4,9 @@
  * controller bring-up in ctrl.c): the fuzz input is the whole byte stream a
  * controller sends on the admin queue (ICResp, CapsuleResp, C2HData, R2T,
  * C2HTermReq ...). A fake controller thread on 127.0.0.1 (one for the run) accepts
- * the host's connection, sends the input, closes its sending side and drains what the
- * host sends. The host must fail or succeed cleanly: no crash, leak or hang.
+ * the host's connection, sends the input, closes its sending side once the host has
+ * gone quiet and drains what the host sends. The host must fail or succeed cleanly:
+ * no crash, leak or hang.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /*
  * One fake controller thread for the whole run, handed one input at a time: a thread per
  * input made ASan's thread bookkeeping grow by about 250 bytes per created thread, so an
- * hour-long campaign (16 M inputs) crossed the 2 GiB RSS limit with no leak of ours.
+ * hour-long campaign crossed the 2 GiB RSS limit after 10 M inputs with no leak of ours.
  */
 static struct fake_ctrl {
     pthread_mutex_t lock;
@@ -42,7 +43,7 @@ static struct fake_ctrl {
 };
 
 /* Serve one input: accept the host (it may have failed before connecting: give up after
- * 2 s), send the input, close the sending side, drain what the host sends. */
+ * 2 s), send the input, close the sending side once the host is quiet, drain the rest. */
 static void fake_ctrl_serve_one(struct fake_ctrl *f)
 {
     struct pollfd pfd = {.fd = f->listen_fd, .events = POLLIN};
@@ -109,9 +110,9 @@ static int listen_loopback(uint16_t *ret_port)
     return fd;
 }
 
-/* Connections the host opened beyond the one served (an I/O queue after the admin queue, a
- * retry) wait in the listen backlog: close them, or the next input's host would be left
- * behind a stale connection and never be served. */
+/* Should the host open more than the one connection served, the others wait in the listen
+ * backlog: close them, or the next input's host would be left behind a stale connection
+ * and never be served. */
 static void fake_ctrl_discard_backlog(int listen_fd)
 {
     struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
