@@ -5,12 +5,16 @@
  * and YAML. The YAML printer is a small careful one rather than libyaml's
  * emitter: its input is always a jansson value, so it only has to decide when
  * a string must be quoted — and it quotes whenever YAML could read the plain
- * text as something else (a number, a bool, null, a date, an indicator), as
- * a JSON string, which is valid YAML. Tests parse the output back with
- * libslio's YAML loader and compare.
+ * text as something else (a number, a bool, null, a date, an indicator).
+ * Quoted strings are YAML double-quoted scalars with YAML's own escapes, not
+ * JSON's: YAML reads NEL, LS and PS as line breaks and folds them, and
+ * refuses raw DEL and C1 controls, all of which a JSON string may carry raw.
+ * Tests and a fuzz target parse the output back with libslio's YAML loader
+ * and compare.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -194,13 +198,102 @@ static bool yaml_plain_ok(const char *s)
     return true;
 }
 
+/* One code point of valid UTF-8 (jansson's strings are); a stray byte reads as U+FFFD. */
+static size_t utf8_next(const unsigned char *p, uint32_t *ret_c)
+{
+    if (p[0] < 0x80) {
+        *ret_c = p[0];
+        return 1;
+    }
+    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+    uint32_t c = p[0] & (0x3fu >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if (p[0] < 0xc2 || p[0] > 0xf4 || (p[i] & 0xc0) != 0x80) { /* stops at the NUL too */
+            *ret_c = 0xfffd;
+            return i;
+        }
+        c = c << 6 | (p[i] & 0x3f);
+    }
+    *ret_c = c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? 0xfffd : c;
+    return n;
+}
+
+/* May c stand raw inside a double-quoted scalar and read back as itself? */
+static bool yaml_raw_ok(uint32_t c)
+{
+    if (c == 0x2028 || c == 0x2029 || c == 0xfeff || (c >= 0xfffd && c <= 0xffff))
+        return false; /* line/paragraph separators, BOM, non-characters, replacement */
+    return (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0x10ffff);
+}
+
+/* What c becomes inside a double-quoted scalar: its escape, written to esc, or NULL to stay raw. */
+static const char *yaml_escape(uint32_t c, char esc[static 12])
+{
+    if (c == '"' || c == '\\')
+        snprintf(esc, 12, "\\%c", (int)c);
+    else if (c == '\n' || c == '\t')
+        snprintf(esc, 12, "\\%c", c == '\n' ? 'n' : 't');
+    else if (yaml_raw_ok(c))
+        return NULL;
+    else
+        snprintf(esc, 12, c <= 0xff ? "\\x%02x" : "\\u%04x", (unsigned)c);
+    return esc;
+}
+
+/* Write s double-quoted, or with f NULL only count; the length in bytes either way. */
+static size_t yaml_quoted(FILE *f, const char *s)
+{
+    size_t width = 2;
+    char esc[12];
+    if (f)
+        fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        uint32_t c;
+        size_t n = utf8_next(p, &c);
+        const char *e = yaml_escape(c, esc);
+        width += e ? strlen(e) : n;
+        if (f && e)
+            fputs(e, f);
+        else if (f)
+            fwrite(p, 1, n, f);
+        p += n;
+    }
+    if (f)
+        fputc('"', f);
+    return width;
+}
+
+/*
+ * A mapping key and its colon. YAML bounds an implicit key at 1024
+ * characters; a longer one takes the explicit form, "? key" with the colon
+ * on the next line at the mapping's indent.
+ */
+static void yaml_key(FILE *f, const char *k, int indent)
+{
+    if (yaml_plain_ok(k)) /* at most 256 bytes */
+        fprintf(f, "%s:", k);
+    else if (yaml_quoted(NULL, k) < 1024) {
+        yaml_quoted(f, k);
+        fputc(':', f);
+    } else {
+        fputs("? ", f);
+        yaml_quoted(f, k);
+        fprintf(f, "\n%*s:", indent, "");
+    }
+}
+
 static void yaml_scalar(FILE *f, const json_t *v)
 {
-    if (json_is_string(v) && yaml_plain_ok(json_string_value(v))) {
-        fprintf(f, "%s\n", json_string_value(v));
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (yaml_plain_ok(s))
+            fputs(s, f);
+        else
+            yaml_quoted(f, s);
+        fputc('\n', f);
         return;
     }
-    _cleanup_free_ char *s = json_dumps(v, JSON_ENCODE_ANY); /* "..." is YAML too */
+    _cleanup_free_ char *s = json_dumps(v, JSON_ENCODE_ANY); /* numbers, bools, null, {} and [] */
     fprintf(f, "%s\n", s ?: "null");
 }
 
@@ -216,17 +309,9 @@ static void yaml_block(FILE *f, const json_t *v, int indent, bool first_inline)
         const json_t *child;
         bool first = true;
         json_object_foreach ((json_t *)v, k, child) {
-            json_t *key = json_string(k);
             fprintf(f, "%*s", first && first_inline ? 0 : indent, "");
             first = false;
-            if (yaml_plain_ok(k))
-                fputs(k, f);
-            else {
-                _cleanup_free_ char *q = json_dumps(key, JSON_ENCODE_ANY);
-                fputs(q ?: "\"\"", f);
-            }
-            json_decref(key);
-            fputc(':', f);
+            yaml_key(f, k, indent);
             if (yaml_inline(child)) {
                 fputc(' ', f);
                 yaml_scalar(f, child);

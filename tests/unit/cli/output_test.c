@@ -155,7 +155,9 @@ static void test_yaml_golden(void **state)
                              "empty: []\n");
 }
 
-/* Strings YAML would misread stay strings; the text parses back to the same value. */
+/* Strings YAML would misread stay strings; the text parses back to the same value.
+ * "u" holds what JSON may carry raw but YAML reads otherwise (NEL, LS and PS are
+ * YAML line breaks; DEL and C1 controls are refused) or must escape. */
 static void test_yaml_round_trip(void **state)
 {
     _cleanup_json_ json_t *v = load(
@@ -165,11 +167,48 @@ static void test_yaml_round_trip(void **state)
         "\"&a\",\"!t\",\"|\",\">\",\"'q'\",\"\\\"dq\\\"\",\"%p\",\"@a\",\"`b\",\" lead\",\"trail "
         "\","
         "\"2025-12-05\",\"y\",\"on\",\"OFF\",\"a,b\",\"?\",\"-\"],"
+        "\"u\":[\"nel\\u0085x\",\"ls\\u2028x\",\"ps\\u2029x\",\"del\\u007f\",\"c1\\u0080\","
+        "\"esc\\u001b\","
+        "\"cr\\r\",\"bom\\ufeff\",\"nc\\ufffe\\uffff\",\"repl\\ufffd\",\"emoji\\ud83d\\ude00\","
+        "\"bs\\\\ \\\"q\\\"\",\"\\u00a0nbsp\"],\"k\\u0085\\u2028\":1,"
         "\"true\":1,\"a: b\":{\"\":2},\"n\":[-1,0.25,true,null,{}]}");
     _cleanup_free_ char *out = capture(yaml_out, v, false);
     _cleanup_json_ json_t *back = NULL;
     struct slio_err err = {{0}};
     assert_int_equal(slio_config_load_yaml(out, strlen(out), NULL, &back, &err), 0);
+    if (!json_equal(v, back))
+        fail_msg("round trip differs:\n%s", out);
+}
+
+/* YAML's escapes, not JSON's; UTF-8 YAML can hold stays raw. */
+static void test_yaml_escapes(void **state)
+{
+    _cleanup_json_ json_t *v =
+        load("{\"a\\u0085\":\"x\\u2028y\\u007f\\t\\\"\",\"b\":\"h\\u00e9 \\ud83d\\ude00\"}");
+    _cleanup_free_ char *out = capture(yaml_out, v, false);
+    assert_string_equal(out, "\"a\\x85\": \"x\\u2028y\\x7f\\t\\\"\"\n"
+                             "b: \"h\u00e9 \U0001F600\"\n");
+}
+
+/* Keys past YAML's 1024-character bound for implicit keys, at the top and in a list item. */
+static void test_yaml_long_keys(void **state)
+{
+    char plain[1101], del[301 * 6];
+    memset(plain, 'x', sizeof(plain) - 1);
+    plain[sizeof(plain) - 1] = '\0';
+    for (size_t i = 0; i < 300; i++)
+        memcpy(del + 6 * i, "\\u007f", 6); /* 300 DELs print as 1200 bytes of \x7f */
+    del[300 * 6] = '\0';
+    char json[8192];
+    snprintf(json, sizeof(json), "{\"%s\":{\"a\":[1]},\"l\":[{\"%s\":\"v\",\"b\":[]}],\"%s\":[2]}",
+             plain, del, del);
+    _cleanup_json_ json_t *v = load(json);
+    _cleanup_free_ char *out = capture(yaml_out, v, false);
+    assert_non_null(strstr(out, "? \"xxx"));
+    _cleanup_json_ json_t *back = NULL;
+    struct slio_err err = {{0}};
+    if (slio_config_load_yaml(out, strlen(out), NULL, &back, &err) < 0)
+        fail_msg("%s\n%s", err.text, out);
     if (!json_equal(v, back))
         fail_msg("round trip differs:\n%s", out);
 }
@@ -236,6 +275,8 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_yaml_golden),
         cmocka_unit_test(test_yaml_round_trip),
+        cmocka_unit_test(test_yaml_escapes),
+        cmocka_unit_test(test_yaml_long_keys),
         cmocka_unit_test(test_cells_strip_control_characters),
         cmocka_unit_test(test_age),
         cmocka_unit_test(test_print_items_wraps_lists),
