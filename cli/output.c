@@ -198,26 +198,6 @@ static bool yaml_plain_ok(const char *s)
     return true;
 }
 
-/* One code point of valid UTF-8 (jansson's strings are); a stray byte reads as U+FFFD. */
-static size_t utf8_next(const unsigned char *p, uint32_t *ret_c)
-{
-    if (p[0] < 0x80) {
-        *ret_c = p[0];
-        return 1;
-    }
-    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
-    uint32_t c = p[0] & (0x3fu >> (n - 1));
-    for (size_t i = 1; i < n; i++) {
-        if (p[0] < 0xc2 || p[0] > 0xf4 || (p[i] & 0xc0) != 0x80) { /* stops at the NUL too */
-            *ret_c = 0xfffd;
-            return i;
-        }
-        c = c << 6 | (p[i] & 0x3f);
-    }
-    *ret_c = c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? 0xfffd : c;
-    return n;
-}
-
 /* May c stand raw inside a double-quoted scalar and read back as itself? */
 static bool yaml_raw_ok(uint32_t c)
 {
@@ -249,7 +229,9 @@ static size_t yaml_quoted(FILE *f, const char *s)
         fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         uint32_t c;
-        size_t n = utf8_next(p, &c);
+        size_t n = slio_utf8_seq((const char *)p, &c);
+        if (n == 0) /* jansson's strings are UTF-8; a stray byte all the same reads as U+FFFD */
+            n = 1, c = 0xfffd;
         const char *e = yaml_escape(c, esc);
         width += e ? strlen(e) : n;
         if (f && e)

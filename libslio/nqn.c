@@ -11,6 +11,7 @@
 #include "slio/fileio.h"
 #include "slio/log.h"
 #include "slio/nqn.h"
+#include "slio/parse.h"
 
 #include <openssl/crypto.h>
 
@@ -26,34 +27,6 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Length of one valid UTF-8 sequence at s (no overlongs, surrogates or > U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
-}
-
 static bool valid_user_string(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -61,7 +34,7 @@ static bool valid_user_string(const char *s)
     if (!*p)
         return false;
     while (*p) {
-        size_t n = utf8_seq(p);
+        size_t n = slio_utf8_seq((const char *)p, NULL);
         if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)))
             return false;
         p += n;

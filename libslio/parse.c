@@ -283,3 +283,32 @@ int slio_parse_duration_unit_us(const char *s, uint64_t bare_unit_us, uint64_t *
     *ret_us = n;
     return 0;
 }
+
+size_t slio_utf8_seq(const char *s, uint32_t *ret_cp)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n;
+    uint32_t cp;
+
+    if (p[0] < 0x80)
+        n = 1, cp = p[0];
+    else if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2, cp = p[0] & 0x1f;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        n = 3, cp = p[0] & 0x0f;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4, cp = p[0] & 0x07;
+    else
+        return 0; /* continuation byte, C0/C1 (always overlong), F5..FF */
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0; /* stops at the NUL of a truncated sequence too */
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0; /* overlong, surrogate, beyond Unicode */
+    if (ret_cp)
+        *ret_cp = cp;
+    return n;
+}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slio/parse.h"
 #include "slio/prom.h"
 
 static const double default_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -65,20 +66,6 @@ static void format_value(double v, char *buf, size_t size)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-    size_t n = *s < 0x80 ? 1 : *s < 0xc2 ? 0 : *s < 0xe0 ? 2 : *s < 0xf0 ? 3 : *s < 0xf5 ? 4 : 0;
-
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) ||
-        (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))))
-        return 0; /* overlong, surrogate, beyond U+10FFFF */
-    return n;
-}
-
 /* Backslash, quote and newline escaped (quote only for label values); bytes that are not
  * UTF-8, which Prometheus requires, become U+FFFD. */
 static int append_escaped(struct slio_strbuf *sb, const char *s, bool quote)
@@ -86,7 +73,7 @@ static int append_escaped(struct slio_strbuf *sb, const char *s, bool quote)
     int r = 0;
 
     for (; *s && r == 0; s++) {
-        size_t n = utf8_len((const unsigned char *)s);
+        size_t n = slio_utf8_seq(s, NULL);
         if (n == 0)
             r = slio_strbuf_appends(sb, "\xef\xbf\xbd");
         else if (n > 1) {

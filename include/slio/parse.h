@@ -18,10 +18,13 @@
  * Durations are one or more <number><unit> groups ("1h30m", "1.5s"), units
  * us, ms, s, m, h, d; the result is in microseconds and must be whole.
  * A bare "0" is accepted; any other number needs a unit.
+ *
+ * Text itself is checked one UTF-8 sequence at a time with slio_utf8_seq().
  */
 #ifndef SLIO_PARSE_H
 #define SLIO_PARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "slio/cleanup.h"
@@ -51,5 +54,15 @@ int slio_parse_duration_us(const char *s, uint64_t *ret_us) _must_check_;
  */
 int slio_parse_duration_unit_us(const char *s, uint64_t bare_unit_us,
                                 uint64_t *ret_us) _must_check_;
+
+/*
+ * Length (1 to 4) of the one well-formed UTF-8 sequence s starts with, its
+ * code point in *ret_cp (when not NULL); 0 when s does not start one: a
+ * stray continuation byte, an overlong form, a surrogate, a code point above
+ * U+10FFFF or a truncated sequence. Reads no further than the first byte that
+ * is not a continuation, so never past a NUL. A NUL itself is a sequence of
+ * length 1 (U+0000): callers stop at it.
+ */
+size_t slio_utf8_seq(const char *s, uint32_t *ret_cp);
 
 #endif

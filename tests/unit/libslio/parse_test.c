@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libslio/parse.c: integers, sizes, durations — valid forms, and every kind of bad input. */
+/* libslio/parse.c: integers, sizes, durations, UTF-8 — valid forms, and every kind of bad input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -212,12 +212,69 @@ static void test_duration_unit(void **state)
     assert_true(v == SENTINEL);
 }
 
+/* The boundaries of Unicode's table of well-formed byte sequences, each side. */
+static void test_utf8_seq(void **state)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+        uint32_t cp;
+    } good[] = {
+        {"", 1, 0},
+        {"A", 1, 'A'},
+        {"\x7f", 1, 0x7f},
+        {"\xc2\x80", 2, 0x80},
+        {"\xdf\xbf", 2, 0x7ff},
+        {"\xe0\xa0\x80", 3, 0x800},
+        {"\xed\x9f\xbf", 3, 0xd7ff},
+        {"\xee\x80\x80", 3, 0xe000},
+        {"\xef\xbf\xbf", 3, 0xffff},
+        {"\xf0\x90\x80\x80", 4, 0x10000},
+        {"\xf4\x8f\xbf\xbf", 4, 0x10ffff},
+        {"\xe2\x82\xac tail", 3, 0x20ac}, /* only the first sequence */
+    };
+    static const char *const bad[] = {
+        "\x80",             /* continuation without a lead */
+        "\xbf",             /* the last continuation byte */
+        "\xc0\x80",         /* overlong NUL */
+        "\xc1\xbf",         /* overlong 0x7f */
+        "\xe0\x9f\xbf",     /* overlong 0x7ff */
+        "\xed\xa0\x80",     /* surrogate U+D800 */
+        "\xed\xbf\xbf",     /* surrogate U+DFFF */
+        "\xf0\x8f\xbf\xbf", /* overlong 0xffff */
+        "\xf4\x90\x80\x80", /* U+110000 */
+        "\xf5\x80\x80\x80", /* lead beyond Unicode */
+        "\xff",             /* never in UTF-8 */
+        "\xc3",             /* truncated at the NUL */
+        "\xe2\x82",         /* three-byte lead, two bytes */
+        "\xf0\x9f\x98",     /* four-byte lead, three bytes */
+        "\xe2\x41\xac",     /* 'A' where a continuation belongs */
+    };
+    uint32_t cp;
+
+    (void)state;
+    for (size_t i = 0; i < SLIO_ARRAY_SIZE(good); i++) {
+        cp = 0xdeadbeef;
+        size_t n = slio_utf8_seq(good[i].s, &cp);
+        if (n != good[i].len || cp != good[i].cp)
+            fail_msg("good[%zu]: length %zu code point %#x", i, n, (unsigned)cp);
+        assert_int_equal(slio_utf8_seq(good[i].s, NULL), good[i].len);
+    }
+    for (size_t i = 0; i < SLIO_ARRAY_SIZE(bad); i++) {
+        cp = 0xdeadbeef;
+        size_t n = slio_utf8_seq(bad[i], &cp);
+        if (n != 0 || cp != 0xdeadbeef)
+            fail_msg("bad[%zu]: length %zu, expected 0 and the output untouched", i, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_u64),      cmocka_unit_test(test_i64_u32),
         cmocka_unit_test(test_size),     cmocka_unit_test(test_format_size),
         cmocka_unit_test(test_duration), cmocka_unit_test(test_duration_unit),
+        cmocka_unit_test(test_utf8_seq),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
