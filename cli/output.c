@@ -227,9 +227,9 @@ static size_t yaml_quoted(FILE *f, const char *s)
     char esc[12];
     if (f)
         fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    for (size_t n; *s; s += n) {
         uint32_t c;
-        size_t n = slio_utf8_seq((const char *)p, &c);
+        n = slio_utf8_seq(s, &c);
         if (n == 0) /* jansson's strings are UTF-8; a stray byte all the same reads as U+FFFD */
             n = 1, c = 0xfffd;
         const char *e = yaml_escape(c, esc);
@@ -237,8 +237,7 @@ static size_t yaml_quoted(FILE *f, const char *s)
         if (f && e)
             fputs(e, f);
         else if (f)
-            fwrite(p, 1, n, f);
-        p += n;
+            fwrite(s, 1, n, f);
     }
     if (f)
         fputc('"', f);

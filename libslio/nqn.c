@@ -29,15 +29,13 @@ static bool is_digit(char c)
 
 static bool valid_user_string(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-
-    if (!*p)
+    if (!*s)
         return false;
-    while (*p) {
-        size_t n = slio_utf8_seq((const char *)p, NULL);
-        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)))
+    for (size_t n; *s; s += n) {
+        uint32_t cp;
+        n = slio_utf8_seq(s, &cp);
+        if (n == 0 || cp < 0x20 || cp == 0x7f)
             return false;
-        p += n;
     }
     return true;
 }

@@ -41,10 +41,12 @@ static void check_utf8(const char *s, size_t size)
 {
     for (size_t off = 0; off < size; off++) {
         const uint8_t *p = (const uint8_t *)s + off;
-        uint32_t cp = UINT32_MAX;
+        uint32_t cp;
         size_t n = slio_utf8_seq(s + off, &cp);
         if (n != table_3_7(p))
             abort();
+        if (n == 0)
+            continue;
         uint8_t enc[4];
         size_t len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
         if (len == 1)
@@ -54,7 +56,7 @@ static void check_utf8(const char *s, size_t size)
                 enc[i] = (uint8_t)(0x80 | (cp & 0x3f));
             enc[0] = (uint8_t)((0xf00u >> len) | cp);
         }
-        if (n && (len != n || memcmp(enc, p, n) != 0))
+        if (len != n || memcmp(enc, p, n) != 0)
             abort();
     }
 }
