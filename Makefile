@@ -22,6 +22,8 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_LONG_SECONDS ?= 3600
 FUZZ_JOBS ?= 1
+# seconds one integration test may take before the run stops, printing its stacks
+TEST_TIMEOUT ?= 600
 VM_SCENARIOS ?= lvm nvmet tgt agent csi auth
 PYTHON := /usr/bin/python3
 ABS_BUILD = $(abspath $(BUILD))
@@ -51,7 +53,8 @@ unit: build
 	meson test -C $(BUILD) --print-errorlogs
 
 integration: build
-	SLIO_BUILD=$(ABS_BUILD) $(PYTHON) -m pytest -q tests/integration
+	SLIO_BUILD=$(ABS_BUILD) $(PYTHON) -m pytest -q -p timeout --timeout=$(TEST_TIMEOUT) \
+	    --timeout-method=thread --durations=10 tests/integration
 
 vm: build
 	@rc=0; \

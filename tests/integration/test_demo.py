@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -55,20 +56,63 @@ def stop(env):
     return r.stdout
 
 
-def start_staying_up(env):
-    """tools/demo in its default mode; returns the process once it says it is up."""
+class Watchdog:
+    """A demo that hangs fails its test, not the whole suite: after `seconds`
+    the supervisor prints every thread's stack (SIGUSR1, into the output the
+    test reads) and is killed, which ends the test's reads; `fired` says so."""
+
+    def __init__(self, proc, seconds=180):
+        self.proc, self.fired = proc, False
+        self.timer = threading.Timer(seconds, self._expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _expire(self):
+        self.fired = True
+        self.proc.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        self.proc.kill()
+
+    def finish(self, expected_rc):
+        """The rest of the output once the supervisor exits with expected_rc."""
+        rest = self.proc.stdout.read()
+        rc = self.proc.wait(timeout=30)
+        self.timer.cancel()
+        self.proc.stdout.close()
+        assert not self.fired, f"the demo hung; its stacks and output:\n{rest}"
+        assert expected_rc is None or rc == expected_rc, rest
+        return rest
+
+
+def start_demo(env):
     proc = subprocess.Popen([DEMO, str(BUILD)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
+    return proc, Watchdog(proc)
+
+
+def start_staying_up(env):
+    """tools/demo in its default mode; returns the process and its watchdog
+    once it says it is up."""
+    proc, dog = start_demo(env)
     lines = []
     for line in proc.stdout:
         lines.append(line)
         if line.startswith("SLiteIO demo is up"):
-            return proc, lines
-    proc.wait()
-    pytest.fail("the demo never came up:\n" + "".join(lines))
+            return proc, dog
+    rest = dog.finish(None)
+    pytest.fail("the demo never came up:\n" + "".join(lines) + rest)
 
 
-def test_demo_once(tmp_path):
+@pytest.fixture
+def swept(tmp_path):
+    """Whatever a failed test leaves of its demo, demo-stop removes."""
+    yield
+    if (tmp_path / "demo").exists():
+        subprocess.run([DEMO, "--stop"], env={**os.environ, "DEMO_DIR": str(tmp_path / "demo")},
+                       capture_output=True, timeout=180)
+
+
+def test_demo_once(tmp_path, swept):
     env = demo_env(tmp_path)
     env["DEMO_DETACH"] = "0"
     r = subprocess.run([DEMO, str(BUILD)], env=env, capture_output=True, text=True, timeout=600)
@@ -136,30 +180,44 @@ def test_demo_detached_until_demo_stop(tmp_path):
             stop(env)
 
 
-def test_demo_ctrl_c(tmp_path):
+def test_demo_ctrl_c(tmp_path, swept):
     env = demo_env(tmp_path)
-    proc, _ = start_staying_up(env)
+    proc, dog = start_staying_up(env)
     proc.send_signal(signal.SIGINT)
-    rest = proc.stdout.read()
-    assert proc.wait(timeout=120) == 130, rest
+    rest = dog.finish(130)
     assert "every process stopped" in rest
     assert_nothing_left(env["DEMO_DIR"])
-    proc.stdout.close()
 
 
-def test_demo_stop_after_supervisor_kill9(tmp_path):
+def test_demo_ctrl_c_storm(tmp_path, swept):
+    """Ctrl-C pressed again and again while the demo stops: the first one
+    stops it, the others change nothing (a handler that raised could leave a
+    lock taken anywhere, and the stop then hang)."""
     env = demo_env(tmp_path)
-    proc, _ = start_staying_up(env)
+    proc, dog = start_staying_up(env)
+    for _ in range(200):
+        if proc.poll() is not None:
+            break
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.002)
+    rest = dog.finish(130)
+    assert rest.count("SIGINT received") == 1, rest
+    assert "every process stopped" in rest
+    assert_nothing_left(env["DEMO_DIR"])
+
+
+def test_demo_stop_after_supervisor_kill9(tmp_path, swept):
+    env = demo_env(tmp_path)
+    proc, dog = start_staying_up(env)
     proc.kill()  # the supervisor dies; its daemons (own sessions) are orphans now
-    proc.wait()
-    proc.stdout.close()
+    dog.finish(-signal.SIGKILL)
     assert len(processes_of(env["DEMO_DIR"])) == 6
     assert "leftovers" in stop(env)
     assert_nothing_left(env["DEMO_DIR"])
 
 
 @pytest.mark.parametrize("detach", ["0", "1"])
-def test_demo_failure_names_step_and_log(tmp_path, detach):
+def test_demo_failure_names_step_and_log(tmp_path, detach, swept):
     with socket.socket() as busy:  # the controller's port is taken: step 3 must fail
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -177,37 +235,72 @@ def test_demo_failure_names_step_and_log(tmp_path, detach):
     assert_nothing_left(env["DEMO_DIR"])
 
 
-def test_demo_daemon_death_stops_the_demo(tmp_path):
+def test_demo_daemon_death_stops_the_demo(tmp_path, swept):
     """A daemon that dies while the demo is up: the supervisor says which and
     where its log is, stops the rest and keeps only the logs."""
     env = demo_env(tmp_path)
-    proc, _ = start_staying_up(env)
+    proc, dog = start_staying_up(env)
     root = Path(env["DEMO_DIR"])
     agent = int((root / "run" / "agent-node-b.pid").read_text())
     os.kill(agent, signal.SIGKILL)
-    rest = proc.stdout.read()
-    assert proc.wait(timeout=120) == 1, rest
+    rest = dog.finish(1)
     assert f"agent-node-b exited with status -9; read the log: {root}/logs/agent-node-b.log" in rest
     assert not processes_of(root)
     assert sorted(p.name for p in root.iterdir()) == ["logs"]
-    proc.stdout.close()
     assert "leftovers" in stop(env)
     assert_nothing_left(root)
 
 
-def test_demo_ctrl_c_during_setup(tmp_path):
+def test_demo_ctrl_c_during_setup(tmp_path, swept):
     env = demo_env(tmp_path)
-    proc = subprocess.Popen([DEMO, str(BUILD)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc, dog = start_demo(env)
     seen = ""
     for line in proc.stdout:
         seen += line
         if line.startswith(f"[ 8/{STEPS}]"):  # the daemons are starting
             proc.send_signal(signal.SIGINT)
             break
-    rest = proc.stdout.read()
-    assert proc.wait(timeout=120) == 130, seen + rest
+    rest = dog.finish(130)
     assert re.search(rf"SIGINT received during step (8|9|1\d)/{STEPS}, stopping", rest), rest
     assert "every process stopped" in rest
-    proc.stdout.close()
     assert_nothing_left(env["DEMO_DIR"])
+
+
+STOP_UNDER_FIRE = """
+import os, signal, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+import interrupt
+interrupt.install()
+daemons = [subprocess.Popen(["sleep", "60"]) for _ in range(3)]
+sender = os.fork()
+if sender == 0:  # Ctrl-C after Ctrl-C, for a second
+    end = time.monotonic() + 1
+    while time.monotonic() < end:
+        os.kill(os.getppid(), signal.SIGINT)
+        time.sleep(0.0001)
+    os._exit(0)
+watch_until = time.monotonic() + 0.5
+try:
+    while True:  # the supervisor watching its daemons, as wait_any() does
+        for d in daemons:
+            d.poll()
+        if time.monotonic() > watch_until:
+            interrupt.check()
+except interrupt.Stop as e:
+    print("stop:", e, flush=True)
+for d in daemons:  # the teardown, still under fire
+    d.terminate()
+    d.wait()
+os.waitpid(sender, 0)
+print("stopped", [d.returncode for d in daemons])
+"""
+
+
+def test_stop_request_leaves_no_lock_taken():
+    """Stop signals raining on the supervisor while it polls its daemons: the
+    request is acted on, and the daemons can still be waited for. (A handler
+    that raised left subprocess's _waitpid_lock taken, and wait() then hung.)"""
+    r = subprocess.run(["/usr/bin/python3", "-c", STOP_UNDER_FIRE, str(REPO / "tools" / "demo.d")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "stop: SIGINT\nstopped [-15, -15, -15]\n", r.stdout + r.stderr

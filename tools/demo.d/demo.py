@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cluster import NODES, CTL_ADDR, Cluster, host_nqn  # noqa: E402
 from supervisor import StepFailed, Supervisor, stop_detached  # noqa: E402
+import interrupt  # noqa: E402
+from interrupt import Stop  # noqa: E402
 import workload as wl  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,28 +32,12 @@ VOLUME_SIZE = 256 * MiB
 REGION = 64 * MiB
 
 
-class Stop(Exception):
-    """SIGTERM/SIGHUP (make demo-stop, a closed terminal) or Ctrl-C."""
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def on_signal(signum, frame):
-    raise Stop(signal.Signals(signum).name)
-
-
-def hold_signals():
-    """From here on a stop is under way: further signals wait (blocked) so
-    that nothing interrupts the handler that reports and tears down."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-
-
 class Progress:
     def __init__(self, total):
         self.n, self.total, self.current, self.log = 0, total, None, None
 
     def step(self, title, log=None):
+        interrupt.check()  # a stop requested during the previous step
         self.n += 1
         self.current, self.log, self.t0 = title, log, time.monotonic()
         print(f"[{self.n:2}/{self.total}] {title} ...", end="", flush=True)
@@ -94,12 +80,10 @@ def run(args):
         p.current = None  # all steps done: up
         return stay_up(cl, p, csi)
     except Stop as e:
-        hold_signals()
         when = f" during step {p.n}/{p.total}" if p.current else ""
         print(f"\ndemo: {e} received{when}, stopping", flush=True)
         return teardown(sup, p, keep_logs=False, rc=130 if str(e) == "SIGINT" else 0, csi=csi)
     except Exception as e:  # noqa: BLE001 - whatever broke, name the step and stop what runs
-        hold_signals()
         print(" FAILED", flush=True)
         why = str(e) if isinstance(e, (StepFailed, OSError)) else f"{type(e).__name__}: {e}"
         print(f"demo: step {p.n}/{p.total} ({p.current}) failed: {why}", file=sys.stderr)
@@ -196,7 +180,7 @@ def tables(cl):
     exe = cl.slioctl()
     if exe:
         argv = [exe, "--server", cl.url, "--token-file", cl.tokens["admin"], "get", "pools,volumes"]
-        out = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=30)
+        out = interrupt.run(argv, 30)
         if out.returncode == 0:
             return [f"  {line}" for line in out.stdout.splitlines()]
         first = (out.stderr.strip().splitlines() or ["?"])[0]
@@ -222,14 +206,13 @@ def stay_up(cl, p, csi):
         os.dup2(out, 2)
         os.close(out)
     dead = sup.wait_any()
-    hold_signals()
     print(f"demo: {dead.name} exited with status {dead.proc.returncode}; "
           f"read the log: {dead.log}", file=sys.stderr)
     return teardown(sup, p, keep_logs=True, rc=1, csi=csi)
 
 
 def teardown(sup, p, keep_logs, rc, csi=None):
-    hold_signals()  # finish stopping whatever arrives now
+    """Stop requests arriving now are only recorded (interrupt.py): nothing cuts this short."""
     if csi:
         csi.close()
     if not sup.owned:  # failed before making the directory (maybe another demo's): leave it
@@ -284,8 +267,7 @@ def main():
         return 0
     if args.detach and not args.once:
         return detach(args)
-    for s in STOP_SIGNALS:
-        signal.signal(s, on_signal)
+    interrupt.install()
     return run(args)
 
 

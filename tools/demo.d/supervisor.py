@@ -13,6 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import interrupt
+
 STOP_TIMEOUT = 20  # seconds a daemon gets between SIGTERM and SIGKILL
 
 
@@ -86,20 +88,17 @@ class Supervisor:
                 pass
             if time.monotonic() > deadline:
                 raise StepFailed(f"{d.name}: no {what} after {timeout} s", d.log)
-            time.sleep(delay)
+            interrupt.sleep(delay)
             delay = min(delay * 2, 0.2)
 
     def wait_any(self):
-        """Block until one of the daemons exits (a signal handler that raises
-        interrupts the wait); returns that daemon."""
+        """Block, without polling, until one of the daemons exits (returned) or
+        a stop is requested (interrupt.Stop raised)."""
         while True:
             d = next((d for d in self.daemons if not d.alive()), None)
             if d:
                 return d
-            pid, status = os.wait()
-            d = next((d for d in self.daemons if d.proc.pid == pid), None)
-            if d:
-                d.proc.returncode = os.waitstatus_to_exitcode(status)
+            interrupt.wait()  # SIGCHLD or a stop signal; either wakes it
 
     def stop_all(self, say=print):
         """Stop in reverse start order (CSI, agents, targets, controller)."""

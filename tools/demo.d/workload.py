@@ -4,9 +4,9 @@ to node-a through the controller's attachment API (what slio-csi's NodeStage
 asks), data written and verified over NVMe/TCP with slio-perf as node-a's host,
 a local-vs-remote load, and the tables printed at the end."""
 import json
-import subprocess
 import time
 
+import interrupt
 from cluster import host_nqn, message
 from supervisor import StepFailed
 
@@ -25,15 +25,14 @@ def attach(rest, volume_id, node, timeout=30):
         if time.monotonic() > deadline:
             raise StepFailed(f"attachment of {volume_id} to {node} still {out.get('phase')} "
                              f"after {timeout} s")
-        time.sleep(0.05)
+        interrupt.sleep(0.05)
         out = rest.get(f"/v1/volumes/{volume_id}/attachments/{node}")
     return out
 
 
 def perf(argv, what, log, timeout=120):
     """Run slio-perf with --json; its stderr goes to the step's log."""
-    r = subprocess.run([str(a) for a in argv] + ["--json"], capture_output=True, text=True,
-                       timeout=timeout)
+    r = interrupt.run(list(argv) + ["--json"], timeout)
     with open(log, "a") as f:
         f.write(f"$ {' '.join(map(str, argv))} --json\n{r.stdout}{r.stderr}\n")
     if r.returncode != 0:
@@ -71,7 +70,7 @@ def write_verify(argv, region, seconds, log, what):
 
 def refused(argv, log):
     """True when the target refuses the connection (the host NQN is not allowed)."""
-    r = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=30)
+    r = interrupt.run(argv, 30)
     with open(log, "a") as f:
         f.write(f"$ {' '.join(map(str, argv))}\n{r.stdout}{r.stderr}\n")
     return r.returncode != 0
