@@ -69,8 +69,10 @@ def wait(timeout=None):
     """Block until a signal arrives (a stop request or a child's exit) or
     timeout seconds pass; then raise Stop if one was requested."""
     check()
-    if _wakeup_r is None:  # not installed (a caller outside the supervisor)
-        time.sleep(timeout or 0)
+    if _wakeup_r is None:  # not installed: a caller outside the supervisor
+        if timeout is None:
+            raise RuntimeError("interrupt.wait() forever needs interrupt.install() first")
+        time.sleep(timeout)
         return
     readable, _, _ = select.select([_wakeup_r], [], [], timeout)
     if readable:
