@@ -266,6 +266,25 @@ def test_demo_ctrl_c_during_setup(tmp_path, swept):
     assert_nothing_left(env["DEMO_DIR"])
 
 
+def test_demo_detached_ctrl_c_before_up(tmp_path, swept):
+    """DEMO_DETACH=1, Ctrl-C while it starts: the front-end passes it on to the
+    background supervisor, relays its last words and exits with its status."""
+    env = demo_env(tmp_path)
+    env["DEMO_DETACH"] = "1"
+    proc, dog = start_demo(env)
+    seen = ""
+    for line in proc.stdout:
+        seen += line
+        if line.startswith(f"[ 8/{STEPS}]"):
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = dog.finish(130)
+    assert re.search(rf"SIGINT received during step (8|9|1\d)/{STEPS}, stopping", rest), seen + rest
+    assert "every process stopped" in rest
+    assert "runs in the background" not in seen + rest
+    assert_nothing_left(env["DEMO_DIR"])
+
+
 STOP_UNDER_FIRE = """
 import os, signal, subprocess, sys, time
 sys.path.insert(0, sys.argv[1])

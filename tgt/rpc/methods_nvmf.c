@@ -89,11 +89,13 @@ json_t *tgt_rpc_transport_json(void)
 {
     const struct tgt_transport_opts *o = tgt_transport_get_opts();
 
-    return json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "trtype", "TCP", "max_queue_depth",
-                     (int)o->max_queue_depth, "max_io_qpairs_per_ctrlr",
-                     (int)o->max_io_qpairs_per_ctrlr, "in_capsule_data_size",
-                     (int)o->in_capsule_data_size, "max_io_size", (int)o->max_io_size,
-                     "io_unit_size", (int)o->io_unit_size, "max_aq_depth", (int)o->max_aq_depth);
+    /* json_int_t: a uint32_t must never come out negative in save_config */
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "trtype", "TCP", "max_queue_depth",
+                     (json_int_t)o->max_queue_depth, "max_io_qpairs_per_ctrlr",
+                     (json_int_t)o->max_io_qpairs_per_ctrlr, "in_capsule_data_size",
+                     (json_int_t)o->in_capsule_data_size, "max_io_size", (json_int_t)o->max_io_size,
+                     "io_unit_size", (json_int_t)o->io_unit_size, "max_aq_depth",
+                     (json_int_t)o->max_aq_depth);
 }
 
 /* o with the members of extra added (both consumed); NULL if either is or on failure. */

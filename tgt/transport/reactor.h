@@ -64,6 +64,9 @@ const struct tgt_conn_limits *tgt_conn_limits_get(void);
 struct tgt_transport_opts;
 int tgt_transport_create(const struct tgt_transport_opts *o) _must_check_;
 bool tgt_transport_created(void);
+/* The checks tgt_transport_create makes (transport_opts.c, shared with the test doubles):
+ * 0, or -EINVAL with the option logged; clamps io_unit_size to max_io_size. */
+int tgt_transport_opts_check(struct tgt_transport_opts *o) _must_check_;
 
 /* Listeners (management thread). Refcounted per address: add twice, remove twice. */
 int tgt_listener_add(const struct tgt_listen_addr *a) _must_check_;

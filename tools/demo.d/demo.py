@@ -10,6 +10,7 @@ Every step prints a progress line; a failure names the step and the log to
 read, stops what was started and keeps DIR/logs (removed by demo-stop).
 """
 import argparse
+import codecs
 import importlib.util
 import os
 import signal
@@ -230,23 +231,40 @@ def teardown(sup, p, keep_logs, rc, csi=None):
 
 def detach(args):
     """Run the supervisor in its own session and relay its words until it is up
-    (or failed); then return, leaving it running. Ctrl-C before that stops it."""
+    (or failed); then return, leaving it running. Ctrl-C (or SIGTERM, SIGHUP)
+    before that is passed on to it: it stops, and its last words are relayed."""
+    interrupt.install()
     argv = [sys.executable, __file__, "--dir", str(args.dir), "--build", args.build,
             "--background", "--seconds", str(args.seconds), "--ctl-port", str(args.ctl_port),
             "--agent-port", str(args.agent_port), "--nvme-port", str(args.nvme_port)]
     child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, start_new_session=True, text=True)
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    relay = Relay()
     try:
-        for line in child.stdout:
-            print(line, end="", flush=True)
-            if line.startswith("Logs: "):  # the last line of the "is up" message
+        for chunk in interrupt.chunks(child.stdout):
+            if relay.write(chunk):  # the "is up" message is complete
                 print(f"(supervisor pid {child.pid} runs in the background)", flush=True)
                 return 0
-    except KeyboardInterrupt:
-        child.send_signal(signal.SIGINT)
-        for line in child.stdout:
-            print(line, end="", flush=True)
+    except Stop as e:
+        child.send_signal(getattr(signal, str(e)))
+        for chunk in iter(lambda: child.stdout.read1(65536), b""):
+            relay.write(chunk)  # further requests are only recorded: read to the end
     return child.wait()
+
+
+class Relay:
+    """The background supervisor's words, passed on as they come (a progress
+    line shows before its step ends), watching for the last line of "is up"."""
+
+    def __init__(self):
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.line = ""
+
+    def write(self, chunk):
+        text = self.decoder.decode(chunk)
+        print(text, end="", flush=True)
+        *complete, self.line = (self.line + text).split("\n")
+        return any(line.startswith("Logs: ") for line in complete)
 
 
 def main():

@@ -76,12 +76,33 @@ def wait(timeout=None):
         return
     readable, _, _ = select.select([_wakeup_r], [], [], timeout)
     if readable:
-        try:
-            while os.read(_wakeup_r, 512):
-                pass
-        except BlockingIOError:
-            pass
+        _drain_wakeups()
     check()
+
+
+def _drain_wakeups():
+    try:
+        while os.read(_wakeup_r, 512):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def chunks(stream):
+    """What a binary pipe carries, as it arrives, until its end; raises Stop
+    when a stop is requested, also while nothing comes (a plain read would not
+    notice: the handlers do not raise). Needs install()."""
+    fd = stream.fileno()
+    while True:
+        check()
+        readable, _, _ = select.select([fd, _wakeup_r], [], [])
+        if _wakeup_r in readable:
+            _drain_wakeups()
+        if fd in readable:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            yield chunk
 
 
 def sleep(seconds):

@@ -33,9 +33,11 @@ int tgt_transport_create(const struct tgt_transport_opts *o)
 {
     if (fakes.transport_created)
         return -EEXIST;
-    if (o->max_queue_depth < 2 || o->max_io_size < 4096)
-        return -EINVAL;
-    fakes.opts = *o;
+    struct tgt_transport_opts checked = *o;
+    int r = tgt_transport_opts_check(&checked); /* the target's own checks */
+    if (r < 0)
+        return r;
+    fakes.opts = checked;
     fakes.transport_created = true;
     return 0;
 }

@@ -185,6 +185,9 @@ static void test_objects_errors(void **state)
     const char *la = "{\"nqn\": \"" NQN1 "\", \"listen_address\": {\"trtype\": \"TCP\", "
                      "\"adrfam\": \"IPv4\", \"traddr\": \"127.0.0.1\", \"trsvcid\": \"4420\"}}";
     fails("nvmf_subsystem_add_listener", la, -32602, "Unable to find transport");
+    /* a u32 the JSON accepts but the transport cannot hold (saved as -1 when a double took it) */
+    fails("nvmf_create_transport", "{\"trtype\": \"TCP\", \"max_aq_depth\": 4294967295}", -32602,
+          "Unable to create transport TCP");
     ok_true("nvmf_create_transport", "{\"trtype\": \"TCP\", \"c2h_success\": true}");
     fails("nvmf_create_transport", "{\"trtype\": \"TCP\"}", -32603,
           "Transport type 'TCP' already exists");
