@@ -165,9 +165,20 @@ def running_supervisor(root):
     return pid if pid and pid != os.getpid() and ours(pid, root) else None
 
 
+def exited(pid):
+    """True when pid is gone or a zombie: a daemon whose supervisor was killed
+    is reaped by init, which may take its time (seconds, on some machines), but
+    a zombie holds no socket, file or port any more."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]  # the state follows "(comm)"
+
+
 def wait_gone(pid, timeout):
     deadline = time.monotonic() + timeout
-    while Path(f"/proc/{pid}").exists():
+    while not exited(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
