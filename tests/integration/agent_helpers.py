@@ -147,6 +147,21 @@ def poll_until(pred, timeout, what):
         time.sleep(0.05)
 
 
+def attachment_ready(ctl, vid, node="node-b", agent=None, timeout=30):
+    """The attachment of vid to node once ready (its record); on a timeout the
+    failure shows the last record, the volume's, and the agent's log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        att = ctl.ok("GET", f"/v1/volumes/{vid}/attachments/{node}")
+        if att["phase"] == "ready":
+            return att
+        if time.monotonic() > deadline:
+            vol = ctl.call("GET", f"/v1/volumes/{vid}")[1]
+            pytest.fail(f"attachment of {vid} to {node} not ready after {timeout} s: {att}\n"
+                        f"volume: {vol}\n" + (f"agent log:\n{agent.logtail()}" if agent else ""))
+        time.sleep(0.05)
+
+
 def new_agent(tmp_path, target, ctl, **pool):
     """An Agent in tmp_path/agent (not started) with the controller's agent token."""
     d = tmp_path / "agent"

@@ -17,8 +17,8 @@ import time
 import pytest
 
 import agent_helpers
-from agent_helpers import (NQN_PREFIX, MiB, PlayedNode, bdevs, create, new_agent, phase,
-                           poll_until, running, subsystems)
+from agent_helpers import (NQN_PREFIX, MiB, PlayedNode, attachment_ready, bdevs, create,
+                           new_agent, phase, poll_until, running, subsystems)
 from conftest import binary
 
 ctl, consumer = agent_helpers.ctl, agent_helpers.consumer  # the shared fixtures
@@ -56,9 +56,7 @@ def test_lifecycle_through_the_api(agent, ctl, target, consumer):
     # Another node attaches: exported to its host NQN only.
     att = ctl.ok("POST", f"/v1/volumes/{v['id']}/attachments", {"node": "node-b"}, token="csi")
     assert not att["local"]
-    att = ctl.wait_for("attachment ready", lambda: (
-        lambda a: a["phase"] == "ready" and a)(
-            ctl.ok("GET", f"/v1/volumes/{v['id']}/attachments/node-b")))
+    att = attachment_ready(ctl, v["id"], agent=agent)
     nqn = NQN_PREFIX + v["id"]
     assert att["nqn"] == nqn and att["namespace_uuid"] == v["id"]
     s = subsystems(target)[nqn]
@@ -135,8 +133,7 @@ def test_kill9_mid_create_converges(tmp_path, target, ctl, consumer):
         assert a.files() == sorted(ids)
         assert set(subsystems(target)) == {NQN_PREFIX + vid for vid in ids[::2]}
         for vid in ids[::2]:
-            ctl.wait_for("attachment ready", lambda: ctl.ok(
-                "GET", f"/v1/volumes/{vid}/attachments/node-b")["phase"] == "ready")
+            attachment_ready(ctl, vid, agent=a)
         assert ctl.ok("GET", "/v1/orphans")["items"] == []
     finally:
         a.stop()
@@ -164,8 +161,7 @@ def test_controller_down_deletes_nothing(agent, ctl, target, consumer):
     ctl.ok("POST", f"/v1/volumes/{ids[1]}/attachments", {"node": "node-b"}, token="csi")
     for vid in ids:
         phase(ctl, vid, "ready")
-    ctl.wait_for("attachment ready", lambda: ctl.ok(
-        "GET", f"/v1/volumes/{ids[1]}/attachments/node-b")["phase"] == "ready")
+    attachment_ready(ctl, ids[1], agent=agent)
     ctl.stop()
     poll_until(lambda: agent.healthz()["controller"] is False, 30, "agent sees the outage")
     passes = agent.metric("sliteio_agent_reconcile_passes_total")
@@ -199,8 +195,7 @@ def test_metrics_pass_promtool(agent, ctl, target, consumer):
     assert promtool, "promtool is not installed (Debian package prometheus): cannot check /metrics"
     v = create(ctl, "pvc-m", 8 * MiB)
     ctl.ok("POST", f"/v1/volumes/{v['id']}/attachments", {"node": "node-b"}, token="csi")
-    ctl.wait_for("attachment ready", lambda: ctl.ok(
-        "GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "ready")
+    attachment_ready(ctl, v["id"], agent=agent)
     poll_until(lambda: agent.metric("sliteio_pool_remote_volumes") == 1, 30, "remote count")
     text = agent.metrics()
     res = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
@@ -238,8 +233,7 @@ def test_bad_config_refused_naming_field(tmp_path):
 def test_target_restart_is_reexported(agent, ctl, target, consumer):
     v = create(ctl, "pvc-t", 8 * MiB, qos={"rw_mbytes_per_sec": 50})
     ctl.ok("POST", f"/v1/volumes/{v['id']}/attachments", {"node": "node-b"}, token="csi")
-    ctl.wait_for("attachment ready", lambda: ctl.ok(
-        "GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "ready")
+    attachment_ready(ctl, v["id"], agent=agent)
     # slio-tgt killed and started again without its configuration: the agent's next pass
     # finds nothing in it and exports the volume again, transport included.
     target.kill9()
@@ -276,8 +270,7 @@ def test_hung_target_delays_neither_heartbeats_nor_metrics(agent, ctl, target, c
         assert ctl.ok("GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "pending"
     finally:
         target.proc.send_signal(signal.SIGCONT)
-    ctl.wait_for("attachment ready once the target answers", lambda: ctl.ok(
-        "GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "ready", timeout=40)
+    attachment_ready(ctl, v["id"], agent=agent, timeout=40)  # once the target answers
     assert NQN_PREFIX + v["id"] in subsystems(target)
 
 

@@ -15,7 +15,8 @@ import stat
 import pytest
 
 import agent_helpers
-from agent_helpers import MiB, NQN_PREFIX, create, new_agent, phase, poll_until, running, subsystems
+from agent_helpers import (MiB, NQN_PREFIX, attachment_ready, create, new_agent, phase, poll_until,
+                           running, subsystems)
 from conftest import RpcError
 
 ctl, consumer = agent_helpers.ctl, agent_helpers.consumer  # the shared fixtures
@@ -73,8 +74,7 @@ def test_remote_volume_authenticated_keys_rotated_and_removed(agent, ctl, target
     hname, cname = key_name(v["id"], consumer.host_nqn), key_name(v["id"], consumer.host_nqn, True)
     ctl.ok("PUT", "/v1/nodes/node-b/dhchap", {"host_key": HOST_KEY, "ctrl_key": CTRL_KEY})
     ctl.ok("POST", f"/v1/volumes/{v['id']}/attachments", {"node": "node-b"}, token="csi")
-    ctl.wait_for("attachment ready", lambda: ctl.ok(
-        "GET", f"/v1/volumes/{v['id']}/attachments/node-b")["phase"] == "ready", timeout=30)
+    attachment_ready(ctl, v["id"], agent=agent)
     h = host_entry(target, nqn, consumer.host_nqn)
     assert h and h.get("dhchap_key") == hname and h.get("dhchap_ctrlr_key") == cname, h
     assert read(keys_dir / hname) == HOST_KEY and read(keys_dir / cname) == CTRL_KEY
