@@ -116,9 +116,14 @@ static enum tgt_exec_result io_exec(struct tgt_req *req, struct tgt_ctrlr *c)
      * Disconnected, reset (CC.EN 0), shut down or torn down: the queue is
      * closed at the next tick, and nothing received meanwhile may run.
      */
-    if (_unlikely_(atomic_load_explicit(&c->io_qps[qp->qid], memory_order_acquire) != qp ||
-                   atomic_load_explicit(&c->dead, memory_order_relaxed))) {
+    if (_unlikely_(atomic_load_explicit(&c->io_qps[qp->qid], memory_order_acquire) != qp)) {
         req->status = NVMF_CMD_SEQ_ERROR;
+        return TGT_EXEC_DONE;
+    }
+    /* Torn down by the target (host or listener removed): not the host's doing, so an abort it
+     * may retry once reconnected, not a DNR error that fails its write (seen in the VM). */
+    if (_unlikely_(atomic_load_explicit(&c->dead, memory_order_relaxed))) {
+        req->status = NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_ABORT_QUEUE);
         return TGT_EXEC_DONE;
     }
     struct tgt_ns *ns = c->subs ? tgt_ns_get_io(c->subs, nvmf_nsid(req)) : NULL;
