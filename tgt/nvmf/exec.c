@@ -114,7 +114,9 @@ static enum tgt_exec_result io_exec(struct tgt_req *req, struct tgt_ctrlr *c)
     }
     /*
      * Disconnected, reset (CC.EN 0), shut down or torn down: the queue is
-     * closed at the next tick, and nothing received meanwhile may run.
+     * closed at the next tick, and nothing received meanwhile may run. The
+     * host's own doing (its queue gone) is a sequence error; a teardown by the
+     * target (below) is an abort the host may retry.
      */
     if (_unlikely_(atomic_load_explicit(&c->io_qps[qp->qid], memory_order_acquire) != qp)) {
         req->status = NVMF_CMD_SEQ_ERROR;
